@@ -1,0 +1,181 @@
+// Command civicwatch watches news and NGO feeds for threats to civic space in
+// Cambodia and stores every story in SQLite. This file wires flags to
+// subcommands; the work lives in internal/.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise
+// the module version from the build info is used.
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the command ran into an error
+	exitUsage = 2 // bad flags or an invalid config
+)
+
+// errUsage marks errors that are the caller's to fix on the command line.
+var errUsage = errors.New("usage")
+
+// env is what every subcommand receives.
+type env struct {
+	ctx    context.Context
+	stdout io.Writer
+	stderr io.Writer
+	global *globals
+	log    *slog.Logger
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(e *env, args []string) error
+}
+
+var commands = []command{
+	{"poll", "poll the feeds that are due and store their stories", cmdPoll},
+	{"feeds", "show every feed's health: last success, last error, failures, stories, next poll", cmdFeeds},
+	{"check", "validate the config and report every problem", cmdCheck},
+	{"version", "print the version", cmdVersion},
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	g := newGlobals(getenv)
+	fs := flag.NewFlagSet("civicwatch", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	g.register(fs)
+	fs.Usage = func() { usage(stderr, fs) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		usage(stderr, fs)
+		return exitUsage
+	}
+	name, rest := fs.Arg(0), fs.Args()[1:]
+	for _, c := range commands {
+		if c.name != name {
+			continue
+		}
+		e := &env{ctx: ctx, stdout: stdout, stderr: stderr, global: g}
+		err := c.run(e, rest)
+		switch {
+		case err == nil:
+			return exitOK
+		case errors.Is(err, flag.ErrHelp):
+			return exitOK
+		case errors.Is(err, errUsage) || errors.As(err, new(*configError)):
+			fmt.Fprintf(stderr, "civicwatch %s: %v\n", name, err)
+			return exitUsage
+		default:
+			fmt.Fprintf(stderr, "civicwatch %s: %v\n", name, err)
+			return exitFail
+		}
+	}
+	fmt.Fprintf(stderr, "civicwatch: unknown command %q\n\n", name)
+	usage(stderr, fs)
+	return exitUsage
+}
+
+func usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: civicwatch [global flags] COMMAND [flags]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nGlobal flags (also accepted after the command):\n")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// globals are the flags every command takes, before or after its name.
+type globals struct {
+	config   string
+	db       string
+	logLevel string
+	logSet   bool
+}
+
+func newGlobals(getenv func(string) string) *globals {
+	g := &globals{config: "./feeds.yaml", db: "./civicwatch.db", logLevel: "warn"}
+	if v := getenv("CIVICWATCH_CONFIG"); v != "" {
+		g.config = v
+	}
+	if v := getenv("CIVICWATCH_DB"); v != "" {
+		g.db = v
+	}
+	return g
+}
+
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.config, "config", g.config, "config file (env CIVICWATCH_CONFIG)")
+	fs.StringVar(&g.db, "db", g.db, "SQLite database file (env CIVICWATCH_DB)")
+	fs.Func("log-level", "log level: debug, info, warn or error (default warn)", func(s string) error {
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(s)); err != nil {
+			return err
+		}
+		g.logLevel, g.logSet = s, true
+		return nil
+	})
+}
+
+// parseFlags parses a subcommand's flags, globals included.
+func (e *env) parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(e.stderr)
+	e.global.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(e.global.logLevel)) // validated when set
+	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
+	return nil
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return strings.TrimPrefix(bi.Main.Version, "v")
+	}
+	return "dev"
+}
+
+func cmdVersion(e *env, args []string) error {
+	if err := e.parseFlags(flag.NewFlagSet("version", flag.ContinueOnError), args); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "civicwatch %s\n", versionString())
+	return nil
+}

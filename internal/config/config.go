@@ -1,0 +1,73 @@
+package config
+
+import (
+	"fmt"
+	"os"
+)
+
+// Config is a loaded, defaulted and validated configuration file.
+type Config struct {
+	Path  string // file it was loaded from
+	Fetch Fetch
+	Feeds []Feed
+}
+
+// rawFile mirrors the YAML document while decoding. Its yaml tags are the
+// whole key schema: the walker rejects any key not listed here.
+type rawFile struct {
+	Fetch rawFetch  `yaml:"fetch"`
+	Feeds []rawFeed `yaml:"feeds"`
+}
+
+// resolve applies defaults and validates each section in turn. Sections are
+// resolved in dependency order: feeds inherit fetch.interval.
+func (r *rawFile) resolve(path string, p *problems) *Config {
+	cfg := &Config{Path: path}
+	cfg.Fetch = r.Fetch.resolve(p)
+	cfg.Feeds = resolveFeeds(r.Feeds, cfg.Fetch, p)
+	return cfg
+}
+
+// Load reads the config file at path, expanding ${VAR} from the process
+// environment. See Parse for what is checked.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err) // the *PathError names the file
+	}
+	return Parse(data, path, os.LookupEnv)
+}
+
+// Parse decodes and validates a config file's contents; path is used in
+// messages and recorded in Config.Path. lookupEnv resolves ${VAR} in values;
+// nil means no variable is set, which keeps tests independent of the
+// environment they run in.
+//
+// On any mistake Parse returns a nil Config and an *Errors listing every
+// problem found, each with its position in the file.
+func Parse(data []byte, path string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	if lookupEnv == nil {
+		lookupEnv = func(string) (string, bool) { return "", false }
+	}
+	p := newProblems()
+	var raw rawFile
+	if !decodeFile(data, &raw, lookupEnv, p) {
+		return nil, p.err(path)
+	}
+	cfg := raw.resolve(path, p)
+	if err := p.err(path); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// setting returns the decoded value of an optional key, or def when the key
+// is absent or its value could not be read. Falling back on a bad value keeps
+// one mistake from echoing: a feed inheriting an unreadable fetch.interval
+// would otherwise be reported as having a zero interval.
+func setting[T any](p *problems, field string, v *T, def T) T {
+	if v == nil || p.isBroken(field) {
+		return def
+	}
+	return *v
+}

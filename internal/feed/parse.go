@@ -1,0 +1,297 @@
+// Package feed turns the bytes of an RSS, RDF, Atom or JSON feed into
+// normalised items: UTF-8 in NFC, plain text instead of HTML, canonical
+// absolute links and UTC times, ready for storage and keyword matching.
+package feed
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+	jsonfeed "github.com/mmcdole/gofeed/json"
+	"github.com/mmcdole/gofeed/rss"
+)
+
+// Item is one entry of a feed, normalised for storage and matching.
+type Item struct {
+	GUID      string    // the feed's id/guid, trimmed; "" if none
+	URL       string    // canonical absolute http(s) link (see CanonicalURL); "" if the item has no usable link
+	Title     string    // plain text (HTMLToText), NFC
+	Summary   string    // plain text of description/summary, NFC
+	Content   string    // plain text of full content (content:encoded, atom content, JSON content_html/content_text), NFC; "" if none
+	Author    string    // plain text name, or the e-mail address when no name is given
+	Lang      string    // item language if given, else the feed's ("en", "km", "en-us", ...), lower-case; "" if unknown
+	Published time.Time // UTC; zero when the feed gives no parseable date (caller decides fallbacks)
+	Updated   time.Time // UTC; zero if none
+}
+
+// Feed is a parsed feed with its items.
+type Feed struct {
+	Title  string
+	Link   string // canonical site link, "" if none
+	Lang   string
+	Format string // "rss", "atom", "json" (gofeed's FeedType; RDF comes out as rss)
+	Items  []Item
+}
+
+// ErrNotFeed is wrapped by the error Parse returns for a body that is not a
+// feed at all (empty, an HTML page, some other XML or JSON), as opposed to a
+// feed that is broken.
+var ErrNotFeed = errors.New("not a feed")
+
+// sniffLimit bounds how much of a rejected body is examined to explain what
+// it is instead of a feed.
+const sniffLimit = 1024
+
+// Parse decodes a feed body. contentType is the HTTP Content-Type header
+// ("" if unknown); feedURL is the address it was fetched from, used to
+// resolve relative links (xml:base in the feed, which gofeed applies, takes
+// precedence).
+//
+// The body is converted to UTF-8 and checked for hostile nesting before
+// gofeed sees it. Items with no title, link, guid or text are dropped.
+func Parse(body []byte, contentType, feedURL string) (*Feed, error) {
+	body, err := ToUTF8(body, contentType)
+	if err != nil {
+		return nil, fmt.Errorf("parse feed: %w", err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, fmt.Errorf("%w: empty body", ErrNotFeed)
+	}
+	if err := CheckDepth(body, MaxDepth); err != nil {
+		return nil, fmt.Errorf("parse feed: %w", err)
+	}
+	gf, err := newParser().Parse(bytes.NewReader(body))
+	if err != nil {
+		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+			return nil, notAFeed(body)
+		}
+		return nil, fmt.Errorf("parse %s: %w", describe(body), err)
+	}
+	if gf.FeedType == "json" && !strings.Contains(gf.FeedVersion, "jsonfeed.org/version/") {
+		// gofeed takes any object for a JSON Feed; an API error document
+		// would otherwise pass as a feed with no items.
+		return nil, fmt.Errorf("%w: JSON document without a JSON Feed version", ErrNotFeed)
+	}
+	return normalise(gf, feedURL), nil
+}
+
+// newParser returns a gofeed parser for one call; gofeed parsers hold state
+// and must not be shared between goroutines.
+func newParser() *gofeed.Parser {
+	p := gofeed.NewParser()
+	// The image scan runs a full HTML parse of every description to find an
+	// <img> we never use.
+	p.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+	// The source feed holds what the universal item drops: the RSS guid's
+	// isPermaLink, the JSON Feed item language and content_text.
+	p.KeepOriginalFeed = true
+	return p
+}
+
+// notAFeed explains what a body that gofeed did not recognise is instead,
+// since "failed to detect feed type" sends people looking in the wrong place
+// when a site serves its home page or a login wall at the feed address.
+func notAFeed(body []byte) error {
+	head := body[skipSpace(body, 0):]
+	head = head[:min(len(head), sniffLimit)]
+	lower := bytes.ToLower(head)
+	switch {
+	case bytes.Contains(lower, []byte("<!doctype html")) || bytes.Contains(lower, []byte("<html")):
+		return fmt.Errorf("%w: got an HTML page", ErrNotFeed)
+	case len(head) > 0 && head[0] == '<':
+		if root := rootElement(head); root != "" {
+			return fmt.Errorf("%w: XML with root element <%s>, not rss, rdf:RDF or feed", ErrNotFeed, root)
+		}
+		return fmt.Errorf("%w: XML without a root element", ErrNotFeed)
+	}
+	return fmt.Errorf("%w: neither XML nor JSON", ErrNotFeed)
+}
+
+// rootElement returns the name of the first start tag in head, skipping the
+// declaration, comments and DOCTYPE.
+func rootElement(head []byte) string {
+	for i := 0; i < len(head); i++ {
+		if head[i] == '<' && i+1 < len(head) && isNameStart(head[i+1]) {
+			name := tagName(head, i+1)
+			return string(head[name.start:name.end])
+		}
+	}
+	return ""
+}
+
+// describe names the kind of document for an error message.
+func describe(body []byte) string {
+	i := skipSpace(body, 0)
+	if i < len(body) && body[i] == '{' {
+		return "JSON feed"
+	}
+	return "XML feed"
+}
+
+// sourceHints carries, per item, what gofeed's universal Item loses.
+type sourceHints struct {
+	permalink   string // RSS guid usable as the link
+	lang        string // JSON Feed item language
+	contentText bool   // JSON Feed content is content_text, already plain
+}
+
+// hintsFor reads the hints from the source feed. gofeed's translators map
+// source items to universal items one to one and in order, so hints line up
+// by index.
+func hintsFor(gf *gofeed.Feed) []sourceHints {
+	switch src := gf.OriginalFeed().(type) {
+	case *rss.Feed:
+		hints := make([]sourceHints, len(src.Items))
+		for i, it := range src.Items {
+			// isPermaLink defaults to true, so only an explicit "false"
+			// rules the guid out as a link.
+			if it.GUID != nil && !strings.EqualFold(strings.TrimSpace(it.GUID.IsPermalink), "false") {
+				hints[i].permalink = it.GUID.Value
+			}
+		}
+		return hints
+	case *jsonfeed.Feed:
+		hints := make([]sourceHints, len(src.Items))
+		for i, it := range src.Items {
+			hints[i].lang = it.Language
+			hints[i].contentText = it.ContentHTML == "" && it.ContentText != ""
+		}
+		return hints
+	}
+	return nil
+}
+
+func normalise(gf *gofeed.Feed, feedURL string) *Feed {
+	base := baseURL(feedURL, gf.Link)
+	f := &Feed{
+		Title:  HTMLToText(gf.Title),
+		Lang:   normaliseLang(gf.Language),
+		Format: gf.FeedType,
+	}
+	if link, err := CanonicalURL(gf.Link, base); err == nil {
+		f.Link = link
+	}
+	hints := hintsFor(gf)
+	if len(hints) != len(gf.Items) {
+		hints = nil
+	}
+	f.Items = make([]Item, 0, len(gf.Items))
+	for i, gi := range gf.Items {
+		var h sourceHints
+		if hints != nil {
+			h = hints[i]
+		}
+		it := convertItem(gi, h, base, f.Lang)
+		if it.isEmpty() {
+			continue
+		}
+		f.Items = append(f.Items, it)
+	}
+	return f
+}
+
+// baseURL picks the base for relative links. The address the feed was
+// fetched from is the document's base URI, as RFC 3986 and XML Base have it
+// ("story.html" in https://example.org/news/feed.xml is
+// https://example.org/news/story.html). The channel link is only a fallback
+// for callers that do not know where the bytes came from.
+func baseURL(feedURL, feedLink string) *url.URL {
+	for _, candidate := range []string{feedURL, feedLink} {
+		u, err := url.Parse(strings.TrimSpace(candidate))
+		if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+			return u
+		}
+	}
+	return nil
+}
+
+func convertItem(gi *gofeed.Item, h sourceHints, base *url.URL, feedLang string) Item {
+	it := Item{
+		GUID:    strings.TrimSpace(gi.GUID),
+		URL:     itemURL(gi, h, base),
+		Title:   HTMLToText(gi.Title),
+		Summary: HTMLToText(gi.Description),
+		Author:  authorName(gi),
+		Lang:    itemLang(gi, h, feedLang),
+	}
+	if h.contentText {
+		it.Content = Clean(gi.Content)
+	} else {
+		it.Content = HTMLToText(gi.Content)
+	}
+	if gi.PublishedParsed != nil {
+		it.Published = gi.PublishedParsed.UTC()
+	}
+	if gi.UpdatedParsed != nil {
+		it.Updated = gi.UpdatedParsed.UTC()
+	}
+	if it.Published.IsZero() {
+		it.Published = it.Updated
+	}
+	return it
+}
+
+// itemURL returns the first usable link of an item: its link, its other
+// links (JSON Feed's external_url among them), then an RSS guid that is a
+// permalink. A permalink guid must be absolute on its own: a bare id such as
+// "1234" resolved against the base would invent an address.
+func itemURL(gi *gofeed.Item, h sourceHints, base *url.URL) string {
+	if u, err := CanonicalURL(gi.Link, base); err == nil && gi.Link != "" {
+		return u
+	}
+	for _, l := range gi.Links {
+		if u, err := CanonicalURL(l, base); err == nil && l != "" {
+			return u
+		}
+	}
+	if u, err := CanonicalURL(h.permalink, nil); err == nil {
+		return u
+	}
+	return ""
+}
+
+func authorName(gi *gofeed.Item) string {
+	p := gi.Author
+	if p == nil && len(gi.Authors) > 0 {
+		p = gi.Authors[0]
+	}
+	if p == nil {
+		return ""
+	}
+	if name := HTMLToText(p.Name); name != "" {
+		return name
+	}
+	return Clean(p.Email)
+}
+
+// itemLang prefers the item's own language (dc:language, JSON Feed
+// language) to the feed's, as multilingual feeds mix Khmer and English.
+func itemLang(gi *gofeed.Item, h sourceHints, feedLang string) string {
+	if dc := gi.DublinCoreExt; dc != nil {
+		for _, l := range dc.Language {
+			if lang := normaliseLang(l); lang != "" {
+				return lang
+			}
+		}
+	}
+	if lang := normaliseLang(h.lang); lang != "" {
+		return lang
+	}
+	return feedLang
+}
+
+// normaliseLang lower-cases a language tag and writes it with hyphens
+// ("en_US" becomes "en-us"), keeping the region so nothing is lost; callers
+// wanting the primary language cut at the first '-'.
+func normaliseLang(lang string) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(lang), "_", "-"))
+}
+
+func (it *Item) isEmpty() bool {
+	return it.Title == "" && it.URL == "" && it.GUID == "" && it.Summary == "" && it.Content == ""
+}
