@@ -125,7 +125,7 @@ func TestPollStoresEveryFormat(t *testing.T) {
 	base := ts.URL
 	cases := []struct {
 		url, title, textHas, feed string
-		published          time.Time
+		published                 time.Time
 	}{
 		{base + "/2026/11/union-leader-arrested", "Union leader arrested after garment factory strike",
 			"The Ministry of Labour said it would investigate.", "rss", time.Date(2026, 11, 24, 1, 30, 0, 0, time.UTC)},
