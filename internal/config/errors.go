@@ -15,9 +15,9 @@ type Problem struct {
 	Msg          string
 }
 
-// Errors is every Problem found in one file. Load and Parse return it (as an
-// error) whenever the file is not usable, so callers can use errors.As to get
-// at the individual problems.
+// Errors is every Problem found in one file. Parse (and Load, once the file
+// is read) returns it whenever the file is not usable; callers can use
+// errors.As to get at the individual problems.
 type Errors struct {
 	Path     string
 	Problems []Problem

@@ -2,6 +2,7 @@ package config
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -84,7 +85,7 @@ func (r rawFeed) resolve(field string, fetch Fetch, p *problems) Feed {
 func checkID(id string) error {
 	switch {
 	case id == "":
-		return fmt.Errorf("missing: every feed needs an id")
+		return errors.New("missing: every feed needs an id")
 	case len(id) > maxIDLen:
 		return fmt.Errorf("id %q is longer than %d characters", id, maxIDLen)
 	case !idRE.MatchString(id):
@@ -97,7 +98,7 @@ func checkID(id string) error {
 // be fetched, and a relative URL is surely a copy-paste accident.
 func checkURL(raw string) error {
 	if raw == "" {
-		return fmt.Errorf("missing: every feed needs a url")
+		return errors.New("missing: every feed needs a url")
 	}
 	u, err := url.Parse(raw)
 	if err != nil {

@@ -158,6 +158,10 @@ func describeNode(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
+		const max = 40 // enough to recognise the value without flooding the message
+		if len(n.Value) > max {
+			return fmt.Sprintf("%q...", n.Value[:max])
+		}
 		return fmt.Sprintf("%q", n.Value)
 	}
 	return "something else"
