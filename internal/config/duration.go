@@ -83,7 +83,9 @@ func parseDuration(s string) (time.Duration, error) {
 // returned unchanged.
 func cutDays(s string) (time.Duration, string, error) {
 	num, rest, found := strings.Cut(s, "d")
-	if !found {
+	if !found || strings.Trim(num, "0123456789") != "" {
+		// Not a day count ("thirty seconds" has a d too): leave it to
+		// time.ParseDuration, whose failure gets the general message.
 		return 0, s, nil
 	}
 	n, err := strconv.ParseInt(num, 10, 64)

@@ -4,9 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // trackingParams are query parameters that identify a campaign or a click,
@@ -81,9 +85,12 @@ func CanonicalURL(raw string, base *url.URL) (string, error) {
 // canonicalHost returns u's host in lower case without the scheme's default
 // port.
 func canonicalHost(u *url.URL) (string, error) {
-	hostname := strings.ToLower(u.Hostname())
-	if hostname == "" {
-		return "", errors.New("no host")
+	hostname, err := asciiHostname(u.Hostname())
+	if err != nil {
+		return "", err
+	}
+	if err := checkHostname(hostname); err != nil {
+		return "", err
 	}
 	port := u.Port()
 	if port == defaultPorts[u.Scheme] {
@@ -96,6 +103,44 @@ func canonicalHost(u *url.URL) (string, error) {
 		return "[" + hostname + "]", nil // IPv6 literal
 	}
 	return hostname, nil
+}
+
+// asciiHostname lower-cases a host name and writes an internationalised one
+// in its ASCII (punycode) form, so that "пример.рф" and "xn--e1afmkfd.xn--p1ai"
+// are one host, and the result needs no percent-encoding.
+func asciiHostname(h string) (string, error) {
+	for i := 0; i < len(h); i++ {
+		if h[i] >= utf8.RuneSelf {
+			a, err := idna.Lookup.ToASCII(h)
+			if err != nil {
+				return "", fmt.Errorf("host %q: %w", h, err)
+			}
+			return strings.ToLower(a), nil
+		}
+	}
+	return strings.ToLower(h), nil
+}
+
+// checkHostname accepts an IPv6 literal (without zone: a link-local address
+// is no news site) or a name of ASCII letters, digits, '-', '.' and '_'. net/url lets through hosts such as "::"
+// or "a b" that no site has and that would not survive a round trip.
+func checkHostname(h string) error {
+	if h == "" {
+		return errors.New("no host")
+	}
+	if strings.Contains(h, ":") {
+		if ip, err := netip.ParseAddr(h); err != nil || !ip.Is6() || ip.Zone() != "" {
+			return fmt.Errorf("invalid IPv6 host %q", h)
+		}
+		return nil
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
+			return fmt.Errorf("invalid character %q in host %q", c, h)
+		}
+	}
+	return nil
 }
 
 // canonicalQuery drops tracking parameters and sorts the rest by key. It
@@ -120,7 +165,7 @@ func canonicalQuery(rawQuery string) string {
 		if isTrackingParam(key) {
 			continue
 		}
-		params = append(params, param{key, part})
+		params = append(params, param{key, escapeQueryPart(part)})
 	}
 	slices.SortStableFunc(params, func(a, b param) int { return strings.Compare(a.key, b.key) })
 	var b strings.Builder
@@ -132,6 +177,79 @@ func canonicalQuery(rawQuery string) string {
 		b.WriteString(p.raw)
 	}
 	return b.String()
+}
+
+// escapeQueryPart percent-encodes what may not appear raw in a query (RFC
+// 3986: spaces, controls, non-ASCII, a '%' that starts no escape, ...) and
+// upper-cases existing escapes, so that every spelling of a parameter comes
+// out the same and the result parses back to itself. Valid escapes are
+// kept as escapes: decoding them could change what the server receives.
+func escapeQueryPart(s string) string {
+	if queryPartIsCanonical(s) {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b.WriteByte('%')
+			b.WriteByte(upperHex(s[i+1]))
+			b.WriteByte(upperHex(s[i+2]))
+			i += 2
+		case c != '%' && isQueryByte(c):
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xF])
+		}
+	}
+	return b.String()
+}
+
+func queryPartIsCanonical(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '%' {
+			if i+2 >= len(s) || !isUpperHex(s[i+1]) || !isUpperHex(s[i+2]) {
+				return false
+			}
+			i += 2
+			continue
+		}
+		if !isQueryByte(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// isQueryByte reports whether c may appear unescaped in a query: RFC 3986
+// unreserved, sub-delims, ':', '@', '/' and '?'.
+func isQueryByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!$&'()*+,;=:@/?", c) >= 0
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func isUpperHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'A' <= c && c <= 'F'
+}
+
+func upperHex(c byte) byte {
+	if 'a' <= c && c <= 'f' {
+		return c - 'a' + 'A'
+	}
+	return c
 }
 
 func isTrackingParam(key string) bool {

@@ -33,6 +33,11 @@ func TestCanonicalURL(t *testing.T) {
 		{name: "user info dropped", raw: "https://user:secret@example.org/a", want: "https://example.org/a"},
 		{name: "dot segments", raw: "https://example.org/a/./b/../c", want: "https://example.org/a/c"},
 		{name: "escaping kept", raw: "https://example.org/a%2Fb/%E1%9E%81?q=%E1%9E%81", want: "https://example.org/a%2Fb/%E1%9E%81?q=%E1%9E%81"},
+		{name: "query escapes upper-cased", raw: "https://example.org/a?q=caf%c3%a9", want: "https://example.org/a?q=caf%C3%A9"},
+		{name: "query space escaped", raw: "https://example.org/a?q=a b", want: "https://example.org/a?q=a%20b"},
+		{name: "query raw non-ASCII escaped", raw: "https://example.org/a?q=ខ", want: "https://example.org/a?q=%E1%9E%81"},
+		{name: "query stray percent escaped", raw: "https://example.org/a?q=100%&r=%zz", want: "https://example.org/a?q=100%25&r=%25zz"},
+		{name: "query plus and reserved kept", raw: "https://example.org/a?q=a+b:c@d/e?f", want: "https://example.org/a?q=a+b:c@d/e?f"},
 		{name: "utm params", raw: "https://example.org/a?utm_source=fb&utm_medium=social&utm_campaign=x&id=3", want: "https://example.org/a?id=3"},
 		{name: "utm case-insensitive", raw: "https://example.org/a?UTM_Source=x&Id=3", want: "https://example.org/a?Id=3"},
 		{
@@ -66,6 +71,12 @@ func TestCanonicalURL(t *testing.T) {
 		{name: "no host", raw: "http:///path"},
 		{name: "opaque", raw: "http:example.org"},
 		{name: "bad port", raw: "http://example.org:port/"},
+		{name: "colon host", raw: "//::", base: base},
+		{name: "IPv6 zone", raw: "http://[fe80::1%25en0]/"},
+		{name: "space in host", raw: "http://exa mple.org/"},
+		{name: "IDN host to punycode", raw: "https://ПРИМЕР.рф/x", want: "https://xn--e1afmkfd.xn--p1ai/x"},
+		{name: "punycode host kept", raw: "https://XN--E1AFMKFD.xn--p1ai/x", want: "https://xn--e1afmkfd.xn--p1ai/x"},
+		{name: "invalid IDN", raw: "https://\u0300a.example/"},
 		{name: "control character", raw: "http://example.org/\x7f"},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/civicwatch/civicwatch/internal/feed"
+)
+
+var benchWords = strings.Fields(`union workers strike garment factory ministry labour interior minimum wage
+federation protest arrested court police association NGO rights activists Phnom Penh Kandal province
+president leader members dismissed court appeal statement petition investigation registration law`)
+
+func benchText(r *rand.Rand, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(benchWords[r.IntN(len(benchWords))])
+	}
+	return b.String()
+}
+
+// benchFetches builds feeds × 30 items of the size of a 50 KB feed.
+func benchFetches(feeds int) ([]*Fetch, []FeedRef) {
+	var recs []*Fetch
+	var refs []FeedRef
+	for i := range feeds {
+		r := rand.New(rand.NewPCG(uint64(i), 1))
+		id := fmt.Sprintf("f%d", i)
+		refs = append(refs, FeedRef{ID: id, Name: id, URL: "https://" + id + ".example/feed"})
+		f := &Fetch{FeedID: id, StartedAt: time.Now(), Outcome: OutcomeOK}
+		for j := range 30 {
+			f.Items = append(f.Items, feed.Item{GUID: fmt.Sprintf("%d-%d", i, j), URL: fmt.Sprintf("https://%s.example/%d", id, j),
+				Title: benchText(r, 10), Summary: benchText(r, 40), Content: benchText(r, 210)})
+		}
+		recs = append(recs, f)
+	}
+	return recs, refs
+}
+
+// BenchmarkSaveFetches stores 200 feeds of 30 new items, 8 feeds a
+// transaction, with the full-text index and, as the baseline that shows the
+// index's share, without it.
+func BenchmarkSaveFetches(b *testing.B) {
+	recs, refs := benchFetches(200)
+	for _, withIndex := range []bool{true, false} {
+		name := map[bool]string{true: "indexed", false: "no-index"}[withIndex]
+		b.Run(name, func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				s, err := Open(context.Background(), filepath.Join(b.TempDir(), "b.db"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !withIndex {
+					for _, trg := range []string{"stories_fts_insert", "stories_fts_update", "stories_fts_delete"} {
+						if _, err := s.write.Exec("DROP TRIGGER " + trg); err != nil {
+							b.Fatal(err)
+						}
+					}
+					s.ingest.close()
+					if s.ingest, err = prepareIngest(context.Background(), s.write); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := s.SyncFeeds(context.Background(), refs, time.Now()); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				for i := 0; i < len(recs); i += 8 {
+					if _, err := s.SaveFetches(context.Background(), recs[i:min(i+8, len(recs))]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				s.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(len(recs)*30*b.N)/b.Elapsed().Seconds(), "stories/s")
+		})
+	}
+}
