@@ -67,14 +67,22 @@ CREATE INDEX fetches_feed ON fetches(feed_id, started_at);
 -- Full-text index over title and text. The trigram tokenizer finds any
 -- substring of three or more characters, which is what Khmer needs: it is
 -- written without spaces, so a word tokenizer would see whole sentences.
+-- detail=none keeps no positions: searches use LIKE, which the trigram index
+-- serves and SQLite then checks against the text, so results are exact.
+-- Without positions, indexing a story costs about half as much (see
+-- docs/performance.md), which decides how fast a new feed's backlog goes in.
 CREATE VIRTUAL TABLE stories_fts USING fts5(
-    title, text, content='stories', content_rowid='id', tokenize='trigram'
+    title, text, content='stories', content_rowid='id', tokenize='trigram', detail=none
 );
--- +goose StatementBegin
-CREATE TRIGGER stories_fts_insert AFTER INSERT ON stories BEGIN
-    INSERT INTO stories_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
-END;
--- +goose StatementEnd
+-- Merge index segments in larger steps while ingesting.
+INSERT INTO stories_fts(stories_fts, rank) VALUES ('automerge', 8);
+
+-- New stories are indexed by store.SaveFetches with one INSERT ... SELECT per
+-- transaction, not by an AFTER INSERT trigger: FTS5 writes its pending terms
+-- to disk at every statement savepoint, so a per-row trigger turns each
+-- story into an index segment of its own and ingest spends its time merging.
+-- Edits and deletions touch rows that are already indexed; triggers keep
+-- the index in step with them.
 -- +goose StatementBegin
 CREATE TRIGGER stories_fts_delete AFTER DELETE ON stories BEGIN
     INSERT INTO stories_fts(stories_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);

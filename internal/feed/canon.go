@@ -42,9 +42,16 @@ var defaultPorts = map[string]string{"http": "80", "https": "443"}
 // tracking parameters, sorted by key.
 //
 // Anything that is not http or https (javascript:, mailto:, data:, ...) is
-// an error, as is a relative reference with no absolute base.
+// an error, as are an empty string and a relative reference with no
+// absolute base.
 func CanonicalURL(raw string, base *url.URL) (string, error) {
-	ref, err := url.Parse(strings.TrimSpace(raw))
+	trimmed := strings.TrimSpace(raw)
+	if trimmed == "" {
+		// RFC 3986 would resolve "" to the base itself, but in a feed an
+		// empty link means no link, not "the feed".
+		return "", fmt.Errorf("canonical url %q: empty", raw)
+	}
+	ref, err := url.Parse(trimmed)
 	if err != nil {
 		return "", fmt.Errorf("canonical url %q: %w", raw, err)
 	}
@@ -77,6 +84,9 @@ func CanonicalURL(raw string, base *url.URL) (string, error) {
 	if u.Path == "" {
 		u.Path, u.RawPath = "/", ""
 	}
+	// WordPress writes Khmer slugs with lower-case escapes (%e1%9e%80),
+	// other places with upper-case; RFC 3986 makes upper case canonical.
+	u.RawPath = upperEscapes(u.EscapedPath())
 	u.RawQuery = canonicalQuery(u.RawQuery)
 	u.ForceQuery = false
 	return u.String(), nil
@@ -235,6 +245,28 @@ func isQueryByte(c byte) bool {
 		return true
 	}
 	return strings.IndexByte("-._~!$&'()*+,;=:@/?", c) >= 0
+}
+
+// upperEscapes upper-cases the hex digits of percent-escapes in s.
+func upperEscapes(s string) string {
+	lower := false
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == '%' && (s[i+1] != upperHex(s[i+1]) || s[i+2] != upperHex(s[i+2])) {
+			lower = true
+			break
+		}
+	}
+	if !lower {
+		return s
+	}
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			b[i+1], b[i+2] = upperHex(b[i+1]), upperHex(b[i+2])
+			i += 2
+		}
+	}
+	return string(b)
 }
 
 func isHex(c byte) bool {

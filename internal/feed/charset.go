@@ -25,8 +25,9 @@ const xmlDeclScanLimit = 512
 // ToUTF8 returns body as valid UTF-8 whatever encoding it arrived in.
 //
 // The encoding is taken, in order, from a byte order mark, the XML
-// declaration, and the charset parameter of contentType. A declared
-// non-UTF-8 encoding is transcoded and the declaration rewritten to say
+// declaration, and the charset parameter of contentType; a charset from
+// contentType alone is overruled by a body that is valid, non-ASCII UTF-8.
+// A declared non-UTF-8 encoding is transcoded and the declaration rewritten to say
 // UTF-8, so that encoding/xml (inside gofeed) does not transcode a second
 // time. A body with no usable declaration that is not valid UTF-8 is read as
 // windows-1252, the encoding such feeds almost always turn out to be in. A
@@ -78,7 +79,26 @@ func ToUTF8(body []byte, contentType string) ([]byte, error) {
 		// not UTF-16 whatever it claims (the UTF-16 cases were caught above).
 		return fromUTF8(body, inDecl)
 	}
+	if !inDecl && isUTF8Text(body) {
+		// Servers label everything with their default charset (Apache's
+		// iso-8859-1 is the classic), while text in a legacy encoding almost
+		// never happens to form valid multi-byte UTF-8. The document's own
+		// declaration, by contrast, is trusted.
+		return body, nil
+	}
 	return transcode(body, enc, name)
+}
+
+// isUTF8Text reports whether body is valid UTF-8 with at least one
+// multi-byte sequence, the evidence that it really is UTF-8. Pure ASCII
+// proves nothing: 7-bit encodings such as ISO-2022-JP look like it.
+func isUTF8Text(body []byte) bool {
+	for i, c := range body {
+		if c >= utf8.RuneSelf {
+			return utf8.Valid(body[i:])
+		}
+	}
+	return false
 }
 
 // fromUTF8 handles a body with no trustworthy declaration: valid UTF-8 is

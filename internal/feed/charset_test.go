@@ -50,6 +50,23 @@ func TestToUTF8(t *testing.T) {
 			want:        "<t>café</t>",
 		},
 		{
+			name:        "Content-Type charset overruled by UTF-8 text",
+			in:          "<t>café ខ្មែរ</t>",
+			contentType: "text/xml; charset=ISO-8859-1",
+			want:        "<t>café ខ្មែរ</t>",
+		},
+		{
+			name:        "Content-Type charset applies to ASCII",
+			in:          "<t>\x1b$B$3$s\x1b(B</t>",
+			contentType: "text/xml; charset=iso-2022-jp",
+			want:        "<t>こん</t>",
+		},
+		{
+			name: "declaration not overruled by UTF-8 text",
+			in:   decl1252 + "<t>Ã©</t>",
+			want: `<?xml version="1.0" encoding="UTF-8"?><t>ÃƒÂ©</t>`, // mojibake, as declared
+		},
+		{
 			name:        "declaration outranks Content-Type",
 			in:          decl1252 + "<t>caf\xe9</t>",
 			contentType: "text/xml; charset=utf-8",

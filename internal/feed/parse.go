@@ -241,11 +241,11 @@ func convertItem(gi *gofeed.Item, h sourceHints, base *url.URL, feedLang string)
 // permalink. A permalink guid must be absolute on its own: a bare id such as
 // "1234" resolved against the base would invent an address.
 func itemURL(gi *gofeed.Item, h sourceHints, base *url.URL) string {
-	if u, err := CanonicalURL(gi.Link, base); err == nil && gi.Link != "" {
+	if u, err := CanonicalURL(gi.Link, base); err == nil {
 		return u
 	}
 	for _, l := range gi.Links {
-		if u, err := CanonicalURL(l, base); err == nil && l != "" {
+		if u, err := CanonicalURL(l, base); err == nil {
 			return u
 		}
 	}

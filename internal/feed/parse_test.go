@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -436,5 +437,68 @@ func TestParseDoesNotModifyInput(t *testing.T) {
 				t.Fatal("Parse modified its input")
 			}
 		})
+	}
+}
+
+func TestParseDeepEscapedHTML(t *testing.T) {
+	// Escaped markup is text to the XML scan, so CheckDepth lets it through;
+	// gofeed (html.Parse of Atom HTML content) and HTMLToText must cope with
+	// it on their own, without recursion trouble or blow-up.
+	deep := strings.Repeat("&lt;div&gt;", 100_000) + "hi"
+	tests := []struct{ name, body string }{
+		{"atom html content", `<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><title>x</title><content type="html">` + deep + `</content></entry></feed>`},
+		{"rss description", `<rss version="2.0"><channel><item><title>x</title><description>` + deep + `</description></item></channel></rss>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			f, err := Parse([]byte(tt.body), "", "https://example.org/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if it := f.Items[0]; it.Summary+it.Content != "hi" {
+				t.Errorf("text = %q + %q, want \"hi\"", it.Summary, it.Content)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
+	}
+}
+
+func TestParseFeedWithoutLink(t *testing.T) {
+	body := []byte(`<rss version="2.0"><channel><title>t</title><item><title>a</title><link> </link></item></channel></rss>`)
+	f, err := Parse(body, "", "https://example.org/feed.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Link != "" || f.Items[0].URL != "" {
+		t.Errorf("Link = %q, item URL = %q; want both empty, not the feed URL", f.Link, f.Items[0].URL)
+	}
+}
+
+func TestParseConcurrent(t *testing.T) {
+	// Parse builds its gofeed parser per call; under -race this shows
+	// nothing is shared between goroutines.
+	names := []string{"rss2.xml", "atom.xml", "rdf.xml", "feed.json", "khmer.xml", "cp1252.xml", "latin1-declared.xml"}
+	bodies := make([][]byte, len(names))
+	for i, n := range names {
+		bodies[i] = readFixture(t, n)
+	}
+	errs := make(chan error, 8*len(bodies))
+	var wg sync.WaitGroup
+	for range 8 {
+		for _, b := range bodies {
+			wg.Go(func() {
+				if _, err := Parse(b, "", "https://example.org/news/feed.xml"); err != nil {
+					errs <- err
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

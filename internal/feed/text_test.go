@@ -28,6 +28,8 @@ func TestHTMLToText(t *testing.T) {
 		{"script dropped", "before<script>var x = '<p>hidden</p>';</script>after", "beforeafter"},
 		{"script with attributes", `a <script type="text/javascript">alert("x")</script> b`, "a b"},
 		{"self-closing script still raw", "a <script/>hidden</script> b", "a b"},
+		{"self-closing script swallows the rest", "a <script/>hidden", "a"},
+		{"self-closing svg has no content", "a <svg/> b", "a b"},
 		{"style dropped", "<style>p { color: red }</style>Visible", "Visible"},
 		{"noscript dropped", "<noscript><img src=x>Enable JS</noscript>Text", "Text"},
 		{"template dropped", "<template><p>tpl</p></template>Text", "Text"},

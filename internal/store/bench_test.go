@@ -47,11 +47,12 @@ func benchFetches(feeds int) ([]*Fetch, []FeedRef) {
 
 // BenchmarkSaveFetches stores 200 feeds of 30 new items, 8 feeds a
 // transaction, with the full-text index and, as the baseline that shows the
-// index's share, without it.
+// index's share, with the index replaced by a plain table that only copies
+// what the index would be given.
 func BenchmarkSaveFetches(b *testing.B) {
 	recs, refs := benchFetches(200)
 	for _, withIndex := range []bool{true, false} {
-		name := map[bool]string{true: "indexed", false: "no-index"}[withIndex]
+		name := map[bool]string{true: "indexed", false: "plain-copy"}[withIndex]
 		b.Run(name, func(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
@@ -60,8 +61,9 @@ func BenchmarkSaveFetches(b *testing.B) {
 					b.Fatal(err)
 				}
 				if !withIndex {
-					for _, trg := range []string{"stories_fts_insert", "stories_fts_update", "stories_fts_delete"} {
-						if _, err := s.write.Exec("DROP TRIGGER " + trg); err != nil {
+					for _, q := range []string{"DROP TRIGGER stories_fts_update", "DROP TRIGGER stories_fts_delete",
+						"DROP TABLE stories_fts", "CREATE TABLE stories_fts (id INTEGER PRIMARY KEY, title TEXT, text TEXT)"} {
+						if _, err := s.write.Exec(q); err != nil {
 							b.Fatal(err)
 						}
 					}

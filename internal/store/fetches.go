@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/feed"
@@ -59,10 +60,16 @@ func (s *Store) SaveFetches(ctx context.Context, fetches []*Fetch) ([]Counts, er
 	defer tx.Rollback()
 	counts := make([]Counts, len(fetches))
 	st := s.ingest.in(ctx, tx)
+	if err := st.begin(); err != nil {
+		return nil, err
+	}
 	for i, f := range fetches {
 		if counts[i], err = st.saveFetch(f); err != nil {
 			return nil, fmt.Errorf("save fetch of %s: %w", f.FeedID, err)
 		}
+	}
+	if err := st.indexNew(); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("save fetches: %w", err)
@@ -73,8 +80,8 @@ func (s *Store) SaveFetches(ctx context.Context, fetches []*Fetch) ([]Counts, er
 // ingestStmts are the statements of the ingest path, prepared once on the
 // writer connection: a poll runs them for every item of every feed.
 type ingestStmts struct {
-	findSighting, findURL, insertStory, updateStory, insertSighting *sql.Stmt
-	feedOK, feedFailed, insertFetch                                 *sql.Stmt
+	findURL, insertStory, updateStory, insertSighting *sql.Stmt
+	feedOK, feedFailed, insertFetch                   *sql.Stmt
 }
 
 func prepareIngest(ctx context.Context, db *sql.DB) (*ingestStmts, error) {
@@ -85,13 +92,14 @@ func prepareIngest(ctx context.Context, db *sql.DB) (*ingestStmts, error) {
 		errs = append(errs, err)
 		return s
 	}
-	st.findSighting = prep(`SELECT s.story_id, st.hash FROM sightings s JOIN stories st ON st.id = s.story_id
-        WHERE s.feed_id = ? AND s.item_key = ?`)
 	st.findURL = prep(`SELECT id FROM stories WHERE url = ?`)
+	// ON CONFLICT DO NOTHING returns no row when another feed already
+	// brought the same URL; only then is findURL needed.
 	st.insertStory = prep(`INSERT INTO stories (url, title, summary, text, author, lang, hash, published_at, first_seen_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING RETURNING id`)
 	st.updateStory = prep(`UPDATE stories SET title = ?, summary = ?, text = ?, author = ?, hash = ?, updated_at = ? WHERE id = ?`)
-	st.insertSighting = prep(`INSERT INTO sightings (feed_id, item_key, story_id, first_seen_at) VALUES (?, ?, ?, ?)`)
+	st.insertSighting = prep(`INSERT INTO sightings (feed_id, item_key, story_id, first_seen_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT DO NOTHING`)
 	st.feedOK = prep(`UPDATE feeds SET
         etag = iif(?1 = '', etag, ?1), last_modified = iif(?2 = '', last_modified, ?2), body_hash = iif(?3 = '', body_hash, ?3),
         last_attempt_at = ?4, last_success_at = ?4, consecutive_failures = 0, next_due_at = ?5, gone_at = NULL
@@ -110,48 +118,81 @@ func prepareIngest(ctx context.Context, db *sql.DB) (*ingestStmts, error) {
 }
 
 func (st *ingestStmts) close() {
-	for _, s := range []*sql.Stmt{st.findSighting, st.findURL, st.insertStory, st.updateStory,
-		st.insertSighting, st.feedOK, st.feedFailed, st.insertFetch} {
+	for _, s := range st.all() {
 		if s != nil {
 			s.Close()
 		}
 	}
 }
 
-// txIngest binds the prepared statements to one transaction.
+func (st *ingestStmts) all() []*sql.Stmt {
+	return []*sql.Stmt{st.findURL, st.insertStory, st.updateStory, st.insertSighting, st.feedOK, st.feedFailed, st.insertFetch}
+}
+
+// txIngest is the ingest statements bound to one transaction.
 type txIngest struct {
 	ctx context.Context
 	tx  *sql.Tx
-	st  *ingestStmts
+	ingestStmts
+	// lastIndexed is the highest story id when the transaction began: every
+	// story above it is new in this transaction and not yet in the index.
+	lastIndexed int64
+}
+
+func (t *txIngest) begin() error {
+	err := t.tx.QueryRowContext(t.ctx, `SELECT COALESCE(MAX(id), 0) FROM stories`).Scan(&t.lastIndexed)
+	if err != nil {
+		return fmt.Errorf("save fetches: %w", err)
+	}
+	return nil
+}
+
+// indexNew adds the transaction's new stories to the full-text index in one
+// statement, so FTS5 flushes its terms once (see migrations/0001_init.sql).
+func (t *txIngest) indexNew() error {
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO stories_fts (rowid, title, text)
+        SELECT id, title, text FROM stories WHERE id > ? ORDER BY id`, t.lastIndexed)
+	if err != nil {
+		return fmt.Errorf("index new stories: %w", err)
+	}
+	return nil
 }
 
 func (st *ingestStmts) in(ctx context.Context, tx *sql.Tx) *txIngest {
-	return &txIngest{ctx: ctx, tx: tx, st: st}
+	t := &txIngest{ctx: ctx, tx: tx}
+	bound := []**sql.Stmt{&t.findURL, &t.insertStory, &t.updateStory, &t.insertSighting, &t.feedOK, &t.feedFailed, &t.insertFetch}
+	for i, s := range st.all() {
+		*bound[i] = tx.StmtContext(ctx, s)
+	}
+	return t
 }
 
 func (t *txIngest) exec(s *sql.Stmt, args ...any) error {
-	_, err := t.tx.StmtContext(t.ctx, s).ExecContext(t.ctx, args...)
+	_, err := s.ExecContext(t.ctx, args...)
 	return err
 }
 
 func (t *txIngest) saveFetch(f *Fetch) (Counts, error) {
 	c := Counts{Items: len(f.Items)}
+	known, err := t.knownItems(f)
+	if err != nil {
+		return c, err
+	}
 	for i := range f.Items {
-		if err := t.saveItem(f.FeedID, &f.Items[i], f.StartedAt, &c); err != nil {
+		if err := t.saveItem(f.FeedID, &f.Items[i], known, f.StartedAt, &c); err != nil {
 			return c, err
 		}
 	}
-	var err error
 	switch f.Outcome {
 	case OutcomeOK, OutcomeNotModified, OutcomeUnchanged:
-		err = t.exec(t.st.feedOK, f.ETag, f.LastModified, f.BodyHash, fmtTime(f.StartedAt), fmtTime(f.NextDue), f.FeedID)
+		err = t.exec(t.feedOK, f.ETag, f.LastModified, f.BodyHash, fmtTime(f.StartedAt), fmtTime(f.NextDue), f.FeedID)
 	default:
-		err = t.exec(t.st.feedFailed, fmtTime(f.StartedAt), f.Error, fmtTime(f.NextDue), f.Outcome == OutcomeGone, f.FeedID)
+		err = t.exec(t.feedFailed, fmtTime(f.StartedAt), f.Error, fmtTime(f.NextDue), f.Outcome == OutcomeGone, f.FeedID)
 	}
 	if err != nil {
 		return c, fmt.Errorf("update feed: %w", err)
 	}
-	err = t.exec(t.st.insertFetch, f.FeedID, fmtTime(f.StartedAt), f.Duration.Milliseconds(), f.Status, f.Bytes,
+	err = t.exec(t.insertFetch, f.FeedID, fmtTime(f.StartedAt), f.Duration.Milliseconds(), f.Status, f.Bytes,
 		string(f.Outcome), c.Items, c.New, c.Updated, c.Merged, f.Error)
 	if err != nil {
 		return c, fmt.Errorf("record fetch: %w", err)
@@ -159,43 +200,80 @@ func (t *txIngest) saveFetch(f *Fetch) (Counts, error) {
 	return c, nil
 }
 
+// knownStory is a story this feed has carried before, under an item key.
+type knownStory struct {
+	id   int64
+	hash string
+}
+
+// knownItems looks up, in one query, which of a fetch's items the feed has
+// carried before (a feed repeats most of its items from one fetch to the next).
+func (t *txIngest) knownItems(f *Fetch) (map[string]knownStory, error) {
+	known := make(map[string]knownStory, len(f.Items))
+	const chunk = 500 // stays under SQLite's limit on bound parameters
+	for start := 0; start < len(f.Items); start += chunk {
+		items := f.Items[start:min(start+chunk, len(f.Items))]
+		args := make([]any, 0, len(items)+1)
+		args = append(args, f.FeedID)
+		for i := range items {
+			args = append(args, ItemKey(&items[i]))
+		}
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT s.item_key, s.story_id, st.hash FROM sightings s
+            JOIN stories st ON st.id = s.story_id
+            WHERE s.feed_id = ? AND s.item_key IN (?`+strings.Repeat(",?", len(items)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("find known items: %w", err)
+		}
+		for rows.Next() {
+			var key string
+			var k knownStory
+			if err := rows.Scan(&key, &k.id, &k.hash); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("find known items: %w", err)
+			}
+			known[key] = k
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("find known items: %w", err)
+		}
+	}
+	return known, nil
+}
+
 // saveItem applies the identity rules: within a feed an item is known by its
 // GUID (else its link), so a re-titled item updates its story; across feeds a
 // story is known by its canonical URL, so one article carried by two outlets
 // is one story with two sightings.
-func (t *txIngest) saveItem(feedID string, it *feed.Item, seen time.Time, c *Counts) error {
+func (t *txIngest) saveItem(feedID string, it *feed.Item, known map[string]knownStory, seen time.Time, c *Counts) error {
 	key := ItemKey(it)
 	hash := contentHash(it)
-	var storyID int64
-	var oldHash string
-	err := t.tx.StmtContext(t.ctx, t.st.findSighting).QueryRowContext(t.ctx, feedID, key).Scan(&storyID, &oldHash)
-	switch {
-	case err == nil:
-		if oldHash == hash {
+	if k, ok := known[key]; ok {
+		// A story new in this transaction is not indexed yet, and the update
+		// trigger would remove index entries that are not there: when a feed
+		// lists one item twice, the first listing wins.
+		if k.hash == hash || k.id > t.lastIndexed {
 			return nil
 		}
 		c.Updated++
-		return t.exec(t.st.updateStory, it.Title, it.Summary, storyText(it), it.Author, hash, fmtTime(seen), storyID)
-	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("find item %q: %w", key, err)
+		known[key] = knownStory{k.id, hash} // a feed may list one item twice
+		return t.exec(t.updateStory, it.Title, it.Summary, storyText(it), it.Author, hash, fmtTime(seen), k.id)
 	}
-	if it.URL != "" {
-		err = t.tx.StmtContext(t.ctx, t.st.findURL).QueryRowContext(t.ctx, it.URL).Scan(&storyID)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	var storyID int64
+	err := t.insertStory.QueryRowContext(t.ctx, nullIfEmpty(it.URL), it.Title, it.Summary, storyText(it), it.Author,
+		it.Lang, hash, fmtTime(publishedAt(it, seen)), fmtTime(seen), fmtTime(seen)).Scan(&storyID)
+	switch {
+	case err == nil:
+		c.New++
+	case errors.Is(err, sql.ErrNoRows): // the URL is already stored, from another feed
+		if err := t.findURL.QueryRowContext(t.ctx, it.URL).Scan(&storyID); err != nil {
 			return fmt.Errorf("find story %s: %w", it.URL, err)
 		}
-	}
-	if storyID != 0 {
 		c.Merged++
-	} else {
-		err = t.tx.StmtContext(t.ctx, t.st.insertStory).QueryRowContext(t.ctx, nullIfEmpty(it.URL), it.Title, it.Summary,
-			storyText(it), it.Author, it.Lang, hash, fmtTime(publishedAt(it, seen)), fmtTime(seen), fmtTime(seen)).Scan(&storyID)
-		if err != nil {
-			return fmt.Errorf("insert story %q: %w", key, err)
-		}
-		c.New++
+	default:
+		return fmt.Errorf("insert story %q: %w", key, err)
 	}
-	if err := t.exec(t.st.insertSighting, feedID, key, storyID, fmtTime(seen)); err != nil {
+	known[key] = knownStory{storyID, hash}
+	if err := t.exec(t.insertSighting, feedID, key, storyID, fmtTime(seen)); err != nil {
 		return fmt.Errorf("insert sighting %q: %w", key, err)
 	}
 	return nil

@@ -124,7 +124,10 @@ func TestSearchFindsKhmerSubstrings(t *testing.T) {
 		{"union", 1},  // in the text
 		{"STRIKE", 1}, // case-insensitive
 		{"ministry", 0},
-		{`"quoted" OR x`, 0}, // operators are searched for, not parsed
+		{"union late", 1}, // every word, anywhere
+		{"union flood", 0},
+		{"100%", 0}, // wildcards are not wildcards
+		{"OR", 1},   // words, not operators: "Workers" in story 2
 	}
 	for _, c := range cases {
 		ids, err := s.Search(t.Context(), c.q, 10)

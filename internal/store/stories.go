@@ -67,15 +67,28 @@ LIMIT ?`, since, limit)
 	return out, rows.Err()
 }
 
-// Search runs a full-text query over titles and texts and returns the ids of
-// matching stories, best match first. Terms of fewer than three characters
-// cannot use the trigram index and match nothing.
+// Search finds the stories whose title or text contains every word of
+// query (case-insensitively for Latin script; Khmer matched as written),
+// newest first. The trigram index serves words of three or more characters;
+// shorter ones still match, by a slower scan.
 func (s *Store) Search(ctx context.Context, query string, limit int) ([]int64, error) {
 	if limit <= 0 {
 		limit = 50
 	}
-	rows, err := s.read.QueryContext(ctx,
-		`SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? ORDER BY rank LIMIT ?`, ftsPhrase(query), limit)
+	words := searchWords(query)
+	if len(words) == 0 {
+		return nil, nil
+	}
+	var where []string
+	args := make([]any, 0, len(words)+1)
+	for _, w := range words {
+		where = append(where, `st.id IN (SELECT rowid FROM stories_fts WHERE title LIKE ?`+fmt.Sprint(len(args)+1)+
+			` UNION SELECT rowid FROM stories_fts WHERE text LIKE ?`+fmt.Sprint(len(args)+1)+`)`)
+		args = append(args, "%"+w+"%")
+	}
+	args = append(args, limit)
+	rows, err := s.read.QueryContext(ctx, `SELECT st.id FROM stories st WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY st.first_seen_at DESC, st.id DESC LIMIT ?`+fmt.Sprint(len(args)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", query, err)
 	}
@@ -91,10 +104,11 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]int64, e
 	return ids, rows.Err()
 }
 
-// ftsPhrase quotes a user's text as one FTS5 string, so that operators and
-// punctuation in it are searched for rather than parsed.
-func ftsPhrase(q string) string {
-	return `"` + strings.ReplaceAll(q, `"`, `""`) + `"`
+// searchWords splits a query into words. LIKE's wildcards are dropped rather
+// than escaped, because FTS5 cannot serve a LIKE with an ESCAPE clause.
+func searchWords(q string) []string {
+	q = strings.NewReplacer("%", " ", "_", " ").Replace(q)
+	return strings.Fields(q)
 }
 
 // CountFetches returns how many fetch attempts are recorded for a feed.
