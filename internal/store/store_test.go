@@ -170,3 +170,34 @@ func TestURLChangeResetsFeedState(t *testing.T) {
 		t.Errorf("after a URL change: %+v, want a fresh, due feed", f)
 	}
 }
+
+func TestIndexStaysConsistent(t *testing.T) {
+	s, _ := openTest(t)
+	now := time.Now()
+	// One fetch lists an item twice with different text, beside a plain one.
+	saveItems(t, s, "f", now,
+		feed.Item{GUID: "dup", URL: "https://f.example/dup", Title: "First version", Content: "alpha text"},
+		feed.Item{GUID: "dup", URL: "https://f.example/dup", Title: "Second version", Content: "beta text"},
+		feed.Item{GUID: "x", URL: "https://f.example/x", Title: "Other", Content: "gamma text"},
+	)
+	// A later fetch edits an indexed story.
+	saveItems(t, s, "f", now.Add(time.Hour), feed.Item{GUID: "x", URL: "https://f.example/x", Title: "Other, edited", Content: "delta text"})
+	if res, err := s.IntegrityCheck(t.Context()); err != nil || res != "ok" {
+		t.Fatalf("integrity check: %q, %v", res, err)
+	}
+	for q, want := range map[string]int{"alpha": 1, "beta": 0, "gamma": 0, "delta": 1, "edited": 1} {
+		if ids, err := s.Search(t.Context(), q, 10); err != nil || len(ids) != want {
+			t.Errorf("Search(%q) = %v, %v; want %d hit(s)", q, ids, err, want)
+		}
+	}
+	// The check can fail: break the index behind FTS5's back.
+	if _, err := s.write.Exec(`UPDATE stories SET text = 'changed without the index knowing' WHERE 0`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.write.Exec(`DELETE FROM stories_fts_data WHERE id > 10`); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := s.IntegrityCheck(t.Context()); res == "ok" {
+		t.Error("integrity check passed on a damaged index")
+	}
+}
