@@ -38,7 +38,7 @@ func benchFetches(feeds int) ([]*Fetch, []FeedRef) {
 		f := &Fetch{FeedID: id, StartedAt: time.Now(), Outcome: OutcomeOK}
 		for j := range 30 {
 			f.Items = append(f.Items, feed.Item{GUID: fmt.Sprintf("%d-%d", i, j), URL: fmt.Sprintf("https://%s.example/%d", id, j),
-				Title: benchText(r, 10), Summary: benchText(r, 40), Content: benchText(r, 210)})
+				Title: benchText(r, 10), Summary: benchText(r, 30), Content: benchText(r, 135)})
 		}
 		recs = append(recs, f)
 	}
