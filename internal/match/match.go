@@ -1,0 +1,58 @@
+// Package match decides which topics a story belongs to. Topics are rules in
+// a small query language (see docs/rules.md) over named term lists. Rules
+// compile once into one multi-pattern automaton over normalised text;
+// matching a story is one pass over each of its fields followed by boolean
+// evaluation. The package is pure: no I/O, no clock, no global state, and the
+// same rules and story always give the same result.
+package match
+
+// Topic is a topic as configured.
+type Topic struct {
+	ID   string
+	Name string
+	Rule string
+}
+
+// Lists maps a list name (used in rules as @name) to its terms, each written
+// like a rule term: a word, a word with a trailing * or a quoted phrase.
+type Lists map[string][]string
+
+// Story is what rules look at: the text fields of a story and the tags of the
+// feed it came from.
+type Story struct {
+	Title   string
+	Summary string
+	Content string
+	Tags    []string
+}
+
+// Field names a field of a Story.
+type Field string
+
+const (
+	FieldTitle   Field = "title"
+	FieldSummary Field = "summary"
+	FieldContent Field = "content"
+)
+
+// Hit is one occurrence of a term in a story.
+type Hit struct {
+	Term  string `json:"term"`  // the term as written in the rule or list, e.g. "strike*", "@unions:CCU"
+	Field Field  `json:"field"` // where it was found
+	Start int    `json:"start"` // byte offsets into the original (not normalised) field text
+	End   int    `json:"end"`
+}
+
+// Result is a matched topic and the hits that made it match.
+type Result struct {
+	Topic string `json:"topic"`
+	Hits  []Hit  `json:"hits"`
+}
+
+// Explanation says why a topic did or did not match a story.
+type Explanation struct {
+	Topic   string `json:"topic"`
+	Matched bool   `json:"matched"`
+	Hits    []Hit  `json:"hits"`           // every term of the topic's rule that fired, NOT clauses included
+	Veto    string `json:"veto,omitempty"` // the NOT clause (as written) that vetoed an otherwise matching story
+}
