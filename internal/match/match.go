@@ -37,7 +37,7 @@ const (
 
 // Hit is one occurrence of a term in a story.
 type Hit struct {
-	Term  string `json:"term"`  // the term as written in the rule or list, e.g. "strike*", "@unions:CCU"
+	Term  string `json:"term"`  // the term as written in the rule or list, e.g. "strike*", "Phnom Penh"
 	Field Field  `json:"field"` // where it was found
 	Start int    `json:"start"` // byte offsets into the original (not normalised) field text
 	End   int    `json:"end"`

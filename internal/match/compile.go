@@ -1,0 +1,142 @@
+package match
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Rules are compiled topics. They are immutable and safe for concurrent use.
+type Rules struct {
+	topics  []Topic
+	roots   []*node
+	terms   []term
+	byPat   [][]int32 // pattern index → terms that use it
+	auto    *automaton
+	version string
+}
+
+// term is one distinct term as written in a rule or list.
+type term struct {
+	text    string // as written
+	pattern int32  // index of its normalised form in the automaton
+	prefix  bool   // written with a trailing *: the last word may continue
+	substr  bool   // contains Khmer: matches anywhere, not only at word breaks
+	spaces  int32  // word breaks inside the pattern, for NEAR
+}
+
+// compiler interns terms and patterns while topics are parsed.
+type compiler struct {
+	terms    []term
+	termIdx  map[string]int
+	patterns []string
+	patIdx   map[string]int32
+}
+
+// Compile parses and compiles every topic. It returns Errors listing every
+// problem found, in topic order, lists first.
+func Compile(topics []Topic, lists Lists) (*Rules, error) {
+	c := &compiler{termIdx: map[string]int{}, patIdx: map[string]int32{}}
+	var errs Errors
+	for _, name := range sortedNames(lists) {
+		for i, t := range lists[name] {
+			if _, err := c.add(t, t); err != nil {
+				errs = append(errs, &Error{Topic: -1, List: name, Term: i, Token: t, Msg: err.Msg})
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	r := &Rules{topics: slices.Clone(topics)}
+	for i, t := range topics {
+		root, err := parseRule(t.Rule, lists, c.add)
+		if err != nil {
+			err.Topic = i
+			errs = append(errs, err)
+			continue
+		}
+		r.roots = append(r.roots, root)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	r.terms, r.auto = c.terms, buildAutomaton(c.patterns)
+	r.byPat = make([][]int32, len(c.patterns))
+	for i, t := range c.terms {
+		r.byPat[t.pattern] = append(r.byPat[t.pattern], int32(i))
+	}
+	r.version = version(topics, lists)
+	return r, nil
+}
+
+func sortedNames(lists Lists) []string {
+	names := make([]string, 0, len(lists))
+	for name := range lists {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// add interns a term written as text (a word, word*, or phrase without its
+// quotes) and returns its index.
+func (c *compiler) add(text, _ string) (int, *Error) {
+	if i, ok := c.termIdx[text]; ok {
+		return i, nil
+	}
+	body := strings.TrimSpace(text)
+	prefix := strings.HasSuffix(body, "*")
+	body = strings.TrimSuffix(body, "*")
+	if strings.Contains(body, "*") {
+		return 0, &Error{Msg: fmt.Sprintf("%q: * is allowed only at the end of a term", text)}
+	}
+	pat := Normalize(body)
+	if pat == "" {
+		return 0, &Error{Msg: fmt.Sprintf("%q: a term needs at least one letter or digit", text)}
+	}
+	p, ok := c.patIdx[pat]
+	if !ok {
+		p = int32(len(c.patterns))
+		c.patterns = append(c.patterns, pat)
+		c.patIdx[pat] = p
+	}
+	t := term{text: text, pattern: p, prefix: prefix, spaces: int32(strings.Count(pat, " "))}
+	for _, r := range pat {
+		if isKhmer(r) {
+			t.substr = true
+			break
+		}
+	}
+	c.terms = append(c.terms, t)
+	c.termIdx[text] = len(c.terms) - 1
+	return len(c.terms) - 1, nil
+}
+
+// version hashes what the rules were compiled from, so that stored matches
+// can say which rules produced them.
+func version(topics []Topic, lists Lists) string {
+	h := sha256.New()
+	for _, t := range topics {
+		fmt.Fprintf(h, "topic\x00%s\x00%s\x00", t.ID, t.Rule)
+	}
+	for _, name := range sortedNames(lists) {
+		fmt.Fprintf(h, "list\x00%s\x00%s\x00", name, strings.Join(lists[name], "\x00"))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// Version identifies the rules: a hash of the topics and lists they were
+// compiled from, stored with every match so stale matches can be found.
+func (r *Rules) Version() string { return r.version }
+
+// TopicIDs lists the topics in config order.
+func (r *Rules) TopicIDs() []string {
+	ids := make([]string, len(r.topics))
+	for i, t := range r.topics {
+		ids[i] = t.ID
+	}
+	return ids
+}

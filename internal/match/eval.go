@@ -1,0 +1,333 @@
+package match
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// rawHit is a term occurrence in normalised text.
+type rawHit struct {
+	term       int32
+	field      Field
+	start, end int32 // in the normalised field
+	wordStart  int32 // word index of the first and last word, for NEAR
+	wordEnd    int32
+}
+
+// fieldText is one field of a story, normalised.
+type fieldText struct {
+	name Field
+	orig string
+	norm normalizer
+}
+
+// run is the per-story working state; pooled, because Match runs for every
+// stored story and would otherwise allocate per call.
+type run struct {
+	r       *Rules
+	fields  [3]fieldText
+	byTerm  [][]rawHit
+	touched []int32
+	tags    []string
+	forced  *node // Explain: a NOT node taken as true, to find the veto
+}
+
+var runs = sync.Pool{New: func() any { return &run{} }}
+
+func (r *Rules) start(s *Story) *run {
+	x := runs.Get().(*run)
+	x.r = r
+	if cap(x.byTerm) < len(r.terms) {
+		x.byTerm = make([][]rawHit, len(r.terms))
+	}
+	x.byTerm = x.byTerm[:len(r.terms)]
+	x.tags = x.tags[:0]
+	for _, t := range s.Tags {
+		x.tags = append(x.tags, strings.ToLower(t))
+	}
+	x.forced = nil
+	texts := [3]string{s.Title, s.Summary, s.Content}
+	for i, name := range [3]Field{FieldTitle, FieldSummary, FieldContent} {
+		f := &x.fields[i]
+		f.name, f.orig = name, texts[i]
+		f.norm.reset(texts[i])
+		x.scan(f)
+	}
+	return x
+}
+
+func (x *run) finish() {
+	for _, t := range x.touched {
+		x.byTerm[t] = x.byTerm[t][:0]
+	}
+	x.touched = x.touched[:0]
+	x.r = nil
+	runs.Put(x)
+}
+
+// scan runs the automaton over one field and keeps the occurrences that
+// respect each term's word boundaries.
+func (x *run) scan(f *fieldText) {
+	text := f.norm.out
+	if len(text) == 0 {
+		return
+	}
+	x.r.auto.scan(text, func(pat int32, end int, spaces int32) {
+		start := end - int(x.r.auto.plen[pat])
+		for _, ti := range x.r.byPat[pat] {
+			t := &x.r.terms[ti]
+			if !t.substr && (!wordStart(text, start) || !t.prefix && !wordEnd(text, end)) {
+				continue
+			}
+			if len(x.byTerm[ti]) == 0 {
+				x.touched = append(x.touched, ti)
+			}
+			x.byTerm[ti] = append(x.byTerm[ti], rawHit{term: ti, field: f.name, start: int32(start), end: int32(end),
+				wordStart: spaces - t.spaces, wordEnd: spaces})
+		}
+	})
+}
+
+// wordStart reports whether a Latin-script term may start at i: at the start
+// of the text, after a space, or after a Khmer letter (scripts meet without
+// spaces).
+func wordStart(text []byte, i int) bool {
+	if i == 0 || text[i-1] == ' ' {
+		return true
+	}
+	if text[i-1] < 0x80 {
+		return false
+	}
+	j := i - 1
+	for j > 0 && text[j]&0xC0 == 0x80 {
+		j--
+	}
+	return isKhmerAt(text[j:i])
+}
+
+func wordEnd(text []byte, i int) bool {
+	if i == len(text) || text[i] == ' ' {
+		return true
+	}
+	if text[i] < 0x80 {
+		return false
+	}
+	return isKhmerAt(text[i:])
+}
+
+// isKhmerAt: Khmer letters are encoded E1 9E xx, E1 9F xx (U+1780..U+17FF)
+// and E1 A7 xx (U+19E0..U+19FF).
+func isKhmerAt(b []byte) bool {
+	return len(b) >= 2 && b[0] == 0xE1 && (b[1] == 0x9E || b[1] == 0x9F || b[1] == 0xA7)
+}
+
+// inScope reports whether a hit's field is allowed by a term's scope.
+func inScope(f Field, sc scope) bool {
+	switch sc {
+	case titleOnly:
+		return f == FieldTitle
+	case textOnly:
+		return f != FieldTitle
+	}
+	return true
+}
+
+// hits returns the occurrences a term set yields.
+func (x *run) hits(n *node) []rawHit {
+	switch n.kind {
+	case nTerm:
+		hs := x.byTerm[n.term]
+		if n.scope == anyField {
+			return hs
+		}
+		var out []rawHit
+		for _, h := range hs {
+			if inScope(h.field, n.scope) {
+				out = append(out, h)
+			}
+		}
+		return out
+	case nOr:
+		var out []rawHit
+		for _, k := range n.kids {
+			out = append(out, x.hits(k)...)
+		}
+		return out
+	case nExcept:
+		keep, drop := x.hits(n.kids[0]), x.hits(n.kids[1])
+		var out []rawHit
+		for _, h := range keep {
+			if !slices.ContainsFunc(drop, func(d rawHit) bool { return overlaps(h, d) }) {
+				out = append(out, h)
+			}
+		}
+		return out
+	case nNear:
+		left, right := x.hits(n.kids[0]), x.hits(n.kids[1])
+		var out []rawHit
+		usedRight := make([]bool, len(right))
+		for _, l := range left {
+			near := false
+			for j, r := range right {
+				if l.field == r.field && !overlaps(l, r) && wordGap(l, r) <= int32(n.near) {
+					near, usedRight[j] = true, true
+				}
+			}
+			if near {
+				out = append(out, l)
+			}
+		}
+		for j, r := range right {
+			if usedRight[j] {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func overlaps(a, b rawHit) bool {
+	return a.field == b.field && a.start < b.end && b.start < a.end
+}
+
+// wordGap is how many words apart two hits are: 1 for neighbours.
+func wordGap(a, b rawHit) int32 {
+	if a.wordStart > b.wordStart {
+		a, b = b, a
+	}
+	return max(b.wordStart-a.wordEnd, 1)
+}
+
+// truth evaluates a node as a condition.
+func (x *run) truth(n *node) bool {
+	if n == x.forced {
+		return true
+	}
+	switch n.kind {
+	case nTag:
+		return slices.Contains(x.tags, n.tag)
+	case nAnd:
+		for _, k := range n.kids {
+			if !x.truth(k) {
+				return false
+			}
+		}
+		return true
+	case nNot:
+		return !x.truth(n.kids[0])
+	case nOr:
+		for _, k := range n.kids {
+			if x.truth(k) {
+				return true
+			}
+		}
+		return false
+	case nTerm:
+		if n.scope == anyField {
+			return len(x.byTerm[n.term]) > 0
+		}
+		return slices.ContainsFunc(x.byTerm[n.term], func(h rawHit) bool { return inScope(h.field, n.scope) })
+	default:
+		return len(x.hits(n)) > 0
+	}
+}
+
+// collect gathers the hits of the term sets under n; NOT clauses only when
+// withNot is set.
+func (x *run) collect(n *node, withNot bool, out []rawHit) []rawHit {
+	switch {
+	case n.kind == nNot && !withNot:
+		return out
+	case n.kind == nTag:
+		return out
+	case n.isTermSet():
+		return append(out, x.hits(n)...)
+	}
+	for _, k := range n.kids {
+		out = x.collect(k, withNot, out)
+	}
+	return out
+}
+
+// report turns raw hits into Hits with offsets in the original text, sorted
+// by field and position, without duplicates.
+func (x *run) report(raw []rawHit) []Hit {
+	out := make([]Hit, 0, len(raw))
+	for _, h := range raw {
+		f := &x.fields[fieldIndex(h.field)]
+		start, end := f.norm.span(f.orig, int(h.start), int(h.end))
+		out = append(out, Hit{Term: x.r.terms[h.term].text, Field: h.field, Start: start, End: end})
+	}
+	slices.SortFunc(out, func(a, b Hit) int {
+		return cmp.Or(cmp.Compare(fieldIndex(a.Field), fieldIndex(b.Field)), cmp.Compare(a.Start, b.Start),
+			cmp.Compare(a.End, b.End), strings.Compare(a.Term, b.Term))
+	})
+	return slices.Compact(out)
+}
+
+func fieldIndex(f Field) int {
+	switch f {
+	case FieldTitle:
+		return 0
+	case FieldSummary:
+		return 1
+	}
+	return 2
+}
+
+// Match returns the topics the story matches, in config order, each with the
+// hits of the terms that made it match (NOT clauses excluded).
+func (r *Rules) Match(s *Story) []Result {
+	x := r.start(s)
+	defer x.finish()
+	var out []Result
+	for i, root := range r.roots {
+		if x.truth(root) {
+			out = append(out, Result{Topic: r.topics[i].ID, Hits: x.report(x.collect(root, false, nil))})
+		}
+	}
+	return out
+}
+
+// Explain says, for every topic in config order, whether it matched, every
+// term of its rule that fired (NOT clauses included), and for a story that
+// would have matched but for a NOT clause, that clause.
+func (r *Rules) Explain(s *Story) []Explanation {
+	x := r.start(s)
+	defer x.finish()
+	out := make([]Explanation, len(r.roots))
+	for i, root := range r.roots {
+		e := Explanation{Topic: r.topics[i].ID, Matched: x.truth(root), Hits: x.report(x.collect(root, true, nil))}
+		if !e.Matched {
+			e.Veto = x.veto(root)
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// veto finds the first NOT clause whose removal would make the rule match.
+func (x *run) veto(root *node) string {
+	var nots []*node
+	var walk func(*node)
+	walk = func(n *node) {
+		if n.kind == nNot {
+			nots = append(nots, n)
+		}
+		for _, k := range n.kids {
+			walk(k)
+		}
+	}
+	walk(root)
+	defer func() { x.forced = nil }()
+	for _, n := range nots {
+		x.forced = n
+		if x.truth(root) {
+			return n.src
+		}
+	}
+	return ""
+}
