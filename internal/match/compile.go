@@ -41,6 +41,9 @@ func Compile(topics []Topic, lists Lists) (*Rules, error) {
 	c := &compiler{termIdx: map[string]int{}, patIdx: map[string]int32{}}
 	var errs Errors
 	for _, name := range sortedNames(lists) {
+		if len(lists[name]) == 0 {
+			errs = append(errs, &Error{Topic: -1, List: name, Term: -1, Msg: "the list is empty"})
+		}
 		for i, t := range lists[name] {
 			if _, err := c.add(t, t); err != nil {
 				errs = append(errs, &Error{Topic: -1, List: name, Term: i, Token: t, Msg: err.Msg})

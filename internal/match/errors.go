@@ -17,6 +17,9 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.Topic < 0 && e.Term < 0 {
+		return fmt.Sprintf("list %s: %s", e.List, e.Msg)
+	}
 	if e.Topic < 0 {
 		return fmt.Sprintf("list %s, term %d: %s", e.List, e.Term+1, e.Msg)
 	}

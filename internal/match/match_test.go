@@ -1,0 +1,235 @@
+package match
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// topicsOf compiles one rule as topic "t" and reports whether it matches.
+func matches(t *testing.T, rule string, lists Lists, s Story) bool {
+	t.Helper()
+	r, err := Compile([]Topic{{ID: "t", Rule: rule}}, lists)
+	if err != nil {
+		t.Fatalf("Compile(%q): %v", rule, err)
+	}
+	return len(r.Match(&s)) == 1
+}
+
+func TestLanguage(t *testing.T) {
+	lists := Lists{
+		"cambodia": {"Cambodia", "Cambodian*", "Phnom Penh", "កម្ពុជា"},
+		"unions":   {"union", "unions", "trade union*", "សហជីព"},
+		"traps":    {"European Union", "credit union*"},
+	}
+	title := func(s string) Story { return Story{Title: s} }
+	cases := []struct {
+		name  string
+		rule  string
+		story Story
+		want  bool
+	}{
+		// Terms.
+		{"word", "strike", title("Workers strike at factory"), true},
+		{"word is case-insensitive", "strike", title("WORKERS STRIKE"), true},
+		{"word is not a prefix", "strike", title("Svay Rieng striker scores twice"), false},
+		{"word is not a suffix", "union", title("Reunion of families"), false},
+		{"plural is another word", "strike", title("Strikes spread"), false},
+		{"prefix", "strike*", title("Svay Rieng striker scores"), true},
+		{"prefix needs a word start", "strike*", title("Ministrike"), false},
+		{"punctuation breaks words", "union", title("The union's leader"), true},
+		{"digits", "2027", title("Wage for 2027 set"), true},
+		{"phrase", `"trade union"`, title("A trade union leader"), true},
+		{"phrase across punctuation", `"trade union"`, title("Trade-Union rally"), true},
+		{"phrase in order only", `"trade union"`, title("union of trade"), false},
+		{"phrase prefix", `"trade union*"`, title("Trade unionists marched"), true},
+		{"unicode case folding", "straße", title("STRASSE closed"), true},
+		{"accents matter", "resume", title("Résumé"), false},
+		{"decomposed input composes", "café", title("Cafe\u0301 workers"), true},
+		// Khmer.
+		{"khmer substring", "សហជីព", title("មេដឹកនាំសហជីពត្រូវបានចាប់ខ្លួន"), true},
+		{"khmer across zero-width spaces", "មេដឹកនាំសហជីព", title("មេដឹកនាំ\u200bសហជីព\u200bត្រូវ"), true},
+		{"khmer term with zero-width space", "មេដឹកនាំ\u200bសហជីព", title("មេដឹកនាំសហជីព"), true},
+		{"khmer ignores spaces", "ក្រសួងការងារ និងបណ្តុះបណ្តាលវិជ្ជាជីវៈ", title("ក្រសួង\u200bការងារ\u200bនិង\u200bបណ្តុះ\u200bបណ្តាល\u200bវិជ្ជាជីវៈ"), true},
+		{"khmer subscript da folds to ta", "បណ្តុះបណ្តាល", title("បណ្ដុះបណ្ដាល"), true},
+		{"khmer subscript ta in text, da in term", "បណ្ដុះបណ្ដាល", title("បណ្តុះបណ្តាល"), true},
+		{"khmer absent", "សហជីព", title("ក្រសួងមហាផ្ទៃ"), false},
+		{"latin word beside khmer", "CCU", title("សហភាពCCUសហជីព"), true},
+		// Lists.
+		{"list", "@unions", title("Cambodian trade unionists"), true},
+		{"list khmer", "@unions", title("សហជីពកម្ពុជា"), true},
+		// Boolean operators and precedence.
+		{"and", "union AND strike", title("union strike"), true},
+		{"and fails", "union AND strike", title("union only"), false},
+		{"implicit and", "union strike", title("strike only"), false},
+		{"or", "union OR strike", title("strike only"), true},
+		{"not", "union AND NOT football", title("union news"), true},
+		{"not vetoes", "union AND NOT football", title("union football"), false},
+		{"and binds tighter than or", "a OR b c", title("a"), true},
+		{"and binds tighter than or (2)", "a OR b c", title("b"), false},
+		{"parentheses", "(a OR b) c", title("a"), false},
+		{"not binds tighter than and", "NOT a b", title("b"), true},
+		{"not not", "NOT NOT a", title("a"), true},
+		{"lower-case operators are words", "union and strike", title("union strike"), false},
+		// EXCEPT and NOT against the traps.
+		{"European Union kept out by NOT", `union AND NOT "European Union"`, title("European Union funds water project"), false},
+		{"European Union kept out by EXCEPT", `@unions EXCEPT @traps`, title("European Union funds water project"), false},
+		{"EXCEPT keeps other hits", `@unions EXCEPT @traps`, title("European Union warns as union leader is jailed"), true},
+		{"NOT drops the same story", `@unions AND NOT @traps`, title("European Union warns as union leader is jailed"), false},
+		{"credit union prefix trap", `@unions EXCEPT @traps`, title("Credit unions grow"), false},
+		// NEAR.
+		{"near", "union NEAR/3 arrested", title("union leader was arrested"), true},
+		{"near either order", "union NEAR/3 arrested", title("arrested: union leader"), true},
+		{"near too far", "union NEAR/2 arrested", title("union leader was later arrested"), false},
+		{"near neighbours", "union NEAR/1 leader", title("union leader"), true},
+		{"near with phrases", `"trade union" NEAR/2 "was arrested"`, title("trade union leader was arrested"), true},
+		{"near not across fields", "union NEAR/5 arrested", Story{Title: "union", Summary: "arrested"}, false},
+		{"near with khmer", "សហជីព NEAR/2 ចាប់ខ្លួន", title("មេដឹកនាំសហជីព ត្រូវ ចាប់ខ្លួន"), true},
+		{"near binds tighter than and", "a NEAR/1 b c", title("a b c"), true},
+		{"except inside near", `(@unions EXCEPT @traps) NEAR/3 arrest*`, title("European Union arrests"), false},
+		// Field scopes.
+		{"title scope", "title:strike", Story{Summary: "strike"}, false},
+		{"title scope hit", "title:strike", Story{Title: "strike"}, true},
+		{"text scope summary", "text:strike", Story{Summary: "strike"}, true},
+		{"text scope content", "text:strike", Story{Content: "strike"}, true},
+		{"text scope not title", "text:strike", Story{Title: "strike"}, false},
+		{"scope on a group", "title:(a OR b)", Story{Title: "b", Summary: "a"}, true},
+		{"scope on a phrase", `title:"trade union"`, Story{Summary: "trade union"}, false},
+		{"scope on a list", "text:@cambodia", Story{Title: "Cambodia", Content: "Phnom Penh"}, true},
+		// Tags.
+		{"tag", "strike AND tag:cambodia", Story{Title: "strike", Tags: []string{"cambodia"}}, true},
+		{"tag missing", "strike AND tag:cambodia", Story{Title: "strike", Tags: []string{"global"}}, false},
+		{"tag is case-insensitive", "tag:Cambodia", Story{Tags: []string{"CAMBODIA"}}, true},
+		{"tag or country", "strike (tag:cambodia OR @cambodia)", Story{Title: "strike in Phnom Penh"}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := matches(t, c.rule, lists, c.story); got != c.want {
+				t.Errorf("rule %q on %+v: matched = %v, want %v", c.rule, c.story, got, c.want)
+			}
+		})
+	}
+}
+
+func TestCompileErrors(t *testing.T) {
+	lists := Lists{"ok": {"a"}}
+	cases := []struct {
+		rule   string
+		offset int
+		token  string
+		msg    string
+	}{
+		{"", 0, "", "empty rule"},
+		{"a AND", 5, "", "ends where a term was expected"},
+		{"(a OR b", 0, "(", "not closed"},
+		{"a OR b)", 6, ")", `no "(" to close`},
+		{`"unterminated`, 0, `"`, "unterminated"},
+		{"@nope AND a", 0, "@nope", "unknown list @nope"},
+		{"a NEAR/0 b", 2, "NEAR/0", "distance"},
+		{"a NEAR/x b", 2, "NEAR/x", "distance"},
+		{"a NEAR/3 tag:x", 2, "NEAR/3", "needs terms"},
+		{"(a AND b) EXCEPT c", 10, "EXCEPT", "needs terms"},
+		{"title:tag:x", 0, "title:", "applies to terms"},
+		{"a OR --", 5, "--", "letter or digit"},
+		{"a OR ***", 5, "***", "only at the end"},
+		{"un*ion", 0, "un*ion", "only at the end"},
+		{"a OR OR b", 5, "OR", "where a term was expected"},
+		{"tag:", 0, "tag:", "tag name"},
+		{"@", 0, "@", "list name"},
+	}
+	for _, c := range cases {
+		t.Run(c.rule, func(t *testing.T) {
+			_, err := Compile([]Topic{{ID: "ok", Rule: "a"}, {ID: "bad", Rule: c.rule}}, lists)
+			var errs Errors
+			if !errors.As(err, &errs) || len(errs) != 1 {
+				t.Fatalf("Compile: %v, want one Error", err)
+			}
+			e := errs[0]
+			if e.Topic != 1 || e.Offset != c.offset || e.Token != c.token || !strings.Contains(e.Msg, c.msg) {
+				t.Errorf("got topic %d offset %d token %q msg %q; want topic 1 offset %d token %q msg containing %q",
+					e.Topic, e.Offset, e.Token, e.Msg, c.offset, c.token, c.msg)
+			}
+		})
+	}
+}
+
+func TestCompileReportsEveryProblem(t *testing.T) {
+	_, err := Compile([]Topic{{ID: "a", Rule: "(x"}, {ID: "b", Rule: "ok"}, {ID: "c", Rule: "@missing"}},
+		Lists{"empty": {}, "bad": {"fine", "--"}})
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("Compile: %v", err)
+	}
+	// Lists are checked first; topics only when the lists are sound.
+	if len(errs) != 2 || errs[0].List != "bad" || errs[0].Term != 1 || errs[1].List != "empty" {
+		t.Fatalf("errors = %v, want the two list problems", errs)
+	}
+	_, err = Compile([]Topic{{ID: "a", Rule: "(x"}, {ID: "b", Rule: "ok"}, {ID: "c", Rule: "@missing"}}, nil)
+	if !errors.As(err, &errs) || len(errs) != 2 || errs[0].Topic != 0 || errs[1].Topic != 2 {
+		t.Fatalf("errors = %v, want problems in topics 0 and 2", err)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	r, err := Compile([]Topic{
+		{ID: "unions", Rule: `(@unions EXCEPT "European Union") AND (tag:cambodia OR Cambodia) AND NOT (football OR striker*)`},
+		{ID: "moi", Rule: `"Ministry of Interior" OR ក្រសួងមហាផ្ទៃ`},
+	}, Lists{"unions": {"union", "សហជីព"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Story{Title: "Union meets", Summary: "Football club union in Cambodia", Tags: nil}
+	ex := r.Explain(s)
+	if len(ex) != 2 || ex[0].Matched || ex[0].Veto != "NOT (football OR striker*)" {
+		t.Fatalf("explain = %+v, want unions vetoed by the NOT clause", ex)
+	}
+	var got []string
+	for _, h := range ex[0].Hits {
+		got = append(got, h.Term+"@"+string(h.Field)+":"+s.fieldText(h.Field)[h.Start:h.End])
+	}
+	want := []string{"union@title:Union", "football@summary:Football", "union@summary:union", "Cambodia@summary:Cambodia"}
+	if !slices.Equal(got, want) {
+		t.Errorf("hits = %v, want %v", got, want)
+	}
+	if ex[1].Matched || len(ex[1].Hits) != 0 || ex[1].Veto != "" {
+		t.Errorf("moi explanation = %+v, want nothing", ex[1])
+	}
+	// Offsets refer to the original text, zero-width spaces and all.
+	km := &Story{Title: "ការ\u200bប្រជុំ ក្រសួង\u200bមហាផ្ទៃ"}
+	res := r.Match(km)
+	if len(res) != 1 || res[0].Topic != "moi" {
+		t.Fatalf("Match = %+v", res)
+	}
+	h := res[0].Hits[0]
+	if got := km.Title[h.Start:h.End]; got != "ក្រសួង\u200bមហាផ្ទៃ" {
+		t.Errorf("hit covers %q, want the original text with its zero-width space", got)
+	}
+}
+
+func (s *Story) fieldText(f Field) string {
+	switch f {
+	case FieldTitle:
+		return s.Title
+	case FieldSummary:
+		return s.Summary
+	}
+	return s.Content
+}
+
+func TestVersionChangesWithRules(t *testing.T) {
+	compile := func(rule string, lists Lists) string {
+		r, err := Compile([]Topic{{ID: "t", Rule: rule}}, lists)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Version()
+	}
+	a := compile("a OR @l", Lists{"l": {"x"}})
+	if a != compile("a OR @l", Lists{"l": {"x"}}) {
+		t.Error("same rules, different versions")
+	}
+	if a == compile("a OR @l", Lists{"l": {"y"}}) || a == compile("b OR @l", Lists{"l": {"x"}}) {
+		t.Error("a changed rule or list kept the version")
+	}
+}
