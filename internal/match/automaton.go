@@ -5,21 +5,27 @@ package match
 // class), reporting every occurrence of every pattern, overlaps included:
 // a rule needs both "union" and "trade union" in "trade union leader".
 type automaton struct {
-	class  [256]uint8
+	class  [256]uint32
 	nclass int
-	delta  []int32 // delta[state*nclass+class] = next state
-	own    []int32 // pattern ending exactly at this state, or -1
-	first  []int32 // first state on this state's output chain (itself or a dict link), 0 if none
-	dict   []int32 // next state with an output along the failure links, 0 if none
-	plen   []int32 // pattern lengths
+	// delta[state+class] is the next state, premultiplied by nclass so the
+	// scan needs no multiplication, with hasOutput set when a pattern ends
+	// there, so the scan touches nothing else on most bytes.
+	delta []uint32
+	own   []int32 // by state number: the pattern ending exactly here, or -1
+	dict  []int32 // by state number: next state with an output along the failure links, 0 if none
+	plen  []int32 // pattern lengths
 }
+
+const hasOutput = 1 << 31
 
 func buildAutomaton(patterns []string) *automaton {
 	a := &automaton{}
 	// Byte classes: every byte used by a pattern gets its own class; class 0
 	// is every other byte, which can only lead back towards the root.
 	var used [256]bool
+	total := 1
 	for _, p := range patterns {
+		total += len(p)
 		for i := 0; i < len(p); i++ {
 			used[p[i]] = true
 		}
@@ -27,45 +33,43 @@ func buildAutomaton(patterns []string) *automaton {
 	a.nclass = 1
 	for b := range 256 {
 		if used[b] {
-			a.class[b] = uint8(a.nclass)
+			a.class[b] = uint32(a.nclass)
 			a.nclass++
 		}
 	}
-	// The trie, as a sparse child map first.
-	type trieNode struct{ next map[uint8]int32 }
-	trie := []trieNode{{}}
-	a.own = []int32{-1}
+	nc := a.nclass
+	// The trie, written straight into the table: 0 means "no child yet"
+	// (the root is never anyone's child).
+	a.delta = make([]uint32, 0, total*nc)
+	a.delta = append(a.delta, make([]uint32, nc)...)
+	a.own = append(make([]int32, 0, total), -1)
 	for pi, p := range patterns {
-		s := int32(0)
+		s := 0
 		for i := 0; i < len(p); i++ {
-			c := a.class[p[i]]
-			if trie[s].next == nil {
-				trie[s].next = map[uint8]int32{}
-			}
-			nxt, ok := trie[s].next[c]
-			if !ok {
-				nxt = int32(len(trie))
-				trie = append(trie, trieNode{})
+			slot := s*nc + int(a.class[p[i]])
+			if a.delta[slot] == 0 {
+				a.delta[slot] = uint32(len(a.own))
 				a.own = append(a.own, -1)
-				trie[s].next[c] = nxt
+				a.delta = append(a.delta, make([]uint32, nc)...)
 			}
-			s = nxt
+			s = int(a.delta[slot])
 		}
 		a.own[s] = int32(pi)
 		a.plen = append(a.plen, int32(len(p)))
 	}
-	n := len(trie)
-	a.delta = make([]int32, n*a.nclass)
+	n := len(a.own)
 	a.dict = make([]int32, n)
-	a.first = make([]int32, n)
 	fail := make([]int32, n)
-	// Breadth-first: a state's transitions are its children, else its
-	// failure state's transitions, which are already complete.
+	isChild := make([]bool, len(a.delta)) // trie edges, before failure transitions fill the gaps
+	for i, v := range a.delta {
+		isChild[i] = v != 0
+	}
+	// Breadth-first: a state's missing transitions are its failure state's,
+	// which are already complete.
 	queue := make([]int32, 0, n)
-	for c := 1; c < a.nclass; c++ {
-		if nxt, ok := trie[0].next[uint8(c)]; ok {
-			a.delta[c] = nxt
-			queue = append(queue, nxt)
+	for c := 1; c < nc; c++ {
+		if isChild[c] {
+			queue = append(queue, int32(a.delta[c]))
 		}
 	}
 	for len(queue) > 0 {
@@ -77,23 +81,24 @@ func buildAutomaton(patterns []string) *automaton {
 		} else {
 			a.dict[s] = a.dict[f]
 		}
-		row, frow := int(s)*a.nclass, int(f)*a.nclass
-		for c := 0; c < a.nclass; c++ {
-			if nxt, ok := trie[s].next[uint8(c)]; ok && c != 0 {
-				a.delta[row+c] = nxt
-				fail[nxt] = a.delta[frow+c]
-				queue = append(queue, nxt)
+		row, frow := int(s)*nc, int(f)*nc
+		for c := 0; c < nc; c++ {
+			if isChild[row+c] {
+				child := int32(a.delta[row+c])
+				fail[child] = int32(a.delta[frow+c])
+				queue = append(queue, child)
 			} else {
 				a.delta[row+c] = a.delta[frow+c]
 			}
 		}
 	}
-	for s := range n {
-		if a.own[s] >= 0 {
-			a.first[s] = int32(s)
-		} else {
-			a.first[s] = a.dict[s]
+	// Premultiply and flag the states that report something.
+	for i, next := range a.delta {
+		v := next * uint32(nc)
+		if a.own[next] >= 0 || a.dict[next] != 0 {
+			v |= hasOutput
 		}
+		a.delta[i] = v
 	}
 	return a
 }
@@ -102,16 +107,22 @@ func buildAutomaton(patterns []string) *automaton {
 // spaces before end). The space count lets NEAR measure distance in words
 // without a second pass.
 func (a *automaton) scan(text []byte, found func(pat int32, end int, spaces int32)) {
-	var state int32
+	var state uint32
 	var spaces int32
-	nc := int32(a.nclass)
+	nc := uint32(a.nclass)
 	for i, b := range text {
 		if b == ' ' {
 			spaces++
 		}
-		state = a.delta[state*nc+int32(a.class[b])]
-		for s := a.first[state]; s != 0; s = a.dict[s] {
-			found(a.own[s], i+1, spaces)
+		state = a.delta[state&^hasOutput+a.class[b]]
+		if state&hasOutput != 0 {
+			s := int32((state &^ hasOutput) / nc)
+			if a.own[s] < 0 {
+				s = a.dict[s]
+			}
+			for ; s != 0; s = a.dict[s] {
+				found(a.own[s], i+1, spaces)
+			}
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package match
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -9,10 +11,10 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// normalizer turns text into the form rules are matched against, keeping for
-// every output byte the offset of the input rune it came from, so that hits
-// can be reported in the caller's text. Terms and story text go through the
-// same code, which is what makes them comparable:
+// normalizer turns text into the form rules are matched against, keeping a
+// map from output bytes back to input bytes so that hits can be reported in
+// the caller's text. Terms and story text go through the same code, which is
+// what makes them comparable:
 //
 //   - NFC, then case folding;
 //   - U+200B, U+200C, U+200D and U+FEFF removed (Khmer sites put them between
@@ -23,13 +25,23 @@ import (
 //     one space, and a space between two Khmer characters is dropped, so
 //     "trade-union" reads "trade union" and Khmer spacing never matters.
 //
-// ASCII takes a fast path of a table lookup per byte; this is the hot loop of
-// matching.
+// This is the hot loop of matching, so it is one pass with fast paths for
+// ASCII and Khmer, and the offset map is sparse: output and input advance
+// together except where bytes are dropped or replaced, and only those places
+// are recorded.
 type normalizer struct {
 	out   []byte
-	offs  []int32 // offs[i]: input offset of the rune that produced out[i]
-	words []int32 // words[i]: number of spaces in out before i; filled lazily
+	marks []mark // where the distance between output and input offsets changes
+	delta int32  // input offset minus output offset since the last mark
+
+	pendingSpace         bool  // a word break was seen and not yet written
+	spaceAt              int32 // input offset of the break
+	lastKhmer, lastCoeng bool
 }
+
+// mark says that output offset out comes from input offset in, and the bytes
+// after it follow one for one until the next mark.
+type mark struct{ out, in int32 }
 
 // asciiClass maps an ASCII byte to what it becomes: itself, its lower case,
 // or 0 for a word break.
@@ -58,75 +70,124 @@ func isKhmer(r rune) bool {
 	return khmerLo <= r && r <= khmerHi || khmerSym <= r && r <= '\u19FF'
 }
 
+// khmerWord tells, for U+1780..U+17FF, which code points are part of words
+// (letters, signs, digits) rather than punctuation and symbols.
+var khmerWord = func() (t [128]bool) {
+	for i := range t {
+		r := rune(0x1780 + i)
+		t[i] = unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)
+	}
+	return t
+}()
+
 func isZeroWidth(r rune) bool {
 	return r == '\u200B' || r == '\u200C' || r == '\u200D' || r == '\uFEFF'
 }
 
-// reset normalises s into n.out and n.offs, reusing their storage.
+// reset normalises s into n.out, reusing storage.
 func (n *normalizer) reset(s string) {
-	n.out, n.offs, n.words = n.out[:0], n.offs[:0], n.words[:0]
-	if !isASCII(s) && !norm.NFC.IsNormalString(s) {
-		n.slowPath(s)
-		return
+	n.out, n.marks = n.out[:0], n.marks[:0]
+	if cap(n.out) < len(s) {
+		n.out = make([]byte, 0, len(s)+len(s)/4)
 	}
-	pendingSpace := false
-	lastKhmer := false
-	lastCoeng := false
+	n.delta = 0
+	n.pendingSpace, n.lastKhmer, n.lastCoeng = false, false, false
+	n.marks = append(n.marks, mark{0, 0})
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if m := asciiClass[c]; m != 0 {
-				if pendingSpace && len(n.out) > 0 {
-					n.out = append(n.out, ' ')
-					n.offs = append(n.offs, int32(i))
+				if n.pendingSpace {
+					n.space()
 				}
-				pendingSpace, lastKhmer, lastCoeng = false, false, false
-				n.out = append(n.out, m)
-				n.offs = append(n.offs, int32(i))
-			} else {
-				pendingSpace = true
+				n.lastKhmer, n.lastCoeng = false, false
+				n.put(m, int32(i))
+			} else if !n.pendingSpace {
+				n.pendingSpace, n.spaceAt = true, int32(i)
 			}
 			i++
 			continue
 		}
+		// Khmer, the other script of this corpus, is three bytes E1 9E xx or
+		// E1 9F xx, and never needs composing.
+		if c == 0xE1 && i+2 < len(s) && (s[i+1] == 0x9E || s[i+1] == 0x9F) {
+			k := int(s[i+1]-0x9E)<<6 | int(s[i+2]&0x3F)
+			if khmerWord[k] {
+				if n.pendingSpace && !n.lastKhmer {
+					n.space()
+				}
+				n.pendingSpace = false
+				b2 := s[i+2]
+				if n.lastCoeng && s[i+1] == 0x9E && b2 == 0x8A { // DA after COENG reads as TA
+					b2 = 0x8F
+				}
+				n.put(0xE1, int32(i))
+				n.put(s[i+1], int32(i+1))
+				n.put(b2, int32(i+2))
+				n.lastKhmer, n.lastCoeng = true, s[i+1] == 0x9F && s[i+2] == 0x92
+			} else if !n.pendingSpace {
+				n.pendingSpace, n.spaceAt = true, int32(i)
+			}
+			i += 3
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		n.rune(r, int32(i), &pendingSpace, &lastKhmer, &lastCoeng)
+		if needsComposing(s[i:], r) {
+			n.reset2(s)
+			return
+		}
+		n.rune(r, int32(i))
 		i += size
 	}
 }
 
-// rune handles one non-ASCII rune of NFC input.
-func (n *normalizer) rune(r rune, at int32, pendingSpace, lastKhmer, lastCoeng *bool) {
+// put writes one output byte that comes from input offset in.
+func (n *normalizer) put(b byte, in int32) {
+	if d := in - int32(len(n.out)); d != n.delta {
+		n.marks = append(n.marks, mark{int32(len(n.out)), in})
+		n.delta = d
+	}
+	n.out = append(n.out, b)
+}
+
+// space writes the pending word break, unless nothing precedes it.
+func (n *normalizer) space() {
+	n.pendingSpace = false
+	if len(n.out) > 0 {
+		n.put(' ', n.spaceAt)
+	}
+}
+
+// rune handles one non-ASCII, non-Khmer-block rune of NFC input.
+func (n *normalizer) rune(r rune, at int32) {
 	switch {
 	case isZeroWidth(r):
 		return
 	case isKhmer(r) && (unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)):
-		if *pendingSpace && !*lastKhmer && len(n.out) > 0 {
-			n.out = append(n.out, ' ')
-			n.offs = append(n.offs, at)
+		if n.pendingSpace && !n.lastKhmer {
+			n.space()
 		}
-		if r == khmerDa && *lastCoeng {
-			r = khmerTa
-		}
-		*pendingSpace, *lastKhmer, *lastCoeng = false, true, r == coeng
+		n.pendingSpace, n.lastKhmer, n.lastCoeng = false, true, false
 		n.emit(r, at)
 	case unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r):
-		if *pendingSpace && len(n.out) > 0 {
-			n.out = append(n.out, ' ')
-			n.offs = append(n.offs, at)
+		if n.pendingSpace {
+			n.space()
 		}
-		*pendingSpace, *lastKhmer, *lastCoeng = false, false, false
+		n.lastKhmer, n.lastCoeng = false, false
 		n.emitFolded(r, at)
 	default:
-		*pendingSpace = true
+		if !n.pendingSpace {
+			n.pendingSpace, n.spaceAt = true, at
+		}
 	}
 }
 
+// emit writes a rune that comes from the input rune at offset at.
 func (n *normalizer) emit(r rune, at int32) {
-	start := len(n.out)
-	n.out = utf8.AppendRune(n.out, r)
-	for range len(n.out) - start {
-		n.offs = append(n.offs, at)
+	var buf [utf8.UTFMax]byte
+	k := utf8.EncodeRune(buf[:], r)
+	for j := range k {
+		n.put(buf[j], at+int32(j))
 	}
 }
 
@@ -181,58 +242,94 @@ func specialFold(r rune) (string, bool) {
 	return f, ok
 }
 
-// slowPath handles text that is not in NFC: each segment between
-// normalisation boundaries is composed, and every rune of it is attributed to
-// the segment's start in the input.
-func (n *normalizer) slowPath(s string) {
-	pendingSpace, lastKhmer, lastCoeng := false, false, false
+// needsComposing reports whether the rune at the start of s may change
+// under NFC: a combining mark that could join or reorder with what precedes
+// it, or a character that NFC replaces. Such input is rare (text stored by
+// civicwatch is already NFC) and takes the slow path.
+func needsComposing(s string, r rune) bool {
+	if r < 0x300 || isZeroWidth(r) || 0x2000 <= r && r <= 0x206F {
+		return false
+	}
+	p := norm.NFC.PropertiesString(s)
+	return p.CCC() != 0 || !p.BoundaryBefore() || p.Decomposition() != nil && !p.BoundaryAfter()
+}
+
+// reset2 normalises text that is not in NFC: each segment between
+// normalisation boundaries is composed, and its runes are attributed to the
+// segment's start in the input.
+func (n *normalizer) reset2(s string) {
+	n.out, n.marks = n.out[:0], n.marks[:0]
+	n.delta = 0
+	n.pendingSpace, n.lastKhmer, n.lastCoeng = false, false, false
+	n.marks = append(n.marks, mark{0, 0})
 	for i := 0; i < len(s); {
 		seg := norm.NFC.NextBoundaryInString(s[i:], true)
 		if seg <= 0 {
 			seg = len(s) - i
 		}
-		composed := norm.NFC.String(s[i : i+seg])
+		composed := s[i : i+seg]
+		if !norm.NFC.IsNormalString(composed) {
+			composed = norm.NFC.String(composed)
+		}
 		for _, r := range composed {
 			if r < utf8.RuneSelf {
 				if m := asciiClass[r]; m != 0 {
-					if pendingSpace && len(n.out) > 0 {
-						n.out = append(n.out, ' ')
-						n.offs = append(n.offs, int32(i))
+					if n.pendingSpace {
+						n.space()
 					}
-					pendingSpace, lastKhmer, lastCoeng = false, false, false
-					n.out = append(n.out, m)
-					n.offs = append(n.offs, int32(i))
-				} else {
-					pendingSpace = true
+					n.lastKhmer, n.lastCoeng = false, false
+					n.putAt(m, int32(i))
+				} else if !n.pendingSpace {
+					n.pendingSpace, n.spaceAt = true, int32(i)
 				}
 				continue
 			}
-			n.rune(r, int32(i), &pendingSpace, &lastKhmer, &lastCoeng)
+			if r == khmerDa && n.lastCoeng {
+				r = khmerTa
+			}
+			coengNow := r == coeng
+			n.rune(r, int32(i))
+			n.lastCoeng = coengNow
 		}
 		i += seg
 	}
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
+// putAt writes a byte attributed to input offset in even when earlier bytes
+// of the output already are (a composed segment maps to its start).
+func (n *normalizer) putAt(b byte, in int32) {
+	n.marks = append(n.marks, mark{int32(len(n.out)), in})
+	n.delta = in - int32(len(n.out))
+	n.out = append(n.out, b)
+}
+
+// inOffset maps an output offset to the input offset it came from.
+func (n *normalizer) inOffset(o int) int {
+	i, _ := slices.BinarySearchFunc(n.marks, int32(o), func(m mark, o int32) int { return cmp.Compare(m.out, o) })
+	if i == len(n.marks) || n.marks[i].out > int32(o) {
+		i--
 	}
-	return true
+	m := n.marks[i]
+	return int(m.in) + o - int(m.out)
 }
 
 // span maps a hit [start, end) in the normalised text back to byte offsets
-// in the original text s.
+// in the original text s, widened to whole runes.
 func (n *normalizer) span(s string, start, end int) (int, int) {
-	from := int(n.offs[start])
-	last := int(n.offs[end-1])
+	from := min(n.inOffset(start), len(s))
+	for from > 0 && !utf8.RuneStart(s[from]) {
+		from--
+	}
+	last := min(n.inOffset(end-1), len(s)-1)
+	for last > 0 && !utf8.RuneStart(s[last]) {
+		last--
+	}
 	_, size := utf8.DecodeRuneInString(s[last:])
 	to := last + size
 	// A rune decomposed in the input (e + U+0301) ends after its marks.
 	for to < len(s) {
 		r, size := utf8.DecodeRuneInString(s[to:])
-		if !unicode.Is(unicode.Mn, r) || isKhmer(r) || (end < len(n.out) && int(n.offs[end]) == to) {
+		if !unicode.Is(unicode.Mn, r) || isKhmer(r) {
 			break
 		}
 		to += size
