@@ -67,6 +67,7 @@ func buildAutomaton(patterns []string) *automaton {
 	// Breadth-first: a state's missing transitions are its failure state's,
 	// which are already complete.
 	queue := make([]int32, 0, n)
+	var queueOrder []int32 // states in breadth-first order, root excluded
 	for c := 1; c < nc; c++ {
 		if isChild[c] {
 			queue = append(queue, int32(a.delta[c]))
@@ -75,6 +76,7 @@ func buildAutomaton(patterns []string) *automaton {
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
+		queueOrder = append(queueOrder, s)
 		f := fail[s]
 		if a.own[f] >= 0 {
 			a.dict[s] = f
@@ -92,6 +94,7 @@ func buildAutomaton(patterns []string) *automaton {
 			}
 		}
 	}
+	a.renumber(order(queueOrder))
 	// Premultiply and flag the states that report something.
 	for i, next := range a.delta {
 		v := next * uint32(nc)
@@ -125,4 +128,34 @@ func (a *automaton) scan(text []byte, found func(pat int32, end int, spaces int3
 			}
 		}
 	}
+}
+
+// order turns a breadth-first list of states into a renumbering: the root
+// stays 0 and states get consecutive numbers by depth.
+func order(bfs []int32) []int32 {
+	newID := make([]int32, len(bfs)+1)
+	for i, s := range bfs {
+		newID[s] = int32(i + 1)
+	}
+	return newID
+}
+
+// renumber applies newID to every table. Shallow states are the ones a scan
+// visits all the time; numbering them first packs their rows together,
+// which keeps the hot part of the table in cache.
+func (a *automaton) renumber(newID []int32) {
+	nc := a.nclass
+	n := len(a.own)
+	delta := make([]uint32, len(a.delta))
+	own := make([]int32, n)
+	dict := make([]int32, n)
+	for old := range n {
+		s := newID[old]
+		for c := range nc {
+			delta[int(s)*nc+c] = uint32(newID[a.delta[old*nc+c]])
+		}
+		own[s] = a.own[old]
+		dict[s] = newID[a.dict[old]]
+	}
+	a.delta, a.own, a.dict = delta, own, dict
 }
