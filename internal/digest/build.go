@@ -1,0 +1,344 @@
+package digest
+
+import (
+	"cmp"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/civicwatch/civicwatch/internal/match"
+)
+
+// snippetLen bounds a snippet, in characters: two or three lines on a phone.
+const snippetLen = 240
+
+// Build selects, clusters and orders the recipient's stories. It is pure:
+// the same input gives the same digest.
+func Build(in Input) *Digest {
+	loc := in.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	d := &Digest{Recipient: in.Recipient, Start: in.Start, End: in.End, Health: in.Health, Location: loc,
+		Date: in.End.In(loc)}
+	wanted := wantedTopics(in.Topics, in.Recipient.Topics)
+	d.Topics = wanted
+	var picked []Story
+	for _, s := range in.Stories {
+		if s.FirstSeenAt.Before(in.Start) || !s.FirstSeenAt.Before(in.End) {
+			continue
+		}
+		// A feed added today brings its backlog: old news, first seen now.
+		if in.MaxAge > 0 && s.PublishedAt.Before(s.FirstSeenAt.Add(-in.MaxAge)) {
+			continue
+		}
+		if firstTopic(s, wanted) < 0 {
+			continue
+		}
+		picked = append(picked, s)
+	}
+	slices.SortStableFunc(picked, func(a, b Story) int {
+		return cmp.Or(a.FirstSeenAt.Compare(b.FirstSeenAt), cmp.Compare(a.ID, b.ID))
+	})
+	bySection := make([][]Entry, len(wanted))
+	for _, cl := range cluster(picked) {
+		e, topic := entry(cl, wanted, loc)
+		bySection[topic] = append(bySection[topic], e)
+	}
+	for i, entries := range bySection {
+		if len(entries) == 0 {
+			continue
+		}
+		// Newest first: the morning's reader starts with the latest.
+		slices.SortStableFunc(entries, func(a, b Entry) int { return b.Time.Compare(a.Time) })
+		d.Sections = append(d.Sections, Section{Topic: wanted[i], Entries: entries})
+		d.Counts = append(d.Counts, Count{Topic: wanted[i], N: len(entries)})
+		d.Total += len(entries)
+	}
+	return d
+}
+
+// wantedTopics is the recipient's topics in config order; none listed means all.
+func wantedTopics(all []Topic, ids []string) []Topic {
+	if len(ids) == 0 {
+		return all
+	}
+	var out []Topic
+	for _, t := range all {
+		if slices.Contains(ids, t.ID) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// firstTopic is the index in wanted of the story's first matching topic, or -1.
+func firstTopic(s Story, wanted []Topic) int {
+	for i, t := range wanted {
+		if _, ok := s.Matches[t.ID]; ok {
+			return i
+		}
+	}
+	return -1
+}
+
+// cluster groups stories that are the same news: one canonical URL is already
+// one story, so here it is the same headline carried under different URLs
+// (wire copy, syndication), compared on normalised words.
+func cluster(stories []Story) [][]Story {
+	type group struct {
+		words   map[string]bool
+		stories []Story
+	}
+	var groups []*group
+	for _, s := range stories {
+		words := titleWords(s.Title)
+		var home *group
+		for _, g := range groups {
+			if sameHeadline(words, g.words) {
+				home = g
+				break
+			}
+		}
+		if home == nil {
+			home = &group{words: words}
+			groups = append(groups, home)
+		}
+		home.stories = append(home.stories, s)
+	}
+	out := make([][]Story, len(groups))
+	for i, g := range groups {
+		out[i] = g.stories
+	}
+	return out
+}
+
+func titleWords(title string) map[string]bool {
+	words := map[string]bool{}
+	for _, w := range strings.Fields(match.Normalize(title)) {
+		words[w] = true
+	}
+	return words
+}
+
+// sameHeadline: identical normalised words, or, for headlines of five words
+// or more, at least 80% of words shared (Jaccard). Short headlines must match
+// exactly: "Union leader arrested" is not "Union leader released".
+func sameHeadline(a, b map[string]bool) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	shared := 0
+	for w := range a {
+		if b[w] {
+			shared++
+		}
+	}
+	union := len(a) + len(b) - shared
+	if shared == union {
+		return true
+	}
+	return min(len(a), len(b)) >= 5 && shared*5 >= union*4
+}
+
+// entry renders a cluster; the earliest story speaks for it.
+func entry(cl []Story, wanted []Topic, loc *time.Location) (Entry, int) {
+	lead := cl[0]
+	topic := len(wanted)
+	for _, s := range cl {
+		topic = min(topic, firstTopic(s, wanted))
+	}
+	e := Entry{Title: clean(lead.Title), Time: lead.FirstSeenAt.In(loc), Lang: lead.Lang}
+	e.URL, e.Host = safeLink(lead.URL)
+	for _, s := range cl {
+		e.StoryIDs = append(e.StoryIDs, s.ID)
+		for _, o := range s.Outlets {
+			if !slices.Contains(e.Outlets, o) {
+				e.Outlets = append(e.Outlets, o)
+			}
+		}
+	}
+	for i, t := range wanted {
+		if i == topic {
+			continue
+		}
+		if slices.ContainsFunc(cl, func(s Story) bool { _, ok := s.Matches[t.ID]; return ok }) {
+			e.Badges = append(e.Badges, t)
+		}
+	}
+	var hits []match.Hit
+	for _, t := range wanted {
+		hits = append(hits, lead.Matches[t.ID]...)
+	}
+	e.Terms = terms(hits)
+	e.Snippet = snippet(lead, hits)
+	return e, topic
+}
+
+// terms lists the distinct terms of hits, title hits first.
+func terms(hits []match.Hit) []string {
+	sorted := slices.Clone(hits)
+	slices.SortStableFunc(sorted, func(a, b match.Hit) int {
+		return cmp.Or(cmp.Compare(fieldRank(a.Field), fieldRank(b.Field)), cmp.Compare(a.Start, b.Start))
+	})
+	var out []string
+	for _, h := range sorted {
+		if !slices.Contains(out, h.Term) {
+			out = append(out, h.Term)
+		}
+	}
+	return out
+}
+
+func fieldRank(f match.Field) int {
+	switch f {
+	case match.FieldTitle:
+		return 0
+	case match.FieldSummary:
+		return 1
+	}
+	return 2
+}
+
+// safeLink keeps http and https links only; anything else (javascript:,
+// data:) is dropped and the headline shown without a link.
+func safeLink(raw string) (link, host string) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", ""
+	}
+	return u.String(), strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+}
+
+// snippet picks the passage to show: around the first hit in the summary,
+// else in the text, else the start of the summary; matched terms marked.
+func snippet(s Story, hits []match.Hit) []Segment {
+	for _, f := range []struct {
+		field match.Field
+		text  string
+	}{{match.FieldSummary, s.Summary}, {match.FieldContent, s.Text}} {
+		var in []match.Hit
+		for _, h := range hits {
+			if h.Field == f.field && h.End <= len(f.text) {
+				in = append(in, h)
+			}
+		}
+		if len(in) > 0 {
+			return window(f.text, in)
+		}
+	}
+	text := s.Summary
+	if text == "" {
+		text = s.Text
+	}
+	return window(text, nil)
+}
+
+// window cuts about snippetLen characters of text around the first hit, on
+// word boundaries, and splits it into plain and marked segments.
+func window(text string, hits []match.Hit) []Segment {
+	slices.SortFunc(hits, func(a, b match.Hit) int { return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(b.End, a.End)) })
+	from := 0
+	if len(hits) > 0 {
+		from = back(text, hits[0].Start, snippetLen/3)
+	}
+	to := forward(text, from, snippetLen)
+	var segs []Segment
+	if from > 0 {
+		segs = append(segs, Segment{Text: "… "})
+	}
+	pos := from
+	for _, h := range hits {
+		if h.Start < pos || h.End > to {
+			continue
+		}
+		segs = appendText(segs, text[pos:h.Start], false)
+		segs = appendText(segs, text[h.Start:h.End], true)
+		pos = h.End
+	}
+	segs = appendText(segs, text[pos:to], false)
+	if to < len(text) {
+		segs = append(segs, Segment{Text: " …"})
+	}
+	return segs
+}
+
+// appendText adds cleaned text, keeping one space at either edge where the
+// original had whitespace, so a marked term does not glue to its neighbours.
+func appendText(segs []Segment, s string, mark bool) []Segment {
+	c := clean(s)
+	if c == "" {
+		if strings.TrimSpace(s) != s && len(segs) > 0 {
+			c = " "
+		} else {
+			return segs
+		}
+	} else {
+		if r, _ := utf8.DecodeRuneInString(s); unicode.IsSpace(r) {
+			c = " " + c
+		}
+		if r, _ := utf8.DecodeLastRuneInString(s); unicode.IsSpace(r) {
+			c += " "
+		}
+	}
+	return append(segs, Segment{Text: c, Mark: mark})
+}
+
+// back moves from i about n characters back, to the start of a word.
+func back(text string, i, n int) int {
+	j := i
+	for k := 0; k < n && j > 0; k++ {
+		_, size := utf8.DecodeLastRuneInString(text[:j])
+		j -= size
+	}
+	if j == 0 {
+		return 0
+	}
+	if sp := strings.IndexFunc(text[j:i], unicode.IsSpace); sp >= 0 {
+		return j + sp + 1
+	}
+	return j
+}
+
+// forward moves from i about n characters on, to the end of a word.
+func forward(text string, i, n int) int {
+	j := i
+	for k := 0; k < n && j < len(text); k++ {
+		_, size := utf8.DecodeRuneInString(text[j:])
+		j += size
+	}
+	if j >= len(text) {
+		return len(text)
+	}
+	if sp := strings.LastIndexFunc(text[i:j], unicode.IsSpace); sp > 0 {
+		return i + sp
+	}
+	return j
+}
+
+// clean makes feed text safe to show: control and bidirectional-override
+// characters (U+202E can make a link read backwards) are removed and
+// whitespace folded. Escaping is the templates' job.
+func clean(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case r == '\u202A' || r == '\u202B' || r == '\u202C' || r == '\u202D' || r == '\u202E' ||
+			'\u2066' <= r && r <= '\u2069' || r == '\u200E' || r == '\u200F' || r == utf8.RuneError:
+			continue
+		case unicode.IsSpace(r) || unicode.IsControl(r):
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,105 @@
+// Package digest builds and renders the daily email: the stories matched for
+// a recipient's topics since their previous digest, each once, grouped by
+// topic, with the outlets that carried it and why it matched. Building is
+// pure (stories in, a Digest out); rendering is templates; delivery and the
+// ledger live beside them.
+package digest
+
+import (
+	"time"
+
+	"github.com/civicwatch/civicwatch/internal/match"
+)
+
+// Topic is a topic as configured, in config order.
+type Topic struct {
+	ID   string
+	Name string
+}
+
+// Story is a stored story with its matches, as the store hands it over.
+type Story struct {
+	ID          int64
+	Title       string
+	URL         string
+	Summary     string
+	Text        string
+	Lang        string
+	PublishedAt time.Time
+	FirstSeenAt time.Time
+	Outlets     []string               // names of the feeds that carried it, first sighting first
+	Matches     map[string][]match.Hit // topic id → hits
+}
+
+// FeedProblem is a line of the health footer.
+type FeedProblem struct {
+	Feed   string // the feed's name
+	Reason string // "failing since 24 Nov: HTTP 503", "silent for 9 days (usually daily)"
+}
+
+// Recipient is one reader.
+type Recipient struct {
+	Email  string
+	Name   string
+	Topics []string // empty: every topic
+}
+
+// Input is everything Build needs.
+type Input struct {
+	Recipient Recipient
+	Topics    []Topic // every configured topic, in config order
+	Stories   []Story // candidates: first seen within the window
+	Start     time.Time
+	End       time.Time
+	Location  *time.Location // the digest's time zone
+	MaxAge    time.Duration  // stories published longer before they were first seen stay out
+	Health    []FeedProblem
+	Generated time.Time
+}
+
+// Digest is one recipient's email, ready to render.
+type Digest struct {
+	Recipient Recipient
+	Date      time.Time // local date of the period
+	Start     time.Time
+	End       time.Time
+	Topics    []Topic   // the recipient's topics, in config order
+	Sections  []Section // topics with entries, in config order
+	Counts    []Count   // per topic with entries, in config order
+	Total     int
+	Health    []FeedProblem
+	Location  *time.Location
+}
+
+// Section is one topic's entries.
+type Section struct {
+	Topic   Topic
+	Entries []Entry
+}
+
+// Count is how many entries a topic has.
+type Count struct {
+	Topic Topic
+	N     int
+}
+
+// Entry is one story, or one cluster of near-identical stories from several
+// outlets, under its first matching topic.
+type Entry struct {
+	Title    string
+	URL      string // "" unless http or https
+	Host     string
+	Outlets  []string
+	Time     time.Time // first seen, in the digest's time zone
+	Lang     string
+	Snippet  []Segment
+	Terms    []string // why it matched, in order of first appearance
+	Badges   []Topic  // its other topics among the recipient's
+	StoryIDs []int64
+}
+
+// Segment is a piece of snippet text; Mark is set on matched terms.
+type Segment struct {
+	Text string
+	Mark bool
+}

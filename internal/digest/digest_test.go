@@ -1,0 +1,193 @@
+package digest
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/civicwatch/civicwatch/internal/match"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+var (
+	amsterdam, _ = time.LoadLocation("Europe/Amsterdam")
+	periodEnd    = time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC) // 07:00 in Amsterdam
+	topics       = []Topic{{"unions", "Cambodian unions"}, {"molvt", "Ministry of Labour"}, {"moi", "Ministry of Interior"}, {"civic", "Civic space"}}
+)
+
+func hit(term string, f match.Field, text, sub string) match.Hit {
+	i := strings.Index(text, sub)
+	if i < 0 {
+		panic("fixture: " + sub + " not in " + text)
+	}
+	return match.Hit{Term: term, Field: f, Start: i, End: i + len(sub)}
+}
+
+// fixtureStories is a morning's worth of matched stories, traps included.
+func fixtureStories() []Story {
+	s1 := Story{ID: 1, Title: "Union leader arrested after garment factory strike", URL: "https://cambojanews.com/union-leader-arrested/",
+		Summary: "Police detained the president of a garment union in Phnom Penh on Monday, a day after workers walked out over unpaid wages.",
+		Lang:    "en", FirstSeenAt: periodEnd.Add(-3 * time.Hour), PublishedAt: periodEnd.Add(-4 * time.Hour),
+		Outlets: []string{"CamboJA News", "Khmer Times"}}
+	s1.Matches = map[string][]match.Hit{
+		"unions": {hit("union", match.FieldTitle, s1.Title, "Union"), hit("arrest*", match.FieldTitle, s1.Title, "arrested"), hit("union", match.FieldSummary, s1.Summary, "union")},
+		"civic":  {hit("detained", match.FieldSummary, s1.Summary, "detained")},
+	}
+	// The same news under another URL, from a wire service: one entry.
+	s2 := Story{ID: 2, Title: "Union Leader Arrested After Garment-Factory Strike", URL: "https://wire.example/kh/1234",
+		Summary: "A union president was arrested in Phnom Penh.", Lang: "en",
+		FirstSeenAt: periodEnd.Add(-2 * time.Hour), PublishedAt: periodEnd.Add(-2 * time.Hour), Outlets: []string{"Wire"}}
+	s2.Matches = map[string][]match.Hit{"unions": {hit("union", match.FieldTitle, s2.Title, "Union")}}
+	s3 := Story{ID: 3, Title: "ក្រសួង\u200bមហាផ្ទៃ ព្រមាន\u200bសមាគម\u200bមួយ", URL: "https://khmer.cambojanews.com/moi-warns/",
+		Summary: "ក្រសួង\u200bមហាផ្ទៃ បាន​ព្រមាន​សមាគម​មួយ​ក្នុង​ខេត្ត​កណ្ដាល ពី​ការ​រៀបចំ​វេទិកា​សាធារណៈ។", Lang: "km",
+		FirstSeenAt: periodEnd.Add(-5 * time.Hour), PublishedAt: periodEnd.Add(-6 * time.Hour), Outlets: []string{"CamboJA ខ្មែរ"}}
+	s3.Matches = map[string][]match.Hit{"moi": {hit("ក្រសួងមហាផ្ទៃ", match.FieldTitle, s3.Title, "ក្រសួង\u200bមហាផ្ទៃ"), hit("ក្រសួងមហាផ្ទៃ", match.FieldSummary, s3.Summary, "ក្រសួង\u200bមហាផ្ទៃ")}}
+	// Hostile text: a header injection, script, a javascript: link and a
+	// right-to-left override.
+	s4 := Story{ID: 4, Title: "NGO suspended\r\nBcc: x@example.org <script>alert(1)</script> \u202Egnp.exe", URL: "javascript:alert(1)",
+		Summary: `<img src=x onerror=alert(1)> The Ministry of Interior suspended the association.`, Lang: "en",
+		FirstSeenAt: periodEnd.Add(-1 * time.Hour), PublishedAt: periodEnd.Add(-1 * time.Hour), Outlets: []string{"Hostile <b>Outlet</b>"}}
+	s4.Matches = map[string][]match.Hit{"moi": {hit("Ministry of Interior", match.FieldSummary, s4.Summary, "Ministry of Interior")}}
+	// Out of the window, and old news from a new feed's backlog: left out.
+	s5 := Story{ID: 5, Title: "Yesterday's story", FirstSeenAt: periodEnd.Add(-30 * time.Hour), PublishedAt: periodEnd.Add(-30 * time.Hour),
+		Matches: map[string][]match.Hit{"unions": nil}, Outlets: []string{"X"}}
+	s6 := Story{ID: 6, Title: "A 2019 strike", FirstSeenAt: periodEnd.Add(-1 * time.Hour), PublishedAt: periodEnd.AddDate(-7, 0, 0),
+		Matches: map[string][]match.Hit{"unions": nil}, Outlets: []string{"X"}}
+	return []Story{s1, s2, s3, s4, s5, s6}
+}
+
+func fixtureInput(r Recipient) Input {
+	return Input{Recipient: r, Topics: topics, Stories: fixtureStories(), Start: periodEnd.Add(-24 * time.Hour), End: periodEnd,
+		Location: amsterdam, MaxAge: 7 * 24 * time.Hour, Generated: periodEnd,
+		Health: []FeedProblem{{Feed: "Rasmei", Reason: "failing since 24 Nov: HTTP 503 Service Unavailable"}}}
+}
+
+func TestBuildSelectsClustersAndOrders(t *testing.T) {
+	d := Build(fixtureInput(Recipient{Email: "a@example.org"}))
+	if d.Total != 3 {
+		t.Fatalf("total %d, want 3 entries (two stories clustered, two left out)", d.Total)
+	}
+	var got []string
+	for _, s := range d.Sections {
+		for _, e := range s.Entries {
+			got = append(got, s.Topic.ID+":"+strings.Join(e.Outlets, "+"))
+		}
+	}
+	want := "unions:CamboJA News+Khmer Times+Wire moi:Hostile <b>Outlet</b> moi:CamboJA ខ្មែរ"
+	if strings.Join(got, " ") != want {
+		t.Errorf("entries = %v, want %v", got, want)
+	}
+	e := d.Sections[0].Entries[0]
+	if len(e.Badges) != 1 || e.Badges[0].ID != "civic" {
+		t.Errorf("badges = %v, want civic", e.Badges)
+	}
+	if hostile := d.Sections[1].Entries[0]; hostile.URL != "" || strings.ContainsAny(hostile.Title, "\r\n\u202E") {
+		t.Errorf("hostile entry kept %q / %q", hostile.URL, hostile.Title)
+	}
+	// A recipient of one topic sees only that topic.
+	d = Build(fixtureInput(Recipient{Email: "b@example.org", Topics: []string{"moi"}}))
+	if d.Total != 2 || len(d.Sections) != 1 || d.Sections[0].Topic.ID != "moi" {
+		t.Errorf("moi-only digest: %d entries in %d sections", d.Total, len(d.Sections))
+	}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file; rerun with -update and review the diff:\n%s", name, got)
+	}
+}
+
+func TestRenderGolden(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   Input
+	}{
+		{"digest", fixtureInput(Recipient{Email: "a@example.org"})},
+		{"empty", Input{Recipient: Recipient{Email: "a@example.org", Topics: []string{"moi"}}, Topics: topics,
+			Start: periodEnd.Add(-24 * time.Hour), End: periodEnd, Location: amsterdam}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := Render(Build(c.in), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, c.name+".subject", r.Subject+"\n")
+			golden(t, c.name+".txt", r.Text)
+			golden(t, c.name+".html", r.HTML)
+		})
+	}
+}
+
+func TestRenderNeutralisesFeedText(t *testing.T) {
+	r, err := Render(Build(fixtureInput(Recipient{Email: "a@example.org"})), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSafeHTML(t, r.HTML)
+	if strings.ContainsAny(r.Subject, "\r\n") || strings.Contains(r.Subject, "Bcc") {
+		t.Errorf("subject %q carries feed text", r.Subject)
+	}
+	if strings.Contains(r.HTML, "\u202e") || strings.Contains(r.Text, "\u202e") {
+		t.Error("a right-to-left override survived")
+	}
+	if !strings.Contains(r.HTML, "ក្រសួង\u200bមហាផ្ទៃ") || !strings.Contains(r.Text, "ក្រសួង\u200bមហាផ្ទៃ") {
+		t.Error("Khmer text did not survive rendering")
+	}
+}
+
+// checkSafeHTML parses a rendered digest as a mail client would and fails on
+// anything active or remote: scripts, images, event handlers, CSS url(),
+// links other than http(s).
+func checkSafeHTML(t *testing.T, doc string) {
+	t.Helper()
+	root, err := html.Parse(strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := 0
+	for n := range root.Descendants() {
+		if n.Type != html.ElementNode {
+			continue
+		}
+		switch n.DataAtom {
+		case atom.Script, atom.Img, atom.Iframe, atom.Object, atom.Embed, atom.Link, atom.Style, atom.Form:
+			t.Errorf("digest HTML has a <%s> element", n.Data)
+		}
+		for _, a := range n.Attr {
+			switch {
+			case strings.HasPrefix(strings.ToLower(a.Key), "on"):
+				t.Errorf("<%s> has an event handler %s=%q", n.Data, a.Key, a.Val)
+			case a.Key == "href":
+				links++
+				if !strings.HasPrefix(a.Val, "https://") && !strings.HasPrefix(a.Val, "http://") {
+					t.Errorf("link to %q", a.Val)
+				}
+			case a.Key == "src" || a.Key == "background":
+				t.Errorf("<%s> loads %q", n.Data, a.Val)
+			case a.Key == "style" && strings.Contains(strings.ToLower(a.Val), "url("):
+				t.Errorf("<%s> style loads a resource: %q", n.Data, a.Val)
+			}
+		}
+	}
+	if links == 0 {
+		t.Error("no links at all: the check saw nothing")
+	}
+}
