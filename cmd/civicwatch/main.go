@@ -23,7 +23,7 @@ var version = ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
 }
@@ -32,7 +32,7 @@ func main() {
 const (
 	exitOK    = 0
 	exitFail  = 1 // the command ran into an error
-	exitUsage = 2 // bad flags or an invalid config
+	exitUsage = 2 // bad flags, an invalid config or unreadable input
 )
 
 // errUsage marks errors that are the caller's to fix on the command line.
@@ -41,6 +41,7 @@ var errUsage = errors.New("usage")
 // env is what every subcommand receives.
 type env struct {
 	ctx    context.Context
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	global *globals
@@ -56,11 +57,14 @@ type command struct {
 var commands = []command{
 	{"poll", "poll the feeds that are due and store their stories", cmdPoll},
 	{"feeds", "show every feed's health: last success, last error, failures, stories, next poll", cmdFeeds},
+	{"rematch", "match stored stories again with the config's current rules", cmdRematch},
+	{"classify", "match JSON-lines stories from stdin and print their topics and hits", cmdClassify},
+	{"eval", "score the rules on a labelled JSON-lines file", cmdEval},
 	{"check", "validate the config and report every problem", cmdCheck},
 	{"version", "print the version", cmdVersion},
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	g := newGlobals(getenv)
 	fs := flag.NewFlagSet("civicwatch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -81,14 +85,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		if c.name != name {
 			continue
 		}
-		e := &env{ctx: ctx, stdout: stdout, stderr: stderr, global: g}
+		e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, global: g}
 		err := c.run(e, rest)
 		switch {
 		case err == nil:
 			return exitOK
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
-		case errors.Is(err, errUsage) || errors.As(err, new(*configError)):
+		case errors.Is(err, errUsage) || errors.As(err, new(*configError)) || errors.As(err, new(*inputError)):
 			fmt.Fprintf(stderr, "civicwatch %s: %v\n", name, err)
 			return exitUsage
 		default:
@@ -145,21 +149,40 @@ func (g *globals) register(fs *flag.FlagSet) {
 
 // parseFlags parses a subcommand's flags, globals included.
 func (e *env) parseFlags(fs *flag.FlagSet, args []string) error {
+	rest, err := e.parseFlagsArgs(fs, args)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	return err
+}
+
+// parseFlagsArgs is parseFlags for a command that takes arguments: flags may
+// come before, between or after them.
+func (e *env) parseFlagsArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.SetOutput(e.stderr)
 	e.global.register(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
+	e.setLog()
+	return rest, nil
+}
+
+func (e *env) setLog() {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(e.global.logLevel)) // validated when set
 	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
-	return nil
 }
 
 func versionString() string {

@@ -64,6 +64,11 @@ func cmdPoll(e *env, args []string) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := poll.New(st, cfg.Fetch, userAgent(), log)
+	if len(cfg.Topics) > 0 {
+		// Without topics stories are stored unmatched (no rules version),
+		// rather than marked as looked at by rules that say nothing.
+		p.Rules = cfg.Rules
+	}
 	rep, err := p.Poll(e.ctx, cfg.Feeds, poll.Selection{All: *all, IDs: ids})
 	if errors.Is(err, poll.ErrUnknownFeed) {
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -76,7 +81,7 @@ func cmdPoll(e *env, args []string) error {
 
 func printReport(e *env, rep *poll.Report) {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "FEED\tOUTCOME\tSTATUS\tITEMS\tNEW\tUPDATED\tTIME\tERROR")
+	fmt.Fprintln(tw, "FEED\tOUTCOME\tSTATUS\tITEMS\tNEW\tUPDATED\tMATCHED\tTIME\tERROR")
 	for _, r := range rep.Results {
 		status := "-"
 		if r.Status != 0 {
@@ -86,13 +91,13 @@ func printReport(e *env, rep *poll.Report) {
 		if r.Err != nil {
 			errText = oneLine(r.Err.Error(), 120)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", r.FeedID, r.Outcome, status,
-			r.Counts.Items, r.Counts.New, r.Counts.Updated, r.Duration.Round(10*time.Millisecond), errText)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", r.FeedID, r.Outcome, status,
+			r.Counts.Items, r.Counts.New, r.Counts.Updated, r.Counts.Matched, r.Duration.Round(10*time.Millisecond), errText)
 	}
 	tw.Flush()
 	t, failed := rep.Totals()
-	fmt.Fprintf(e.stdout, "total: %d feeds polled, %d failed; %d items, %d new, %d updated, %d already stored from other feeds; %s\n",
-		len(rep.Results), failed, t.Items, t.New, t.Updated, t.Merged, rep.Duration.Round(10*time.Millisecond))
+	fmt.Fprintf(e.stdout, "total: %d feeds polled, %d failed; %d items, %d new, %d updated, %d already stored from other feeds; %d matched a topic; %s\n",
+		len(rep.Results), failed, t.Items, t.New, t.Updated, t.Merged, t.Matched, rep.Duration.Round(10*time.Millisecond))
 }
 
 // oneLine keeps an error message on one table row.

@@ -3,28 +3,42 @@ package config
 import (
 	"fmt"
 	"os"
+
+	"github.com/civicwatch/civicwatch/internal/match"
 )
 
 // Config is a loaded, defaulted and validated configuration file.
 type Config struct {
-	Path  string // file it was loaded from
-	Fetch Fetch
-	Feeds []Feed
+	Path   string // file it was loaded from
+	Fetch  Fetch
+	Feeds  []Feed
+	Lists  match.Lists  // named term lists, used in rules as @name
+	Topics []Topic      // in file order
+	Rules  *match.Rules // Topics compiled over Lists; never nil in a loaded Config
 }
 
 // rawFile mirrors the YAML document while decoding. Its yaml tags are the
 // whole key schema: the walker rejects any key not listed here.
 type rawFile struct {
-	Fetch rawFetch  `yaml:"fetch"`
-	Feeds []rawFeed `yaml:"feeds"`
+	Fetch  rawFetch            `yaml:"fetch"`
+	Feeds  []rawFeed           `yaml:"feeds"`
+	Lists  map[string][]string `yaml:"lists"`
+	Topics []rawTopic          `yaml:"topics"`
 }
 
 // resolve applies defaults and validates each section in turn. Sections are
-// resolved in dependency order: feeds inherit fetch.interval.
-func (r *rawFile) resolve(path string, p *problems) *Config {
+// resolved in dependency order: feeds inherit fetch.interval, and topics are
+// compiled over the lists. src is the file's text, for placing problems
+// inside rules.
+func (r *rawFile) resolve(path string, src []byte, p *problems) *Config {
 	cfg := &Config{Path: path}
 	cfg.Fetch = r.Fetch.resolve(p)
 	cfg.Feeds = resolveFeeds(r.Feeds, cfg.Fetch, p)
+	cfg.Lists = resolveLists(r.Lists, p)
+	cfg.Topics = resolveTopics(r.Topics, p)
+	if !p.anyIn("lists", "topics") {
+		cfg.Rules = compileRules(r.Topics, cfg.Topics, cfg.Lists, sourceLines(src), p)
+	}
 	return cfg
 }
 
@@ -54,7 +68,7 @@ func Parse(data []byte, path string, lookupEnv func(string) (string, bool)) (*Co
 	if !decodeFile(data, &raw, lookupEnv, p) {
 		return nil, p.err(path)
 	}
-	cfg := raw.resolve(path, p)
+	cfg := raw.resolve(path, data, p)
 	if err := p.err(path); err != nil {
 		return nil, err
 	}

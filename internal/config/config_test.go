@@ -6,9 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/civicwatch/civicwatch/internal/match"
 )
 
 // env returns a lookup function backed by vars, so tests never depend on
@@ -98,6 +101,14 @@ func TestParseValid(t *testing.T) {
 						Line:     24,
 					},
 				},
+				Lists: match.Lists{
+					"cambodia":    {"Cambodia", "Cambodian*", "កម្ពុជា"},
+					"union_words": {"union", "trade union*"},
+				},
+				Topics: []Topic{
+					{ID: "unions", Name: "Cambodian unions", Rule: "@union_words AND (tag:cambodia OR @cambodia)", Line: 37},
+					{ID: "strikes", Name: "strikes", Rule: "strike* AND (tag:cambodia OR @cambodia)", Line: 40},
+				},
 			},
 		},
 		{
@@ -119,12 +130,22 @@ func TestParseValid(t *testing.T) {
 					Enabled:  true,
 					Line:     2,
 				}},
+				Lists:  match.Lists{},
+				Topics: []Topic{},
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.file), func(t *testing.T) {
 			got := mustParseFile(t, tt.file, nil)
+			// Compiled rules are checked by their topics, not field by field.
+			if got.Rules == nil {
+				t.Fatal("Rules is nil")
+			}
+			if ids, want := got.Rules.TopicIDs(), topicIDs(tt.want.Topics); !slices.Equal(ids, want) {
+				t.Errorf("Rules.TopicIDs() = %v, want %v", ids, want)
+			}
+			got.Rules = nil
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Parse(%s)\n got: %+v\nwant: %+v", tt.file, got, tt.want)
 			}
@@ -175,6 +196,23 @@ func TestParseSingleMistake(t *testing.T) {
 		{"top_level_list", 1, 1, "", "expected a mapping"},
 		{"empty", 0, 0, "", "file is empty"},
 		{"comments_only", 0, 0, "", "file is empty"},
+		{"list_bad_name", 5, 3, "lists.Union-Words", `invalid list name "Union-Words"`},
+		{"list_empty", 5, 11, "lists.unions", "list unions is empty"},
+		{"list_null", 5, 10, "lists.unions", "list unions is empty"},
+		{"list_bad_term", 5, 19, "lists.unions[1]", "* is allowed only at the end of a term"},
+		{"list_not_list", 5, 11, "lists.unions", "expected a list"},
+		{"lists_list", 5, 3, "lists", "expected a mapping"},
+		{"topic_unknown_key", 7, 5, "topics[0].rulee", `unknown key "rulee" (known keys: id, name, rule)`},
+		{"topic_missing_rule", 5, 5, "topics[0].rule", "missing: every topic needs a rule"},
+		{"topic_blank_rule", 6, 11, "topics[0].rule", "missing: every topic needs a rule"},
+		{"topic_bad_id", 5, 9, "topics[0].id", `invalid id "Unions"`},
+		{"topic_missing_id", 5, 5, "topics[0].id", "missing: every topic needs an id"},
+		{"topic_duplicate_id", 7, 9, "topics[1].id", `duplicate id "unions" (first used at line 5)`},
+		{"topic_rule_mapping", 6, 11, "topics[0].rule", "expected a single value, got a mapping"},
+		{"topics_mapping", 5, 3, "topics", "expected a list, got a mapping"},
+		{"topic_unknown_list", 8, 29, "topics[0].rule", "unknown list @cambodia"},
+		{"topic_rule_syntax", 6, 26, "topics[0].rule", `unexpected ")" (no "(" to close)`},
+		{"topic_near_zero", 8, 7, "topics[0].rule", `NEAR needs a distance in words from 1 to 1000, as in NEAR/5 (at "NEAR/0")`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -450,4 +488,12 @@ func hasTag(f Feed, tag string) bool {
 		}
 	}
 	return false
+}
+
+func topicIDs(topics []Topic) []string {
+	ids := make([]string, len(topics))
+	for i, t := range topics {
+		ids[i] = t.ID
+	}
+	return ids
 }

@@ -14,9 +14,12 @@
 //     and remember where every field sits in the file;
 //  3. decode the cleaned tree into the decode structs (rawFile and friends),
 //     turning yaml's type errors into Problems;
-//  4. resolve each section: apply defaults, validate, build the public types.
+//  4. resolve each section: apply defaults, validate, build the public types;
+//  5. compile the topics' rules over the term lists (package match), unless
+//     those sections already have problems, mapping each rule error's byte
+//     offset back to a line and column of the file (scalar.go).
 //
-// Adding a section (lists, topics, digest, smtp, ...) means: a decode struct
+// Adding a section (digest, smtp, ...) means: a decode struct
 // with yaml tags and pointer fields for optional values, a field for it in
 // rawFile, a public struct in Config, and a resolve function that applies
 // defaults and reports problems by field path. Steps 1-3 work from the yaml

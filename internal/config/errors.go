@@ -61,6 +61,7 @@ type position struct{ line, col int }
 // field sits so that validation code can report by field path alone.
 type problems struct {
 	pos    map[string]position // field path → position of its value
+	keys   map[string]position // field path → position of its key, for mappings with free-form keys
 	leaves map[position]string // position of a scalar value → its field path
 	broken map[string]bool     // fields whose value could not be read at all
 	list   []Problem
@@ -69,6 +70,7 @@ type problems struct {
 func newProblems() *problems {
 	return &problems{
 		pos:    map[string]position{},
+		keys:   map[string]position{},
 		leaves: map[position]string{},
 		broken: map[string]bool{},
 	}
@@ -124,6 +126,22 @@ func (p *problems) where(field string) position {
 		}
 		field = parentField(field)
 	}
+}
+
+// anyIn reports whether a problem was found in one of the given sections
+// (top-level keys), or one that no field could be attributed to.
+func (p *problems) anyIn(sections ...string) bool {
+	for _, pr := range p.list {
+		if pr.Field == "" {
+			return true
+		}
+		top, _, _ := strings.Cut(pr.Field, ".")
+		top, _, _ = strings.Cut(top, "[")
+		if slices.Contains(sections, top) {
+			return true
+		}
+	}
+	return false
 }
 
 // leafOnLine finds the field whose scalar value starts on line, for yaml

@@ -97,7 +97,8 @@ func (w *walker) dict(n *yaml.Node, elem reflect.Type, field string) {
 		w.wrongKind(n, field, "a mapping of keys to values")
 		return
 	}
-	n.Content = w.keys(n, field, func(_, v *yaml.Node, sub string) bool {
+	n.Content = w.keys(n, field, func(k, v *yaml.Node, sub string) bool {
+		w.p.keys[sub] = nodePos(k)
 		w.walk(v, elem, sub)
 		return true
 	})

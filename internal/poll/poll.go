@@ -19,6 +19,7 @@ import (
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/feed"
 	"github.com/civicwatch/civicwatch/internal/fetch"
+	"github.com/civicwatch/civicwatch/internal/match"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
 
@@ -37,6 +38,9 @@ type Poller struct {
 	// Jitter returns a factor in [0,1) that spreads next-due times so feeds
 	// on one host do not stay in lock-step; nil uses math/rand.
 	Jitter func() float64
+	// Rules match each parsed item to topics, with the tags of its feed;
+	// nil stores stories unmatched.
+	Rules *match.Rules
 }
 
 // Selection says which feeds a round polls.
@@ -69,6 +73,7 @@ func (r *Report) Totals() (t store.Counts, failed int) {
 		t.New += res.Counts.New
 		t.Updated += res.Counts.Updated
 		t.Merged += res.Counts.Merged
+		t.Matched += res.Counts.Matched
 		if res.Err != nil {
 			failed++
 		}
@@ -184,6 +189,7 @@ func (p *Poller) fetchOne(ctx context.Context, f config.Feed, st store.FeedState
 	default:
 		rec.Status = resp.Status
 		p.parse(j, resp, st)
+		p.match(rec, f.Tags)
 	}
 	rec.NextDue = p.nextDue(start, f.Interval.D(), st.Failures, j.err)
 	return j
@@ -221,6 +227,22 @@ func (p *Poller) parse(j *job, resp *fetch.Response, st store.FeedState) {
 	j.rec.Outcome = store.OutcomeOK
 	j.rec.ETag, j.rec.LastModified, j.rec.BodyHash = resp.ETag, resp.LastModified, hash
 	j.rec.Items = parsed.Items
+}
+
+// match matches a fetch's items here, in the fetching goroutine, so that
+// feeds are matched in parallel and the single writer only stores results.
+// Every item is matched, even those the store will find unchanged: only the
+// store knows which are new, and matching costs far less than fetching.
+func (p *Poller) match(rec *store.Fetch, tags []string) {
+	if p.Rules == nil || rec.Outcome != store.OutcomeOK {
+		return
+	}
+	rec.RulesVersion = p.Rules.Version()
+	rec.Matches = make([][]match.Result, len(rec.Items))
+	for i := range rec.Items {
+		s := store.ItemMatchStory(&rec.Items[i], tags)
+		rec.Matches[i] = p.Rules.Match(&s)
+	}
 }
 
 // write is the single writer: it stores results in batches of whatever has
@@ -278,7 +300,7 @@ func (p *Poller) result(j *job, c store.Counts, err error) Result {
 	if err != nil {
 		p.Log.Warn("feed failed", "feed", r.FeedID, "status", r.Status, "err", err)
 	} else {
-		p.Log.Debug("feed polled", "feed", r.FeedID, "outcome", r.Outcome, "new", c.New, "updated", c.Updated)
+		p.Log.Debug("feed polled", "feed", r.FeedID, "outcome", r.Outcome, "new", c.New, "updated", c.Updated, "matched", c.Matched)
 	}
 	return r
 }

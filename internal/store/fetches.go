@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/feed"
+	"github.com/civicwatch/civicwatch/internal/match"
 )
 
 // Outcome is how one fetch of a feed ended.
@@ -38,6 +39,13 @@ type Fetch struct {
 	// Set when Outcome is OK; validators of a not_modified answer may refresh them.
 	ETag, LastModified, BodyHash string
 	Items                        []feed.Item
+
+	// RulesVersion is the version of the rules the items were matched with;
+	// empty when they were not matched. Matches then holds each item's
+	// results, aligned with Items (nil: the item matched no topic). Matching
+	// is done by the poller's workers, so the single writer only stores it.
+	RulesVersion string
+	Matches      [][]match.Result
 }
 
 // Counts says what storing a fetch's items did.
@@ -46,6 +54,7 @@ type Counts struct {
 	New     int // stories stored for the first time
 	Updated int // stories whose title or text changed
 	Merged  int // items already stored from another feed, now sighted here too
+	Matched int // new or updated stories that matched at least one topic
 }
 
 // SaveFetches stores a batch of fetch results in one transaction: their
@@ -82,6 +91,7 @@ func (s *Store) SaveFetches(ctx context.Context, fetches []*Fetch) ([]Counts, er
 type ingestStmts struct {
 	findURL, insertStory, updateStory, insertSighting *sql.Stmt
 	feedOK, feedFailed, insertFetch                   *sql.Stmt
+	matchStmts
 }
 
 func prepareIngest(ctx context.Context, db *sql.DB) (*ingestStmts, error) {
@@ -95,9 +105,12 @@ func prepareIngest(ctx context.Context, db *sql.DB) (*ingestStmts, error) {
 	st.findURL = prep(`SELECT id FROM stories WHERE url = ?`)
 	// ON CONFLICT DO NOTHING returns no row when another feed already
 	// brought the same URL; only then is findURL needed.
-	st.insertStory = prep(`INSERT INTO stories (url, title, summary, text, author, lang, hash, published_at, first_seen_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING RETURNING id`)
-	st.updateStory = prep(`UPDATE stories SET title = ?, summary = ?, text = ?, author = ?, hash = ?, updated_at = ? WHERE id = ?`)
+	st.insertStory = prep(`INSERT INTO stories (url, title, summary, text, author, lang, hash, published_at, first_seen_at, updated_at, rules_version)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING RETURNING id`)
+	// rules_version is set even when NULL: the rules that looked at the old
+	// text have not looked at the new one.
+	st.updateStory = prep(`UPDATE stories SET title = ?, summary = ?, text = ?, author = ?, hash = ?, updated_at = ?, rules_version = ?
+        WHERE id = ?`)
 	st.insertSighting = prep(`INSERT INTO sightings (feed_id, item_key, story_id, first_seen_at) VALUES (?, ?, ?, ?)
         ON CONFLICT DO NOTHING`)
 	st.feedOK = prep(`UPDATE feeds SET
@@ -110,6 +123,7 @@ func prepareIngest(ctx context.Context, db *sql.DB) (*ingestStmts, error) {
         WHERE id = ?5`)
 	st.insertFetch = prep(`INSERT INTO fetches (feed_id, started_at, duration_ms, status, bytes, outcome, items,
         new_items, updated_items, merged_items, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st.matchStmts.prepare(prep)
 	if err := errors.Join(errs...); err != nil {
 		st.close()
 		return nil, fmt.Errorf("prepare statements: %w", err)
@@ -126,7 +140,8 @@ func (st *ingestStmts) close() {
 }
 
 func (st *ingestStmts) all() []*sql.Stmt {
-	return []*sql.Stmt{st.findURL, st.insertStory, st.updateStory, st.insertSighting, st.feedOK, st.feedFailed, st.insertFetch}
+	return append([]*sql.Stmt{st.findURL, st.insertStory, st.updateStory, st.insertSighting, st.feedOK, st.feedFailed, st.insertFetch},
+		st.matchStmts.all()...)
 }
 
 // txIngest is the ingest statements bound to one transaction.
@@ -160,7 +175,8 @@ func (t *txIngest) indexNew() error {
 
 func (st *ingestStmts) in(ctx context.Context, tx *sql.Tx) *txIngest {
 	t := &txIngest{ctx: ctx, tx: tx}
-	bound := []**sql.Stmt{&t.findURL, &t.insertStory, &t.updateStory, &t.insertSighting, &t.feedOK, &t.feedFailed, &t.insertFetch}
+	bound := append([]**sql.Stmt{&t.findURL, &t.insertStory, &t.updateStory, &t.insertSighting, &t.feedOK, &t.feedFailed, &t.insertFetch},
+		t.matchStmts.ptrs()...)
 	for i, s := range st.all() {
 		*bound[i] = tx.StmtContext(ctx, s)
 	}
@@ -174,12 +190,19 @@ func (t *txIngest) exec(s *sql.Stmt, args ...any) error {
 
 func (t *txIngest) saveFetch(f *Fetch) (Counts, error) {
 	c := Counts{Items: len(f.Items)}
+	if f.RulesVersion != "" && len(f.Matches) != len(f.Items) {
+		return c, fmt.Errorf("%d match results for %d items", len(f.Matches), len(f.Items))
+	}
 	known, err := t.knownItems(f)
 	if err != nil {
 		return c, err
 	}
 	for i := range f.Items {
-		if err := t.saveItem(f.FeedID, &f.Items[i], known, f.StartedAt, &c); err != nil {
+		m := itemMatches{version: f.RulesVersion}
+		if m.version != "" {
+			m.results = f.Matches[i]
+		}
+		if err := t.saveItem(f.FeedID, &f.Items[i], m, known, f.StartedAt, &c); err != nil {
 			return c, err
 		}
 	}
@@ -244,7 +267,16 @@ func (t *txIngest) knownItems(f *Fetch) (map[string]knownStory, error) {
 // GUID (else its link), so a re-titled item updates its story; across feeds a
 // story is known by its canonical URL, so one article carried by two outlets
 // is one story with two sightings.
-func (t *txIngest) saveItem(feedID string, it *feed.Item, known map[string]knownStory, seen time.Time, c *Counts) error {
+//
+// Matches follow the story's text: a new story gets the item's matches, an
+// updated one has them replaced, an unchanged one keeps what it has. A merged
+// item (the URL is stored already, from another feed) leaves the story's
+// matches alone even though this feed's tags might change the outcome of a
+// tag: rule: the item's results were computed on this outlet's title and
+// text, which are not what is stored, so their hit offsets would point into
+// the wrong text. `civicwatch rematch` matches stored stories against the
+// tags of every feed that carried them.
+func (t *txIngest) saveItem(feedID string, it *feed.Item, m itemMatches, known map[string]knownStory, seen time.Time, c *Counts) error {
 	key := ItemKey(it)
 	hash := contentHash(it)
 	if k, ok := known[key]; ok {
@@ -256,14 +288,33 @@ func (t *txIngest) saveItem(feedID string, it *feed.Item, known map[string]known
 		}
 		c.Updated++
 		known[key] = knownStory{k.id, hash} // a feed may list one item twice
-		return t.exec(t.updateStory, it.Title, it.Summary, storyText(it), it.Author, hash, fmtTime(seen), k.id)
+		if err := t.exec(t.updateStory, it.Title, it.Summary, storyText(it), it.Author, hash, fmtTime(seen),
+			nullIfEmpty(m.version), k.id); err != nil {
+			return fmt.Errorf("update story %q: %w", key, err)
+		}
+		if m.version == "" {
+			return nil
+		}
+		if len(m.results) > 0 {
+			c.Matched++
+		}
+		_, err := t.replaceMatches(k.id, m.version, m.results, seen)
+		return err
 	}
 	var storyID int64
 	err := t.insertStory.QueryRowContext(t.ctx, nullIfEmpty(it.URL), it.Title, it.Summary, storyText(it), it.Author,
-		it.Lang, hash, fmtTime(publishedAt(it, seen)), fmtTime(seen), fmtTime(seen)).Scan(&storyID)
+		it.Lang, hash, fmtTime(publishedAt(it, seen)), fmtTime(seen), fmtTime(seen), nullIfEmpty(m.version)).Scan(&storyID)
 	switch {
 	case err == nil:
 		c.New++
+		if m.version != "" {
+			if len(m.results) > 0 {
+				c.Matched++
+			}
+			if err := t.insertMatches(storyID, m.version, m.results, seen); err != nil {
+				return err
+			}
+		}
 	case errors.Is(err, sql.ErrNoRows): // the URL is already stored, from another feed
 		if err := t.findURL.QueryRowContext(t.ctx, it.URL).Scan(&storyID); err != nil {
 			return fmt.Errorf("find story %s: %w", it.URL, err)

@@ -21,11 +21,17 @@ type Story struct {
 	FirstSeenAt time.Time
 	UpdatedAt   time.Time
 	Feeds       []string // ids of the feeds that carried it, first sighting first
+	// RulesVersion is the version of the rules that last matched the story,
+	// whatever they found; empty when no rules have looked at its text.
+	RulesVersion string
 }
 
 // StoryQuery filters Stories. Zero values match everything.
 type StoryQuery struct {
 	Since time.Time // first seen at or after
+	// After continues a listing after this story (one it returned), so a
+	// large archive can be read in pages without OFFSET rescanning it.
+	After *Story
 	Limit int
 }
 
@@ -39,14 +45,22 @@ func (s *Store) Stories(ctx context.Context, q StoryQuery) ([]Story, error) {
 	if since == nil {
 		since = ""
 	}
+	// Pages continue after (first_seen_at, id), the listing order, which the
+	// index on first_seen_at (that holds the rowid too) serves.
+	var afterSeen any = ""
+	var afterID int64
+	if q.After != nil {
+		afterSeen, afterID = fmtTime(q.After.FirstSeenAt), q.After.ID
+	}
 	rows, err := s.read.QueryContext(ctx, `
 SELECT st.id, COALESCE(st.url, ''), st.title, st.summary, st.text, st.author, st.lang,
        st.published_at, st.first_seen_at, st.updated_at,
-       (SELECT group_concat(feed_id, ' ') FROM (SELECT feed_id FROM sightings WHERE story_id = st.id ORDER BY first_seen_at, feed_id))
+       (SELECT group_concat(feed_id, ' ') FROM (SELECT feed_id FROM sightings WHERE story_id = st.id ORDER BY first_seen_at, feed_id)),
+       COALESCE(st.rules_version, '')
 FROM stories st
-WHERE st.first_seen_at >= ?
+WHERE st.first_seen_at >= ? AND (st.first_seen_at, st.id) > (?, ?)
 ORDER BY st.first_seen_at, st.id
-LIMIT ?`, since, limit)
+LIMIT ?`, since, afterSeen, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list stories: %w", err)
 	}
@@ -57,7 +71,7 @@ LIMIT ?`, since, limit)
 		var pub, seen, upd sql.NullString
 		var feeds sql.NullString
 		if err := rows.Scan(&st.ID, &st.URL, &st.Title, &st.Summary, &st.Text, &st.Author, &st.Lang,
-			&pub, &seen, &upd, &feeds); err != nil {
+			&pub, &seen, &upd, &feeds, &st.RulesVersion); err != nil {
 			return nil, fmt.Errorf("list stories: %w", err)
 		}
 		st.PublishedAt, st.FirstSeenAt, st.UpdatedAt = parseTime(pub), parseTime(seen), parseTime(upd)

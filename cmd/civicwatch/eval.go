@@ -1,0 +1,210 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/civicwatch/civicwatch/internal/evaluate"
+	"github.com/civicwatch/civicwatch/internal/match"
+)
+
+// labelled is one scored row of eval's input with what the rules made of it.
+type labelled struct {
+	story *inputStory
+	exps  []match.Explanation
+}
+
+// cmdEval scores the config's rules on a labelled JSON-lines file (see
+// internal/evaluate for how rows count). It is a report: it exits 0 however
+// the rules score, and 2 when the file cannot be read, since a score over
+// part of a file would mislead.
+func cmdEval(e *env, args []string) error {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "Usage: civicwatch eval [flags] FILE.jsonl   (- reads stdin)")
+		fs.PrintDefaults()
+	}
+	files, err := e.parseFlagsArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) != 1 {
+		return fmt.Errorf("%w: eval takes one labelled file, got %d", errUsage, len(files))
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	if len(cfg.Topics) == 0 {
+		return &configError{fmt.Errorf("%s has no topics to evaluate", cfg.Path)}
+	}
+	rules := cfg.Rules
+	rows, err := readLabelled(e, files[0], rules)
+	if err != nil {
+		return err
+	}
+	cases := make([]evaluate.Case, len(rows))
+	for i, r := range rows {
+		cases[i] = evaluate.Case{Expect: evaluate.Expect(r.story.Expect), Want: r.story.Topics, Got: matchedTopics(r.exps)}
+	}
+	rep := evaluate.Score(rules.TopicIDs(), cases)
+	printEval(e.stdout, rep, rows, cases)
+	return nil
+}
+
+// readLabelled reads and matches every row, reporting every broken line on
+// stderr before giving up, as check does for the config.
+func readLabelled(e *env, path string, rules *match.Rules) ([]labelled, error) {
+	var r io.Reader = e.stdin
+	name := "stdin"
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, &inputError{err}
+		}
+		defer f.Close()
+		r, name = f, path
+	}
+	var rows []labelled
+	var failed int
+	err := eachLine(r, maxLine, func(n int, line []byte, lineErr error) error {
+		var s *inputStory
+		if lineErr == nil {
+			s, lineErr = parseStory(line)
+		}
+		if lineErr == nil {
+			_, lineErr = evaluate.ParseExpect(s.Expect)
+		}
+		if lineErr != nil {
+			failed++
+			fmt.Fprintf(e.stderr, "%s:%d: %v\n", name, n, lineErr)
+			return nil
+		}
+		rows = append(rows, labelled{story: s, exps: rules.Explain(s.story())})
+		return nil
+	})
+	switch {
+	case err != nil:
+		return nil, &inputError{fmt.Errorf("%s: %w", name, err)}
+	case failed > 0:
+		return nil, &inputError{fmt.Errorf("%s: %d line(s) could not be read", name, failed)}
+	case len(rows) == 0:
+		return nil, &inputError{fmt.Errorf("%s: no labelled stories", name)}
+	}
+	return rows, nil
+}
+
+func matchedTopics(exps []match.Explanation) []string {
+	var out []string
+	for _, x := range exps {
+		if x.Matched {
+			out = append(out, x.Topic)
+		}
+	}
+	return out
+}
+
+func printEval(w io.Writer, rep *evaluate.Report, rows []labelled, cases []evaluate.Case) {
+	// Names left-aligned, numbers right-aligned: tabwriter aligns every
+	// column one way, so the widths are worked out here.
+	width := len("TOPIC")
+	for _, t := range rep.Topics {
+		width = max(width, len(t.Topic)+1)
+	}
+	fmt.Fprintf(w, "%-*s  %4s  %4s  %4s  %9s  %6s  %4s\n", width, "TOPIC", "TP", "FP", "FN", "PRECISION", "RECALL", "F1")
+	unconfigured := false
+	for _, t := range rep.Topics {
+		name := t.Topic
+		if !t.Configured {
+			name += "*"
+			unconfigured = true
+		}
+		fmt.Fprintf(w, "%-*s  %4d  %4d  %4d  %9s  %6s  %4s\n", width, name, t.TP, t.FP, t.FN,
+			rate(t.Precision()), rate(t.Recall()), rate(t.F1()))
+	}
+	if unconfigured {
+		fmt.Fprintln(w, "* labelled in the file but not a topic of the config")
+	}
+	fmt.Fprintln(w)
+	s := rep.Stories
+	fmt.Fprintf(w, "stories: TP %d  FP %d  FN %d  precision %s  recall %s  F1 %s  (%d relevant, %d not; %d borderline not scored)\n",
+		s.TP, s.FP, s.FN, rate(s.Precision()), rate(s.Recall()), rate(s.F1()), rep.Relevant, rep.Not, rep.Borderline)
+	fmt.Fprintf(w, "topic recall: %s (%d of %d listed topics matched)\n", rate(rep.TopicRecall()), rep.TopicsMatched, rep.TopicsListed)
+
+	section := func(title string, idx []int, detail func(r labelled, c evaluate.Case) []string) {
+		fmt.Fprintf(w, "\n%s (%d)\n", title, len(idx))
+		for _, i := range idx {
+			r := rows[i]
+			fmt.Fprintf(w, "  %s  %s\n", r.story.idText(), oneLine(r.story.Title, 100))
+			for _, d := range detail(r, cases[i]) {
+				fmt.Fprintf(w, "      %s\n", d)
+			}
+		}
+	}
+	section("false positives: not relevant, matched", rep.FalsePositives, func(r labelled, c evaluate.Case) []string {
+		return firedLines(r.exps, c.Got)
+	})
+	section("false negatives: relevant, matched nothing", rep.FalseNegatives, func(r labelled, c evaluate.Case) []string {
+		if lines := firedLines(r.exps, nil); len(lines) > 0 {
+			return lines
+		}
+		return []string{"no terms fired"}
+	})
+	section("wrong topics: relevant, matched other topics than listed", rep.WrongTopics, func(r labelled, c evaluate.Case) []string {
+		lines := []string{fmt.Sprintf("listed %s; matched %s", strings.Join(c.Want, ", "), strings.Join(c.Got, ", "))}
+		return append(lines, firedLines(r.exps, nil)...)
+	})
+}
+
+// firedLines says, per topic (only those named, or all when nil), which
+// terms fired and which NOT clause vetoed it.
+func firedLines(exps []match.Explanation, topics []string) []string {
+	var out []string
+	for _, x := range exps {
+		if topics != nil && !slices.Contains(topics, x.Topic) || len(x.Hits) == 0 && x.Veto == "" {
+			continue
+		}
+		line := x.Topic + ": " + hitTerms(x.Hits)
+		if x.Veto != "" {
+			line += "; vetoed by " + x.Veto
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// hitTerms lists each term once per field, in order of first appearance:
+// `strike (title), union* (summary, content)`.
+func hitTerms(hits []match.Hit) string {
+	var terms []string
+	fields := map[string][]string{}
+	for _, h := range hits {
+		if _, ok := fields[h.Term]; !ok {
+			terms = append(terms, h.Term)
+		}
+		if !slices.Contains(fields[h.Term], string(h.Field)) {
+			fields[h.Term] = append(fields[h.Term], string(h.Field))
+		}
+	}
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = fmt.Sprintf("%s (%s)", t, strings.Join(fields[t], ", "))
+	}
+	if len(parts) == 0 {
+		return "no terms fired"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// rate prints a rate with two decimals, or "-" when it is undefined (no
+// predictions for precision, nothing to find for recall).
+func rate(v float64, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", v)
+}

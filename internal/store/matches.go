@@ -1,0 +1,254 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/civicwatch/civicwatch/internal/feed"
+	"github.com/civicwatch/civicwatch/internal/match"
+)
+
+// Match is a stored match of a story to a topic.
+type Match struct {
+	StoryID      int64
+	Topic        string
+	Hits         []match.Hit
+	RulesVersion string    // the rules that last confirmed it
+	MatchedAt    time.Time // when the story first matched the topic
+}
+
+// StoryMatches is the result of matching one stored story.
+type StoryMatches struct {
+	StoryID int64
+	Results []match.Result // in config order; empty when nothing matched
+}
+
+// TopicChanges counts what a ReplaceMatches did to one topic.
+type TopicChanges struct {
+	Added   int // stories that match the topic now and did not before
+	Removed int // stories that matched it before and no longer do
+	Kept    int // stories that matched it before and still do
+}
+
+// MatchChanges is TopicChanges by topic id. Topics that are no longer
+// configured appear with what was removed from them.
+type MatchChanges map[string]TopicChanges
+
+// Add sums other into c.
+func (c MatchChanges) Add(other MatchChanges) {
+	for topic, o := range other {
+		t := c[topic]
+		t.Added += o.Added
+		t.Removed += o.Removed
+		t.Kept += o.Kept
+		c[topic] = t
+	}
+}
+
+// ItemMatchStory is what the rules see of a feed item carried by a feed with
+// the given tags. It must agree with StoryMatchStory on the stored story, so
+// that matching at poll time and re-matching later give the same hits: the
+// store keeps the content as text, or the summary when there is no content,
+// so a body equal to the summary is not a field of its own.
+func ItemMatchStory(it *feed.Item, tags []string) match.Story {
+	return matchStory(it.Title, it.Summary, it.Content, tags)
+}
+
+// MatchStory is what the rules see of a stored story carried by feeds with
+// the given tags (the tags of every feed that carried it).
+func (s *Story) MatchStory(tags []string) match.Story {
+	return matchStory(s.Title, s.Summary, s.Text, tags)
+}
+
+func matchStory(title, summary, body string, tags []string) match.Story {
+	if body == summary {
+		body = ""
+	}
+	return match.Story{Title: title, Summary: summary, Content: body, Tags: tags}
+}
+
+// itemMatches is an item's match results on its way to saveItem.
+type itemMatches struct {
+	version string // empty: the item was not matched
+	results []match.Result
+}
+
+// matchStmts are the statements that write matches, prepared with the
+// ingest statements because polling writes matches for every new story.
+type matchStmts struct {
+	matchTopics, upsertMatch, deleteMatch, setRulesVersion *sql.Stmt
+}
+
+func (m *matchStmts) prepare(prep func(string) *sql.Stmt) {
+	m.matchTopics = prep(`SELECT topic FROM matches WHERE story_id = ?`)
+	// A match that still holds keeps its matched_at: it says when the story
+	// entered the topic, which a rematch or an edit does not change.
+	m.upsertMatch = prep(`INSERT INTO matches (story_id, topic, hits, rules_version, matched_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (story_id, topic) DO UPDATE SET hits = excluded.hits, rules_version = excluded.rules_version`)
+	m.deleteMatch = prep(`DELETE FROM matches WHERE story_id = ? AND topic = ?`)
+	m.setRulesVersion = prep(`UPDATE stories SET rules_version = ? WHERE id = ?`)
+}
+
+// all and ptrs list the statements in the same order, for ingestStmts.in.
+func (m *matchStmts) all() []*sql.Stmt {
+	return []*sql.Stmt{m.matchTopics, m.upsertMatch, m.deleteMatch, m.setRulesVersion}
+}
+
+func (m *matchStmts) ptrs() []**sql.Stmt {
+	return []**sql.Stmt{&m.matchTopics, &m.upsertMatch, &m.deleteMatch, &m.setRulesVersion}
+}
+
+// insertMatches stores the matches of a story that has none yet.
+func (t *txIngest) insertMatches(storyID int64, version string, results []match.Result, at time.Time) error {
+	for _, r := range results {
+		hits, err := hitsJSON(r.Hits)
+		if err != nil {
+			return err
+		}
+		if err := t.exec(t.upsertMatch, storyID, r.Topic, hits, version, fmtTime(at)); err != nil {
+			return fmt.Errorf("store match %d/%s: %w", storyID, r.Topic, err)
+		}
+	}
+	return nil
+}
+
+// replaceMatches makes results the story's matches and returns what changed
+// per topic. The caller records the rules version on the story.
+func (t *txIngest) replaceMatches(storyID int64, version string, results []match.Result, at time.Time) (MatchChanges, error) {
+	old, err := t.matchTopicsOf(storyID)
+	if err != nil {
+		return nil, err
+	}
+	changes := make(MatchChanges)
+	for _, r := range results {
+		tc := changes[r.Topic]
+		if i := slices.Index(old, r.Topic); i >= 0 {
+			tc.Kept++
+			old = slices.Delete(old, i, i+1)
+		} else {
+			tc.Added++
+		}
+		changes[r.Topic] = tc
+	}
+	for _, topic := range old { // left over: no longer matched
+		if err := t.exec(t.deleteMatch, storyID, topic); err != nil {
+			return nil, fmt.Errorf("delete match %d/%s: %w", storyID, topic, err)
+		}
+		tc := changes[topic]
+		tc.Removed++
+		changes[topic] = tc
+	}
+	if err := t.insertMatches(storyID, version, results, at); err != nil {
+		return nil, err
+	}
+	return changes, nil
+}
+
+func (t *txIngest) matchTopicsOf(storyID int64) ([]string, error) {
+	rows, err := t.matchTopics.QueryContext(t.ctx, storyID)
+	if err != nil {
+		return nil, fmt.Errorf("read matches of story %d: %w", storyID, err)
+	}
+	defer rows.Close()
+	var topics []string
+	for rows.Next() {
+		var topic string
+		if err := rows.Scan(&topic); err != nil {
+			return nil, fmt.Errorf("read matches of story %d: %w", storyID, err)
+		}
+		topics = append(topics, topic)
+	}
+	return topics, rows.Err()
+}
+
+func hitsJSON(hits []match.Hit) (string, error) {
+	if hits == nil {
+		hits = []match.Hit{} // "[]", never "null": the column holds an array
+	}
+	b, err := json.Marshal(hits)
+	if err != nil {
+		return "", fmt.Errorf("encode hits: %w", err)
+	}
+	return string(b), nil
+}
+
+// ReplaceMatches stores a batch of re-matched stories in one transaction:
+// each story's matches become its results (matches that still hold keep
+// their matched_at) and its rules_version becomes version. Stories that no
+// longer exist are skipped. It returns what changed, per topic. Callers
+// split a large archive into batches so no transaction grows huge.
+func (s *Store) ReplaceMatches(ctx context.Context, version string, batch []StoryMatches, at time.Time) (MatchChanges, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("replace matches: %w", err)
+	}
+	defer tx.Rollback()
+	t := s.ingest.in(ctx, tx)
+	changes := make(MatchChanges)
+	for _, sm := range batch {
+		res, err := t.setRulesVersion.ExecContext(ctx, version, sm.StoryID)
+		if err != nil {
+			return nil, fmt.Errorf("replace matches of story %d: %w", sm.StoryID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			continue // deleted since it was read
+		}
+		c, err := t.replaceMatches(sm.StoryID, version, sm.Results, at)
+		if err != nil {
+			return nil, fmt.Errorf("replace matches: %w", err)
+		}
+		changes.Add(c)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("replace matches: %w", err)
+	}
+	return changes, nil
+}
+
+// MatchesForStory returns a story's matches, by topic id.
+func (s *Store) MatchesForStory(ctx context.Context, storyID int64) ([]Match, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT story_id, topic, hits, rules_version, matched_at
+        FROM matches WHERE story_id = ? ORDER BY topic`, storyID)
+	if err != nil {
+		return nil, fmt.Errorf("matches of story %d: %w", storyID, err)
+	}
+	defer rows.Close()
+	var out []Match
+	for rows.Next() {
+		var m Match
+		var hits string
+		var at sql.NullString
+		if err := rows.Scan(&m.StoryID, &m.Topic, &hits, &m.RulesVersion, &at); err != nil {
+			return nil, fmt.Errorf("matches of story %d: %w", storyID, err)
+		}
+		if err := json.Unmarshal([]byte(hits), &m.Hits); err != nil {
+			return nil, fmt.Errorf("matches of story %d, topic %s: hits: %w", storyID, m.Topic, err)
+		}
+		m.MatchedAt = parseTime(at)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// MatchCounts returns how many stories each topic has matched.
+func (s *Store) MatchCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT topic, COUNT(*) FROM matches GROUP BY topic`)
+	if err != nil {
+		return nil, fmt.Errorf("count matches: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]int)
+	for rows.Next() {
+		var topic string
+		var n int
+		if err := rows.Scan(&topic, &n); err != nil {
+			return nil, fmt.Errorf("count matches: %w", err)
+		}
+		out[topic] = n
+	}
+	return out, rows.Err()
+}
