@@ -481,6 +481,28 @@ func TestShippedFeeds(t *testing.T) {
 	}
 }
 
+// TestShippedTopics keeps the shipped topics in place: the digest, the
+// stored matches and the labelled corpora all refer to these ids.
+func TestShippedTopics(t *testing.T) {
+	cfg, err := Load("../../feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"unions", "molvt", "moi", "civic"}
+	if got := topicIDs(cfg.Topics); !slices.Equal(got, want) {
+		t.Fatalf("topics = %v, want %v", got, want)
+	}
+	if got := cfg.Rules.TopicIDs(); !slices.Equal(got, want) {
+		t.Errorf("compiled topics = %v, want %v", got, want)
+	}
+	// Each rule compiles on its own too, so no rule leans on another.
+	for _, tp := range cfg.Topics {
+		if _, err := match.Compile([]match.Topic{{ID: tp.ID, Name: tp.Name, Rule: tp.Rule}}, cfg.Lists); err != nil {
+			t.Errorf("topic %s (line %d): %v", tp.ID, tp.Line, err)
+		}
+	}
+}
+
 func hasTag(f Feed, tag string) bool {
 	for _, t := range f.Tags {
 		if t == tag {
