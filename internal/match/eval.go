@@ -84,8 +84,15 @@ func (x *run) scan(f *fieldText) {
 			if len(x.byTerm[ti]) == 0 {
 				x.touched = append(x.touched, ti)
 			}
-			x.byTerm[ti] = append(x.byTerm[ti], rawHit{term: ti, field: f.name, start: int32(start), end: int32(end),
-				wordStart: spaces - t.spaces, wordEnd: spaces})
+			h := rawHit{term: ti, field: f.name, start: int32(start), end: int32(end), wordStart: spaces - t.spaces, wordEnd: spaces}
+			if br := f.norm.breaks; len(br) > 0 {
+				// Khmer word breaks left out of the text count as words too.
+				before, _ := slices.BinarySearch(br, int32(start)+1) // breaks at or before start
+				inside, _ := slices.BinarySearch(br, int32(end))     // breaks before end
+				h.wordStart += int32(before)
+				h.wordEnd += int32(inside)
+			}
+			x.byTerm[ti] = append(x.byTerm[ti], h)
 		}
 	})
 }
@@ -235,19 +242,22 @@ func (x *run) truth(n *node) bool {
 	}
 }
 
-// collect gathers the hits of the term sets under n; NOT clauses only when
-// withNot is set.
-func (x *run) collect(n *node, withNot bool, out []rawHit) []rawHit {
+// collect gathers hits under n. For Match (all false) these are the hits
+// that made the rule true: the term sets' results, NEAR and EXCEPT applied,
+// NOT clauses left out. For Explain (all true) it is every occurrence of
+// every term of the rule, whether or not its NEAR or EXCEPT let it count,
+// NOT clauses included: the operator tuning a rule needs to see them all.
+func (x *run) collect(n *node, all bool, out []rawHit) []rawHit {
 	switch {
-	case n.kind == nNot && !withNot:
+	case n.kind == nNot && !all:
 		return out
 	case n.kind == nTag:
 		return out
-	case n.isTermSet():
+	case n.kind == nTerm || !all && n.isTermSet():
 		return append(out, x.hits(n)...)
 	}
 	for _, k := range n.kids {
-		out = x.collect(k, withNot, out)
+		out = x.collect(k, all, out)
 	}
 	return out
 }

@@ -86,6 +86,9 @@ func TestLanguage(t *testing.T) {
 		{"near with phrases", `"trade union" NEAR/2 "was arrested"`, title("trade union leader was arrested"), true},
 		{"near not across fields", "union NEAR/5 arrested", Story{Title: "union", Summary: "arrested"}, false},
 		{"near with khmer", "សហជីព NEAR/2 ចាប់ខ្លួន", title("មេដឹកនាំសហជីព ត្រូវ ចាប់ខ្លួន"), true},
+		{"near counts khmer words between zero-width spaces", "សហជីព NEAR/2 ចាប់ខ្លួន", title("សហជីព\u200bមួយ\u200bត្រូវ\u200bគេ\u200bចាប់ខ្លួន"), false},
+		{"near counts khmer words between spaces", "សហជីព NEAR/4 ចាប់ខ្លួន", title("សហជីព មួយ ត្រូវ គេ ចាប់ខ្លួន"), true},
+		{"near counts khmer words, far", "សហជីព NEAR/3 ចាប់ខ្លួន", title("សហជីព មួយ ត្រូវ គេ ចាប់ខ្លួន"), false},
 		{"near binds tighter than and", "a NEAR/1 b c", title("a b c"), true},
 		{"except inside near", `(@unions EXCEPT @traps) NEAR/3 arrest*`, title("European Union arrests"), false},
 		// Field scopes.
@@ -204,6 +207,25 @@ func TestExplain(t *testing.T) {
 	h := res[0].Hits[0]
 	if got := km.Title[h.Start:h.End]; got != "ក្រសួង\u200bមហាផ្ទៃ" {
 		t.Errorf("hit covers %q, want the original text with its zero-width space", got)
+	}
+}
+
+func TestExplainShowsTermsOfAFailedNear(t *testing.T) {
+	r, err := Compile([]Topic{{ID: "molvt", Rule: `ministry NEAR/3 (inspection OR wage)`}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Story{Title: "Ministry officials visited the province", Summary: "Labour inspection found broken rules"}
+	if m := r.Match(s); len(m) != 0 {
+		t.Fatalf("Match = %v, want none (the terms are in different fields)", m)
+	}
+	ex := r.Explain(s)
+	var terms []string
+	for _, h := range ex[0].Hits {
+		terms = append(terms, h.Term+"@"+string(h.Field))
+	}
+	if !slices.Equal(terms, []string{"ministry@title", "inspection@summary"}) {
+		t.Errorf("explained hits %v, want both terms, though their NEAR failed", terms)
 	}
 }
 

@@ -36,7 +36,13 @@ type normalizer struct {
 
 	pendingSpace         bool  // a word break was seen and not yet written
 	spaceAt              int32 // input offset of the break
+	zwsp                 bool  // a zero-width space was seen since the last letter
 	lastKhmer, lastCoeng bool
+
+	// breaks are the output offsets of Khmer letters that follow a word
+	// break the output leaves out (a space or zero-width space between two
+	// Khmer letters), so NEAR can still count Khmer words.
+	breaks []int32
 }
 
 // mark says that output offset out comes from input offset in, and the bytes
@@ -86,7 +92,8 @@ func isZeroWidth(r rune) bool {
 
 // reset normalises s into n.out, reusing storage.
 func (n *normalizer) reset(s string) {
-	n.out, n.marks = n.out[:0], n.marks[:0]
+	n.out, n.marks, n.breaks = n.out[:0], n.marks[:0], n.breaks[:0]
+	n.zwsp = false
 	if cap(n.out) < len(s) {
 		n.out = make([]byte, 0, len(s)+len(s)/4)
 	}
@@ -100,7 +107,7 @@ func (n *normalizer) reset(s string) {
 				if n.pendingSpace {
 					n.space()
 				}
-				n.lastKhmer, n.lastCoeng = false, false
+				n.lastKhmer, n.lastCoeng, n.zwsp = false, false, false
 				n.put(m, int32(i))
 			} else if !n.pendingSpace {
 				n.pendingSpace, n.spaceAt = true, int32(i)
@@ -113,10 +120,7 @@ func (n *normalizer) reset(s string) {
 		if c == 0xE1 && i+2 < len(s) && (s[i+1] == 0x9E || s[i+1] == 0x9F) {
 			k := int(s[i+1]-0x9E)<<6 | int(s[i+2]&0x3F)
 			if khmerWord[k] {
-				if n.pendingSpace && !n.lastKhmer {
-					n.space()
-				}
-				n.pendingSpace = false
+				n.khmerBreak()
 				b2 := s[i+2]
 				if n.lastCoeng && s[i+1] == 0x9E && b2 == 0x8A { // DA after COENG reads as TA
 					b2 = 0x8F
@@ -150,6 +154,19 @@ func (n *normalizer) put(b byte, in int32) {
 	n.out = append(n.out, b)
 }
 
+// khmerBreak handles the word break, if any, before a Khmer letter: between
+// two Khmer letters it is left out of the text but remembered for NEAR;
+// otherwise it is written as a space.
+func (n *normalizer) khmerBreak() {
+	switch {
+	case n.lastKhmer && (n.pendingSpace || n.zwsp):
+		n.breaks = append(n.breaks, int32(len(n.out)))
+	case n.pendingSpace:
+		n.space()
+	}
+	n.pendingSpace, n.zwsp = false, false
+}
+
 // space writes the pending word break, unless nothing precedes it.
 func (n *normalizer) space() {
 	n.pendingSpace = false
@@ -162,18 +179,17 @@ func (n *normalizer) space() {
 func (n *normalizer) rune(r rune, at int32) {
 	switch {
 	case isZeroWidth(r):
+		n.zwsp = n.zwsp || r == '\u200B'
 		return
 	case isKhmer(r) && (unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)):
-		if n.pendingSpace && !n.lastKhmer {
-			n.space()
-		}
-		n.pendingSpace, n.lastKhmer, n.lastCoeng = false, true, false
+		n.khmerBreak()
+		n.lastKhmer, n.lastCoeng = true, false
 		n.emit(r, at)
 	case unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r):
 		if n.pendingSpace {
 			n.space()
 		}
-		n.lastKhmer, n.lastCoeng = false, false
+		n.lastKhmer, n.lastCoeng, n.zwsp = false, false, false
 		n.emitFolded(r, at)
 	default:
 		if !n.pendingSpace {
@@ -258,9 +274,9 @@ func needsComposing(s string, r rune) bool {
 // normalisation boundaries is composed, and its runes are attributed to the
 // segment's start in the input.
 func (n *normalizer) reset2(s string) {
-	n.out, n.marks = n.out[:0], n.marks[:0]
+	n.out, n.marks, n.breaks = n.out[:0], n.marks[:0], n.breaks[:0]
 	n.delta = 0
-	n.pendingSpace, n.lastKhmer, n.lastCoeng = false, false, false
+	n.pendingSpace, n.lastKhmer, n.lastCoeng, n.zwsp = false, false, false, false
 	n.marks = append(n.marks, mark{0, 0})
 	for i := 0; i < len(s); {
 		seg := norm.NFC.NextBoundaryInString(s[i:], true)
@@ -277,7 +293,7 @@ func (n *normalizer) reset2(s string) {
 					if n.pendingSpace {
 						n.space()
 					}
-					n.lastKhmer, n.lastCoeng = false, false
+					n.lastKhmer, n.lastCoeng, n.zwsp = false, false, false
 					n.putAt(m, int32(i))
 				} else if !n.pendingSpace {
 					n.pendingSpace, n.spaceAt = true, int32(i)
