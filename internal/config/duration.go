@@ -38,7 +38,7 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
 		return nodeError(n, "expected a duration such as 30m")
 	}
-	v, err := parseDuration(n.Value)
+	v, err := ParseDuration(n.Value)
 	if err != nil {
 		return nodeError(n, "%v", err)
 	}
@@ -51,9 +51,9 @@ func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
 const day = 24 * time.Hour
 
-// parseDuration extends time.ParseDuration with a leading whole number of
+// ParseDuration extends time.ParseDuration with a leading whole number of
 // days ("7d", "1d12h"), the natural unit for slow feeds and digests.
-func parseDuration(s string) (time.Duration, error) {
+func ParseDuration(s string) (time.Duration, error) {
 	text := strings.TrimSpace(s)
 	rest, neg := strings.CutPrefix(text, "-")
 	if !neg {

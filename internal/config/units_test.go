@@ -105,9 +105,9 @@ func TestParseDuration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseDuration(tt.in)
+			got, err := ParseDuration(tt.in)
 			if (err != nil) != tt.err || got != tt.want {
-				t.Errorf("parseDuration(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.err)
+				t.Errorf("ParseDuration(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.err)
 			}
 		})
 	}
@@ -130,8 +130,8 @@ func TestDurationString(t *testing.T) {
 		if got := Duration(tt.in).String(); got != tt.want {
 			t.Errorf("Duration(%v).String() = %q, want %q", tt.in, got, tt.want)
 		}
-		if back, err := parseDuration(tt.want); err != nil || back != tt.in {
-			t.Errorf("parseDuration(%q) = %v, %v; want %v", tt.want, back, err, tt.in)
+		if back, err := ParseDuration(tt.want); err != nil || back != tt.in {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", tt.want, back, err, tt.in)
 		}
 	}
 	if got := Duration(time.Minute).D(); got != time.Minute {
