@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // digest time zones work in a bare container without /usr/share/zoneinfo
 )
 
 // version is set at build time with -ldflags "-X main.version=…"; otherwise
@@ -46,6 +47,7 @@ type env struct {
 	stderr io.Writer
 	global *globals
 	log    *slog.Logger
+	getenv func(string) string // the process environment; tests pass their own
 }
 
 type command struct {
@@ -58,6 +60,8 @@ var commands = []command{
 	{"poll", "poll the feeds that are due and store their stories", cmdPoll},
 	{"feeds", "show every feed's health: last success, last error, failures, stories, next poll", cmdFeeds},
 	{"rematch", "match stored stories again with the config's current rules", cmdRematch},
+	{"digest", "send (--send) or preview (--dry-run [--out DIR]) the digests that are due now", cmdDigest},
+	{"digests", "list recent digests and their delivery state per recipient", cmdDigests},
 	{"classify", "match JSON-lines stories from stdin and print their topics and hits", cmdClassify},
 	{"eval", "score the rules on a labelled JSON-lines file", cmdEval},
 	{"check", "validate the config and report every problem", cmdCheck},
@@ -85,7 +89,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if c.name != name {
 			continue
 		}
-		e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, global: g}
+		e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, global: g, getenv: getenv}
 		err := c.run(e, rest)
 		switch {
 		case err == nil:

@@ -15,6 +15,8 @@ type Config struct {
 	Lists  match.Lists  // named term lists, used in rules as @name
 	Topics []Topic      // in file order
 	Rules  *match.Rules // Topics compiled over Lists; never nil in a loaded Config
+	Digest *Digest      // nil when the file has no digest: section
+	SMTP   *SMTP        // nil when the file has no smtp: section
 }
 
 // rawFile mirrors the YAML document while decoding. Its yaml tags are the
@@ -24,12 +26,15 @@ type rawFile struct {
 	Feeds  []rawFeed           `yaml:"feeds"`
 	Lists  map[string][]string `yaml:"lists"`
 	Topics []rawTopic          `yaml:"topics"`
+	Digest *rawDigest          `yaml:"digest"`
+	SMTP   *rawSMTP            `yaml:"smtp"`
 }
 
 // resolve applies defaults and validates each section in turn. Sections are
-// resolved in dependency order: feeds inherit fetch.interval, and topics are
-// compiled over the lists. src is the file's text, for placing problems
-// inside rules.
+// resolved in dependency order: feeds inherit fetch.interval, topics are
+// compiled over the lists, recipients name topics, and the smtp section
+// decides the digest's default delivery. src is the file's text, for placing
+// problems inside rules.
 func (r *rawFile) resolve(path string, src []byte, p *problems) *Config {
 	cfg := &Config{Path: path}
 	cfg.Fetch = r.Fetch.resolve(p)
@@ -39,6 +44,8 @@ func (r *rawFile) resolve(path string, src []byte, p *problems) *Config {
 	if !p.anyIn("lists", "topics") {
 		cfg.Rules = compileRules(r.Topics, cfg.Topics, cfg.Lists, sourceLines(src), p)
 	}
+	cfg.SMTP = resolveSMTP(r.SMTP, p)
+	cfg.Digest = resolveDigest(r.Digest, r.SMTP != nil, cfg.Topics, p)
 	return cfg
 }
 

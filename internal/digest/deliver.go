@@ -234,13 +234,17 @@ func (f *Files) Send(_ context.Context, m *Message) error {
 }
 
 func fileName(m *Message) string {
-	safe := strings.Map(func(r rune) rune {
+	return m.Date.UTC().Format("2006-01-02") + "-" + safeName(m.To)
+}
+
+// safeName keeps an address usable as part of a file name.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '@' {
 			return r
 		}
 		return '_'
-	}, m.To)
-	return m.Date.UTC().Format("2006-01-02") + "-" + safe
+	}, s)
 }
 
 // Retry says how often and how patiently a temporary failure is retried.

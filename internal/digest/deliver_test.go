@@ -3,15 +3,15 @@ package digest
 import (
 	"bytes"
 	"context"
-	"io"
 	"mime"
-	"mime/multipart"
 	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/civicwatch/civicwatch/internal/mailtest"
 )
 
 func testMessage(t *testing.T) *Message {
@@ -31,34 +31,12 @@ func noSleep(context.Context, time.Duration) error { return nil }
 // headers and the content types and bodies of its alternatives, in order.
 func parts(t *testing.T, data []byte) (mail.Header, []string, []string) {
 	t.Helper()
-	m, err := mail.ReadMessage(bytes.NewReader(data))
-	if err != nil {
-		t.Fatalf("parse message: %v", err)
-	}
-	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/alternative" {
-		t.Fatalf("Content-Type %q (%v), want multipart/alternative", m.Header.Get("Content-Type"), err)
-	}
-	var types, bodies []string
-	mr := multipart.NewReader(m.Body, params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(p) // multipart decodes quoted-printable
-		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
-		types = append(types, ct)
-		bodies = append(bodies, string(body))
-	}
-	return m.Header, types, bodies
+	p := mailtest.Parse(t, data)
+	return p.Header, p.Types, p.Bodies
 }
 
 func TestSMTPDeliversMultipartAlternative(t *testing.T) {
-	srv := startSMTP(t, nil)
+	srv := mailtest.Start(t, nil)
 	s, err := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: srv.Port, TLS: "none", Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +45,7 @@ func TestSMTPDeliversMultipartAlternative(t *testing.T) {
 	if err := s.Send(t.Context(), m); err != nil {
 		t.Fatal(err)
 	}
-	got := srv.messages()
+	got := srv.Messages()
 	if len(got) != 1 || len(got[0].To) != 1 || got[0].To[0] != "staff@example.org" {
 		t.Fatalf("server received %+v", got)
 	}
@@ -98,17 +76,17 @@ func TestSMTPDeliversMultipartAlternative(t *testing.T) {
 }
 
 func TestSMTPStartTLSAndAuth(t *testing.T) {
-	cert, pool := testCert(t)
-	srv := startSMTP(t, cert)
-	srv.user, srv.pass = "digest", "s3cret"
+	cert, pool := mailtest.Cert(t)
+	srv := mailtest.Start(t, cert)
+	srv.RequireAuth("digest", "s3cret")
 	cfg := SMTPConfig{Host: "127.0.0.1", Port: srv.Port, TLS: "starttls", Username: "digest", Password: "s3cret",
-		Timeout: 5 * time.Second, TLSConfig: tlsConfig(pool)}
+		Timeout: 5 * time.Second, TLSConfig: mailtest.ClientTLS(pool)}
 	s, _ := NewSMTP(cfg)
 	if err := s.Send(t.Context(), testMessage(t)); err != nil {
 		t.Fatal(err)
 	}
-	if !srv.sawTLS || len(srv.messages()) != 1 {
-		t.Fatalf("TLS %v, %d messages", srv.sawTLS, len(srv.messages()))
+	if !srv.SawTLS() || len(srv.Messages()) != 1 {
+		t.Fatalf("TLS %v, %d messages", srv.SawTLS(), len(srv.Messages()))
 	}
 	cfg.Password = "wrong"
 	s, _ = NewSMTP(cfg)
@@ -135,15 +113,15 @@ func TestRetriesTemporaryFailures(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			srv := startSMTP(t, nil)
-			srv.fault(c.faults...)
+			srv := mailtest.Start(t, nil)
+			srv.Fault(c.faults...)
 			s, _ := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: srv.Port, TLS: "none", Timeout: 5 * time.Second})
 			m := testMessage(t)
 			attempts, err := SendWithRetry(t.Context(), s, m, Retry{Attempts: 3, Backoff: time.Millisecond, Sleep: noSleep})
 			if attempts != c.attempts || (err == nil) != c.ok {
 				t.Fatalf("attempts %d, err %v; want %d attempts, ok=%v", attempts, err, c.attempts, c.ok)
 			}
-			got := srv.messages()
+			got := srv.Messages()
 			if len(got) != c.copies {
 				t.Fatalf("server accepted %d messages, want %d", len(got), c.copies)
 			}

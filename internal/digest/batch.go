@@ -1,0 +1,124 @@
+package digest
+
+import (
+	"cmp"
+	"context"
+	"time"
+
+	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/store"
+)
+
+// batch is one run's shared work: the candidate stories of each window and
+// the feed health, loaded once however many recipients share them.
+type batch struct {
+	s       *Service
+	period  Period
+	now     time.Time
+	topics  []Topic
+	names   map[string]string // feed id → display name from the config
+	stories map[int64][]Story // candidates by window start (Unix nanoseconds)
+	health  []FeedProblem
+	checked bool // health is loaded
+}
+
+func (s *Service) newBatch(period Period, now time.Time) *batch {
+	b := &batch{s: s, period: period, now: now, names: map[string]string{}, stories: map[int64][]Story{}}
+	for _, t := range s.Config.Topics {
+		b.topics = append(b.topics, Topic{ID: t.ID, Name: t.Name})
+	}
+	for _, f := range s.Config.Feeds {
+		b.names[f.ID] = f.Name
+	}
+	return b
+}
+
+// build makes a recipient's digest for the period, ready to store. Its
+// window starts where their last sent digest ended, so that downtime loses
+// nothing and nothing is sent twice; the first digest covers the day before
+// the period (see store.DigestWindowStart). Nothing to send gives an outcome instead of a digest.
+func (b *batch) build(ctx context.Context, r config.Recipient) (*store.DigestRecord, Outcome, error) {
+	cfg := b.s.Config.Digest
+	start, err := b.s.Store.DigestWindowStart(ctx, r.Email)
+	if err != nil {
+		return nil, "", err
+	}
+	if start.IsZero() {
+		start = b.period.At.Add(-24 * time.Hour)
+	}
+	if !start.Before(b.period.At) {
+		return nil, OutcomeNotDue, nil // a later period was sent: the schedule or the clock moved back
+	}
+	stories, err := b.candidates(ctx, start)
+	if err != nil {
+		return nil, "", err
+	}
+	health, err := b.feedHealth(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	d := Build(Input{
+		Recipient: Recipient{Email: r.Email, Name: r.Name, Topics: r.Topics},
+		Topics:    b.topics, Stories: stories, Start: start, End: b.period.At,
+		Location: cfg.Location, MaxAge: cfg.MaxAge.D(), Health: health, Generated: b.now,
+	})
+	if d.Total == 0 && !cfg.SendEmpty {
+		return nil, OutcomeSkipped, nil
+	}
+	out, err := Render(d, cfg.Subject)
+	if err != nil {
+		return nil, "", err
+	}
+	return &store.DigestRecord{
+		Recipient: r.Email, Period: b.period.ID, WindowStart: start, WindowEnd: b.period.At,
+		MessageID: MessageID(r.Email, b.period.ID, cfg.From), From: cfg.From, To: r.Email, ToName: r.Name,
+		Subject: out.Subject, Date: b.now, Text: out.Text, HTML: out.HTML, StoryIDs: storyIDs(d), CreatedAt: b.now,
+	}, "", nil
+}
+
+// candidates loads the matched stories first seen in [start, period).
+func (b *batch) candidates(ctx context.Context, start time.Time) ([]Story, error) {
+	if got, ok := b.stories[start.UnixNano()]; ok {
+		return got, nil
+	}
+	rows, err := b.s.Store.DigestStories(ctx, start, b.period.At)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Story, len(rows))
+	for i, r := range rows {
+		out[i] = Story{ID: r.ID, Title: r.Title, URL: r.URL, Summary: r.Summary, Text: r.Text, Lang: r.Lang,
+			PublishedAt: r.PublishedAt, FirstSeenAt: r.FirstSeenAt, Matches: r.Matches}
+		for _, f := range r.Feeds {
+			// The config's name is the current one; a feed since removed
+			// from the config keeps the name it had.
+			out[i].Outlets = append(out[i].Outlets, cmp.Or(b.names[f.ID], f.Name, f.ID))
+		}
+	}
+	b.stories[start.UnixNano()] = out
+	return out, nil
+}
+
+// feedHealth loads the health footer, the same for every recipient.
+func (b *batch) feedHealth(ctx context.Context) ([]FeedProblem, error) {
+	if b.checked {
+		return b.health, nil
+	}
+	activity, err := b.s.Store.FeedActivity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.health, b.checked = FeedHealth(b.s.Config.Feeds, activity, b.now, b.s.Config.Digest.Location), true
+	return b.health, nil
+}
+
+// storyIDs lists the stories of a digest in the order they appear.
+func storyIDs(d *Digest) []int64 {
+	var ids []int64
+	for _, s := range d.Sections {
+		for _, e := range s.Entries {
+			ids = append(ids, e.StoryIDs...)
+		}
+	}
+	return ids
+}
