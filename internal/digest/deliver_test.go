@@ -96,6 +96,26 @@ func TestSMTPStartTLSAndAuth(t *testing.T) {
 	}
 }
 
+func TestSMTPImplicitTLS(t *testing.T) {
+	cert, pool := mailtest.Cert(t)
+	srv := mailtest.StartImplicitTLS(t, cert)
+	s, err := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: srv.Port, TLS: "tls", Timeout: 5 * time.Second, TLSConfig: mailtest.ClientTLS(pool)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(t.Context(), testMessage(t)); err != nil {
+		t.Fatal(err)
+	}
+	if !srv.SawTLS() || len(srv.Messages()) != 1 {
+		t.Fatalf("TLS %v, %d messages; want one message over TLS", srv.SawTLS(), len(srv.Messages()))
+	}
+	// The same server refuses a client that does not start with TLS.
+	plain, _ := NewSMTP(SMTPConfig{Host: "127.0.0.1", Port: srv.Port, TLS: "none", Timeout: 2 * time.Second})
+	if err := plain.Send(t.Context(), testMessage(t)); err == nil {
+		t.Error("a plain client got through to an implicit-TLS server: the test server is not speaking TLS")
+	}
+}
+
 func TestRetriesTemporaryFailures(t *testing.T) {
 	cases := []struct {
 		name     string

@@ -77,6 +77,25 @@ func StartAt(t testing.TB, addr string, cert *tls.Certificate) *Server {
 	return s
 }
 
+// StartImplicitTLS starts a server that speaks TLS from the first byte, as
+// mail servers on port 465 do (smtp.tls: tls).
+func StartImplicitTLS(t testing.TB, cert *tls.Certificate) *Server {
+	t.Helper()
+	s := &Server{}
+	s.srv = smtp.NewServer(s)
+	s.srv.Domain = "localhost"
+	s.srv.ReadTimeout, s.srv.WriteTimeout = 10*time.Second, 10*time.Second
+	l, err := listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Addr = l.Addr().String()
+	s.Port = l.Addr().(*net.TCPAddr).Port
+	go s.srv.Serve(tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{*cert}}))
+	t.Cleanup(s.Close)
+	return s
+}
+
 // listen retries briefly: a port just closed may take a moment to free.
 func listen(addr string) (net.Listener, error) {
 	var err error
