@@ -206,8 +206,7 @@ func TestDigestFaults(t *testing.T) {
 func TestDigestServerDownThenBack(t *testing.T) {
 	srv := mailtest.Start(t, nil)
 	env, at := digestSetup(t, digestFeeds, srv, "")
-	addr := srv.Addr
-	srv.Close()
+	srv.SetDown(true)
 	code, out, _ := cli(t, env, "digest", "--send")
 	if code != exitOK || !containsFields(strings.Split(out, "\n"), "a@example.org", "pending", "3", "3") ||
 		!strings.Contains(out, "sent, unchanged, by the next run") {
@@ -218,7 +217,7 @@ func TestDigestServerDownThenBack(t *testing.T) {
 		t.Errorf("digests:\n%s", list)
 	}
 
-	srv = mailtest.StartAt(t, addr, nil)
+	srv.SetDown(false)
 	code, out, _ = cli(t, env, "digest", "--send")
 	if code != exitOK || !containsFields(strings.Split(out, "\n"), "a@example.org", "sent (stored by an earlier run)", "3", "1") {
 		t.Fatalf("server back: exit %d\n%s", code, out)

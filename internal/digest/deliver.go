@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,6 +196,13 @@ func classify(err error) error {
 		code := se.ErrorCode()
 		temp := se.IsTemp() || code >= 400 && code < 500 || code == 0 && isNetwork(err)
 		return &DeliveryError{Temporary: temp, Code: code, Err: err}
+	}
+	// Errors before a message is under way (greeting, EHLO, STARTTLS, AUTH)
+	// carry the server's reply: 421 "service not available" is worth
+	// another try, 535 "bad credentials" is not.
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return &DeliveryError{Temporary: te.Code >= 400 && te.Code < 500, Code: te.Code, Err: err}
 	}
 	return &DeliveryError{Temporary: isNetwork(err), Err: err}
 }

@@ -103,6 +103,7 @@ func (r *rig) poll(feedID string, at time.Time, items ...feed.Item) {
 		ms := store.ItemMatchStory(&items[i], tags)
 		rec.Matches = append(rec.Matches, r.cfg.Rules.Match(&ms))
 	}
+	r.st.SetClock(func() time.Time { return at })
 	if _, err := r.st.SaveFetches(r.t.Context(), []*store.Fetch{rec}); err != nil {
 		r.t.Fatal(err)
 	}
@@ -304,8 +305,7 @@ func TestPermanentFailureIsRecordedAndOthersServed(t *testing.T) {
 func TestServerDownLeavesPendingAndResendsTheStoredMessage(t *testing.T) {
 	r := newRig(t, "")
 	r.poll("cam", day1.Add(-2*time.Hour), story("u1", "Union leader arrested", ""))
-	addr := r.srv.Addr
-	r.srv.Close()
+	r.srv.SetDown(true)
 	res := r.send(day1.Add(time.Minute))
 	a := res["a@example.org"]
 	if a.Outcome != OutcomePending || a.Attempts != 3 || a.Err == nil {
@@ -320,7 +320,7 @@ func TestServerDownLeavesPendingAndResendsTheStoredMessage(t *testing.T) {
 	// stored digest is sent as it was built all the same.
 	r.poll("cam", day1.Add(-time.Hour), story("u2", "Second union story", ""))
 	r.configure("  subject: \"changed {{.Total}}\"\n")
-	r.srv = mailtest.StartAt(t, addr, nil)
+	r.srv.SetDown(false)
 	res = r.send(day1.Add(30 * time.Minute))
 	if a := res["a@example.org"]; a.Outcome != OutcomeSent || !a.Resent || a.Attempts != 1 {
 		t.Fatalf("server back: %+v", a)

@@ -10,7 +10,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -38,6 +37,7 @@ type Server struct {
 	user     string   // when set, AUTH PLAIN with user/pass is required
 	pass     string
 	sawTLS   bool
+	down     bool // greet every connection with 421 and hang up
 }
 
 // Message is one message the server accepted.
@@ -177,6 +177,15 @@ func (s *Server) next(stage string) string {
 	return ""
 }
 
+// SetDown makes the server answer every new connection with 421 and hang
+// up, as a mail server that is out of service does, while keeping its port:
+// a closed port could be taken by another test's server meanwhile.
+func (s *Server) SetDown(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = down
+}
+
 func (s *Server) credentials() (string, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -191,6 +200,12 @@ func (s *Server) accept(m Message) {
 
 // NewSession implements smtp.Backend.
 func (s *Server) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	s.mu.Lock()
+	down := s.down
+	s.mu.Unlock()
+	if down {
+		return nil, &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Service not available"}
+	}
 	if _, isTLS := c.TLSConnectionState(); isTLS {
 		s.mu.Lock()
 		s.sawTLS = true
@@ -217,7 +232,7 @@ func (x *session) Auth(mech string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(_, user, pass string) error {
 		wantUser, wantPass := x.srv.credentials()
 		if user != wantUser || pass != wantPass {
-			return errors.New("invalid credentials")
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
 		}
 		x.authed = true
 		return nil

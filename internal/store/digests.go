@@ -234,6 +234,15 @@ type DigestStory struct {
 // at least one topic, oldest first, with their matches and feeds. The three
 // queries run in one read transaction, so they see the same database.
 func (s *Store) DigestStories(ctx context.Context, start, end time.Time) ([]DigestStory, error) {
+	// Wait for the write lock once: a poll that stamped stories before end
+	// may not have committed them yet, and they would fall between this
+	// window and the next. Writes that start after this have first_seen_at
+	// after now, which is after end.
+	barrier, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("digest stories: wait for writers: %w", err)
+	}
+	barrier.Rollback()
 	tx, err := s.read.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("digest stories: %w", err)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"slices"
@@ -177,5 +178,54 @@ func TestFeedActivity(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("FeedActivity\n got: %+v\nwant: %+v", got, want)
+	}
+}
+
+// TestDigestWaitsForWritesInFlight: a poll that stamped a story before the
+// window's end but has not committed yet must not be missed by the digest.
+// Two handles on one file stand for the poller and the digest.
+func TestDigestWaitsForWritesInFlight(t *testing.T) {
+	poller, path := openTest(t)
+	digester, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer digester.Close()
+	end := time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
+	seen := fmtTime(end.Add(-time.Second))
+	if err := poller.SyncFeeds(t.Context(), []FeedRef{{ID: "f", Name: "F", URL: "https://f.example/feed"}}, end); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := poller.write.BeginTx(t.Context(), nil) // a write in flight, holding the lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO stories (id, url, title, hash, published_at, first_seen_at, updated_at) VALUES (1, 'https://f.example/1', 'Union leader arrested', 'h', ?1, ?1, ?1)`,
+		`INSERT INTO sightings (feed_id, item_key, story_id, first_seen_at) VALUES ('f', 'k1', 1, ?1)`,
+		`INSERT INTO matches (story_id, topic, hits, rules_version, matched_at) VALUES (1, 'unions', '[]', 'v1', ?1)`,
+	} {
+		if _, err := tx.Exec(q, seen); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := make(chan []DigestStory, 1)
+	go func() {
+		stories, err := digester.DigestStories(context.Background(), end.Add(-24*time.Hour), end)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- stories
+	}()
+	select {
+	case s := <-got:
+		t.Fatalf("the digest read %d stories while a write was in flight; it must wait for it", len(s))
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-got; len(s) != 1 {
+		t.Fatalf("after the write committed the digest found %d stories, want the one stamped before the window's end", len(s))
 	}
 }

@@ -69,6 +69,11 @@ func (s *Store) SaveFetches(ctx context.Context, fetches []*Fetch) ([]Counts, er
 	defer tx.Rollback()
 	counts := make([]Counts, len(fetches))
 	st := s.ingest.in(ctx, tx)
+	// A story is first seen when it is written, not when its feed was
+	// fetched: the write lock is held from here to the commit, so a digest
+	// that waits for the lock (see DigestStories) finds every story stamped
+	// before its window's end.
+	st.seen = s.now()
 	if err := st.begin(); err != nil {
 		return nil, err
 	}
@@ -152,6 +157,7 @@ type txIngest struct {
 	// lastIndexed is the highest story id when the transaction began: every
 	// story above it is new in this transaction and not yet in the index.
 	lastIndexed int64
+	seen        time.Time // first_seen_at of the stories this transaction adds
 }
 
 func (t *txIngest) begin() error {
@@ -202,7 +208,7 @@ func (t *txIngest) saveFetch(f *Fetch) (Counts, error) {
 		if m.version != "" {
 			m.results = f.Matches[i]
 		}
-		if err := t.saveItem(f.FeedID, &f.Items[i], m, known, f.StartedAt, &c); err != nil {
+		if err := t.saveItem(f.FeedID, &f.Items[i], m, known, t.seen, &c); err != nil {
 			return c, err
 		}
 	}

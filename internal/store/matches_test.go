@@ -27,6 +27,7 @@ func saveMatched(t *testing.T, s *Store, feedID, version string, at time.Time, i
 	if err := s.SyncFeeds(t.Context(), []FeedRef{{ID: feedID, Name: feedID, URL: "https://" + feedID + ".example/feed"}}, at); err != nil {
 		t.Fatal(err)
 	}
+	s.SetClock(func() time.Time { return at }) // stories are stamped when written
 	c, err := s.SaveFetches(t.Context(), []*Fetch{{FeedID: feedID, StartedAt: at, Outcome: OutcomeOK, Items: items,
 		RulesVersion: version, Matches: matches}})
 	if err != nil {

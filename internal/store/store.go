@@ -28,6 +28,7 @@ type Store struct {
 	write  *sql.DB
 	read   *sql.DB
 	ingest *ingestStmts
+	now    func() time.Time // the clock that stamps first_seen_at; tests replace it
 }
 
 // Open opens (creating if needed) the database at path and applies pending
@@ -50,7 +51,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(4)
-	s := &Store{path: path, write: write, read: read}
+	s := &Store{path: path, write: write, read: read, now: time.Now}
 	if s.ingest, err = prepareIngest(ctx, write); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
@@ -108,6 +109,10 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	}
 	return nil
 }
+
+// SetClock replaces the clock that stamps when stories are first seen; tests
+// and simulations use it to write history at chosen times.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
 // SchemaVersion reports the applied migration version.
 func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {

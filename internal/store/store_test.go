@@ -64,6 +64,7 @@ func saveItems(t *testing.T, s *Store, feedID string, at time.Time, items ...fee
 	if err := s.SyncFeeds(t.Context(), []FeedRef{{ID: feedID, Name: feedID, URL: "https://" + feedID + ".example/feed"}}, at); err != nil {
 		t.Fatal(err)
 	}
+	s.SetClock(func() time.Time { return at }) // stories are stamped when written
 	c, err := s.SaveFetches(t.Context(), []*Fetch{{FeedID: feedID, StartedAt: at, Outcome: OutcomeOK, Items: items}})
 	if err != nil {
 		t.Fatal(err)
