@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build: docker build -t civicwatch .
-# Run:   docker run --rm -v civicwatch:/data civicwatch poll
+# Run:   docker run -d --name civicwatch -v civicwatch:/data civicwatch   (see docs/docker.md)
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -21,5 +21,10 @@ ENV CIVICWATCH_CONFIG=/data/feeds.yaml \
 WORKDIR /data
 VOLUME /data
 USER 65532:65532
+# The console listens on 127.0.0.1 inside the container (run's default):
+# publishing it is the operator's decision (docs/docker.md). The health check
+# is the binary itself, since distroless has no curl.
+HEALTHCHECK --interval=1m --timeout=15s --start-period=30s --retries=3 \
+    CMD ["/usr/local/bin/civicwatch", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/civicwatch"]
-CMD ["poll"]
+CMD ["run"]

@@ -57,6 +57,8 @@ type command struct {
 }
 
 var commands = []command{
+	{"run", "run the daemon: poll on schedule, send digests, serve /healthz and /metrics", cmdRun},
+	{"healthcheck", "exit 0 when a running daemon's /healthz answers 200 (for container health checks)", cmdHealthcheck},
 	{"poll", "poll the feeds that are due and store their stories", cmdPoll},
 	{"feeds", "show every feed's health: last success, last error, failures, stories, next poll", cmdFeeds},
 	{"rematch", "match stored stories again with the config's current rules", cmdRematch},

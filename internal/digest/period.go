@@ -42,8 +42,29 @@ func CurrentPeriod(sched cron.Schedule, loc *time.Location, now time.Time) (Peri
 func firstOfDay(sched cron.Schedule, midnight time.Time) (time.Time, bool) {
 	at := sched.Next(midnight.Add(-time.Second))
 	next := time.Date(midnight.Year(), midnight.Month(), midnight.Day()+1, 0, 0, 0, 0, midnight.Location())
-	if at.IsZero() || !at.Before(next) {
+	if !at.IsZero() && at.Before(next) {
+		return at, true
+	}
+	return inGap(sched, midnight, next)
+}
+
+// inGap finds a send time that the clock skips: on a spring-forward day a
+// schedule at 02:30 in Europe/Amsterdam names a time that does not exist,
+// and Next passes over the whole day. The day still gets its digest, at
+// the same wall-clock time read past the gap (03:30), so that every local
+// day has exactly one period.
+func inGap(sched cron.Schedule, midnight, next time.Time) (time.Time, bool) {
+	spec, ok := sched.(*cron.SpecSchedule)
+	if !ok || next.Sub(midnight) >= 24*time.Hour {
+		return time.Time{}, false // only a short day has a gap
+	}
+	wall := *spec
+	wall.Location = time.UTC // UTC has no gaps: it reads the schedule as wall-clock times
+	day := time.Date(midnight.Year(), midnight.Month(), midnight.Day(), 0, 0, 0, 0, time.UTC)
+	at := wall.Next(day.Add(-time.Second))
+	if at.IsZero() || !at.Before(day.AddDate(0, 0, 1)) {
 		return time.Time{}, false
 	}
-	return at, true
+	// time.Date moves a wall time inside the gap forward by the gap's length.
+	return time.Date(day.Year(), day.Month(), day.Day(), at.Hour(), at.Minute(), at.Second(), 0, midnight.Location()), true
 }

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/civicwatch/civicwatch/internal/daemon"
+)
+
+func cmdRun(e *env, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:8080", "address for /healthz and /metrics (\"\" for none)")
+	format := fs.String("log-format", "text", "log format: text or json")
+	if !e.global.logSet {
+		e.global.logLevel = "info" // a daemon's log is its record; the CLI's default (warn) would hide it
+	}
+	if err := e.parseFlags(fs, args); err != nil {
+		return err
+	}
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(e.global.logLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch *format {
+	case "text":
+		e.log = slog.New(slog.NewTextHandler(e.stderr, opts))
+	case "json":
+		e.log = slog.New(slog.NewJSONHandler(e.stderr, opts))
+	default:
+		return fmt.Errorf("%w: --log-format %q: want text or json", errUsage, *format)
+	}
+	// An invalid config is the operator's to fix (exit 2); the daemon
+	// loads it again under its lock.
+	if _, err := e.loadConfig(); err != nil {
+		return err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default: // a reload is already queued
+			}
+		}
+	}()
+	return daemon.Run(e.ctx, daemon.Options{
+		ConfigPath: e.global.config, DBPath: e.global.db, Listen: *listen, UserAgent: userAgent(),
+		Log: e.log, Reload: reload, WatchConfig: true,
+		LookupEnv: func(k string) (string, bool) { v := e.getenv(k); return v, v != "" },
+	})
+}
+
+// cmdHealthcheck asks a running daemon's /healthz: the container's
+// HEALTHCHECK uses it, since a distroless image has no curl.
+func cmdHealthcheck(e *env, args []string) error {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	url := fs.String("url", "http://127.0.0.1:8080/healthz", "the daemon's health endpoint")
+	if err := e.parseFlags(fs, args); err != nil {
+		return err
+	}
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(*url)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %s", *url, resp.Status)
+	}
+	fmt.Fprintln(e.stdout, "ok")
+	return nil
+}

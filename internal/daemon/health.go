@@ -1,0 +1,209 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/digest"
+	"github.com/civicwatch/civicwatch/internal/poll"
+)
+
+// health is what the loops report for /healthz.
+type health struct {
+	mu        sync.Mutex
+	started   time.Time
+	config    ConfigHealth
+	interval  time.Duration // fetch.interval of the running config
+	poll      *PollHealth
+	lastOK    time.Time // end of the last round that ran
+	digests   map[string]DigestHealth
+	digestErr string
+}
+
+// Health is the /healthz document.
+type Health struct {
+	Status    string         `json:"status"` // ok | unhealthy
+	Problems  []string       `json:"problems,omitempty"`
+	Database  string         `json:"database"` // ok | the error
+	Config    ConfigHealth   `json:"config"`
+	LastPoll  *PollHealth    `json:"last_poll,omitempty"`
+	Failing   []FeedFailure  `json:"failing_feeds"`
+	Digests   []DigestHealth `json:"digests"`
+	DigestErr string         `json:"digest_error,omitempty"`
+	StartedAt time.Time      `json:"started_at"`
+	CheckedAt time.Time      `json:"checked_at"`
+}
+
+// ConfigHealth names the running config and the last reload's failure.
+type ConfigHealth struct {
+	Path         string    `json:"path"`
+	RulesVersion string    `json:"rules_version"`
+	FileSHA256   string    `json:"file_sha256"`
+	FileModTime  time.Time `json:"file_mtime"`
+	LoadedAt     time.Time `json:"loaded_at"`
+	ReloadError  string    `json:"reload_error,omitempty"`
+}
+
+// PollHealth is the last poll round.
+type PollHealth struct {
+	At       time.Time `json:"at"`
+	Feeds    int       `json:"feeds"`
+	Failed   int       `json:"failed"`
+	New      int       `json:"new"`
+	Updated  int       `json:"updated"`
+	Matched  int       `json:"matched"`
+	Duration string    `json:"duration"`
+}
+
+// FeedFailure is a feed whose latest fetches failed.
+type FeedFailure struct {
+	ID        string    `json:"id"`
+	Failures  int       `json:"consecutive_failures"`
+	LastError string    `json:"last_error"`
+	Since     time.Time `json:"last_success,omitzero"`
+}
+
+// DigestHealth is a recipient's latest digest run.
+type DigestHealth struct {
+	Recipient string    `json:"recipient"`
+	Period    string    `json:"period"`
+	Outcome   string    `json:"outcome"`
+	Stories   int       `json:"stories"`
+	Error     string    `json:"error,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+func newHealth(now time.Time) *health {
+	return &health{started: now, digests: map[string]DigestHealth{}}
+}
+
+// setConfig records a loaded config, or a refused one's error.
+func (h *health) setConfig(cfg *config.Config, reloadErr error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if reloadErr != nil {
+		h.config.ReloadError = reloadErr.Error()
+		return
+	}
+	c := ConfigHealth{Path: cfg.Path, RulesVersion: cfg.Rules.Version(), LoadedAt: time.Now()}
+	if b, err := os.ReadFile(cfg.Path); err == nil {
+		sum := sha256.Sum256(b)
+		c.FileSHA256 = hex.EncodeToString(sum[:])
+	}
+	if fi, err := os.Stat(cfg.Path); err == nil {
+		c.FileModTime = fi.ModTime().UTC()
+	}
+	h.config = c
+	h.interval = cfg.Fetch.Interval.D()
+}
+
+func (h *health) polled(at time.Time, rep *poll.Report) {
+	t, failed := rep.Totals()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.lastOK = at
+	if len(rep.Results) == 0 {
+		return // nothing was due: keep the last round that did something
+	}
+	h.poll = &PollHealth{At: at.UTC(), Feeds: len(rep.Results), Failed: failed, New: t.New, Updated: t.Updated,
+		Matched: t.Matched, Duration: rep.Duration.Round(time.Millisecond).String()}
+}
+
+func (h *health) digested(results []digest.Result, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.digestErr = ""
+	if err != nil {
+		h.digestErr = err.Error()
+	}
+	for _, r := range results {
+		if r.Outcome == digest.OutcomeNotDue {
+			continue
+		}
+		if old, ok := h.digests[r.Recipient]; ok && old.Period == r.Period.ID && r.Outcome == digest.OutcomeAlreadySent {
+			continue // keep what happened to it: sent, or failed for good
+		}
+		dh := DigestHealth{Recipient: r.Recipient, Period: r.Period.ID, Outcome: string(r.Outcome), Stories: r.Stories, At: time.Now().UTC()}
+		if r.Err != nil {
+			dh.Error = r.Err.Error()
+		}
+		h.digests[r.Recipient] = dh
+	}
+}
+
+// report builds the document; db is the database check's error.
+func (h *health) report(now time.Time, dbErr error, failing []FeedFailure) Health {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := Health{Status: "ok", Database: "ok", Config: h.config, LastPoll: h.poll, Failing: failing,
+		DigestErr: h.digestErr, StartedAt: h.started.UTC(), CheckedAt: now.UTC(), Digests: []DigestHealth{}}
+	if out.Failing == nil {
+		out.Failing = []FeedFailure{}
+	}
+	if dbErr != nil {
+		out.Database = dbErr.Error()
+		out.Problems = append(out.Problems, "database: "+dbErr.Error())
+	}
+	if h.config.ReloadError != "" {
+		out.Problems = append(out.Problems, "config reload refused: "+h.config.ReloadError)
+	}
+	since := h.lastOK
+	if since.IsZero() {
+		since = h.started
+	}
+	if limit := 3 * h.interval; limit > 0 && now.Sub(since) > limit {
+		out.Problems = append(out.Problems, "no successful poll for "+now.Sub(since).Round(time.Second).String())
+	}
+	for _, dh := range h.digests {
+		out.Digests = append(out.Digests, dh)
+		if dh.Outcome == string(digest.OutcomeFailed) {
+			out.Problems = append(out.Problems, "digest for "+dh.Recipient+" failed for good: "+dh.Error)
+		}
+	}
+	if len(out.Problems) > 0 {
+		out.Status = "unhealthy"
+	}
+	return out
+}
+
+// Handler serves /healthz and /metrics.
+func (d *Daemon) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", d.serveHealth)
+	mux.Handle("GET /metrics", d.metrics.handler())
+	return mux
+}
+
+func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	_, dbErr := d.store.SchemaVersion(ctx)
+	var failing []FeedFailure
+	if dbErr == nil {
+		feeds, err := d.store.FeedHealth(ctx)
+		if err != nil {
+			dbErr = err
+		}
+		for _, f := range feeds {
+			if f.Failures > 0 {
+				failing = append(failing, FeedFailure{ID: f.ID, Failures: f.Failures, LastError: f.LastError, Since: f.LastSuccess})
+			}
+		}
+	}
+	h := d.health.report(time.Now(), dbErr, failing)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if h.Status != "ok" {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(h)
+}
