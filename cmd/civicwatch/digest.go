@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/civicwatch/civicwatch/internal/daemon"
 	"github.com/civicwatch/civicwatch/internal/digest"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
@@ -40,6 +42,19 @@ func cmdDigest(e *env, args []string) error {
 	if cfg.Digest == nil || len(cfg.Digest.Recipients) == 0 {
 		fmt.Fprintf(e.stdout, "no recipients configured: add a digest: section with recipients to %s\n", cfg.Path)
 		return nil
+	}
+	if *send {
+		// The daemon sends on its own schedule; two senders of one
+		// pending digest could both deliver it, so --send takes the
+		// daemon's lock and stands aside while one runs.
+		lock, err := daemon.AcquireLock(e.global.db + ".lock")
+		if err != nil {
+			if errors.Is(err, daemon.ErrLocked) {
+				return fmt.Errorf("digest --send: %w; it sends due digests itself every minute", err)
+			}
+			return err
+		}
+		defer lock.Release()
 	}
 	st, err := e.openStore()
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civicwatch/civicwatch/internal/daemon"
 	"github.com/civicwatch/civicwatch/internal/digest"
 	"github.com/civicwatch/civicwatch/internal/mailtest"
 )
@@ -330,6 +331,20 @@ func TestDigestCommandErrors(t *testing.T) {
 	// password unencrypted, so AUTH itself is tested over STARTTLS in
 	// package digest.)
 	env["CW_TEST_SMTP_PASSWORD"] = "s3cret"
+	// While a daemon holds the database, --send stands aside rather than
+	// race it for the same pending digest.
+	held, err := daemon.AcquireLock(db + ".lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = cli(t, env, "digest", "--send")
+	held.Release()
+	if code != exitFail || !strings.Contains(errOut, "another civicwatch daemon is running") {
+		t.Errorf("--send beside a daemon: exit %d, stderr %q", code, errOut)
+	}
+	if got := srv.Messages(); len(got) != 0 {
+		t.Errorf("--send beside a daemon delivered %d messages", len(got))
+	}
 	if code, out, errOut := cli(t, env, "digest", "--send"); code != exitOK || strings.Contains(errOut, "not set") || !strings.Contains(out, "a@example.org") {
 		t.Errorf("with the password: exit %d\n%s%s", code, out, errOut)
 	}
