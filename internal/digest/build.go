@@ -6,10 +6,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/civicwatch/civicwatch/internal/match"
+	"github.com/civicwatch/civicwatch/internal/snippet"
 )
 
 // snippetLen bounds a snippet, in characters: two or three lines on a phone.
@@ -151,7 +150,7 @@ func entry(cl []Story, wanted []Topic, loc *time.Location) (Entry, int) {
 	for _, s := range cl {
 		topic = min(topic, firstTopic(s, wanted))
 	}
-	e := Entry{Title: clean(lead.Title), Time: lead.FirstSeenAt.In(loc), Lang: lead.Lang}
+	e := Entry{Title: snippet.Clean(lead.Title), Time: lead.FirstSeenAt.In(loc), Lang: lead.Lang}
 	e.URL, e.Host = safeLink(lead.URL)
 	for _, s := range cl {
 		e.StoryIDs = append(e.StoryIDs, s.ID)
@@ -174,7 +173,7 @@ func entry(cl []Story, wanted []Topic, loc *time.Location) (Entry, int) {
 		hits = append(hits, lead.Matches[t.ID]...)
 	}
 	e.Terms = terms(hits)
-	e.Snippet = snippet(lead, hits)
+	e.Snippet = pickSnippet(lead, hits)
 	return e, topic
 }
 
@@ -213,132 +212,26 @@ func safeLink(raw string) (link, host string) {
 	return u.String(), strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
 }
 
-// snippet picks the passage to show: around the first hit in the summary,
+// pickSnippet picks the passage to show: around the first hit in the summary,
 // else in the text, else the start of the summary; matched terms marked.
-func snippet(s Story, hits []match.Hit) []Segment {
+func pickSnippet(s Story, hits []match.Hit) []snippet.Segment {
 	for _, f := range []struct {
 		field match.Field
 		text  string
 	}{{match.FieldSummary, s.Summary}, {match.FieldContent, s.Text}} {
-		var in []match.Hit
-		for _, h := range hits {
-			if h.Field == f.field && h.End <= len(f.text) {
-				in = append(in, h)
+		var in []snippet.Span
+		for _, sp := range snippet.Hits(hits, f.field) {
+			if sp.End <= len(f.text) {
+				in = append(in, sp)
 			}
 		}
 		if len(in) > 0 {
-			return window(f.text, in)
+			return snippet.Around(f.text, in, snippetLen)
 		}
 	}
 	text := s.Summary
 	if text == "" {
 		text = s.Text
 	}
-	return window(text, nil)
-}
-
-// window cuts about snippetLen characters of text around the first hit, on
-// word boundaries, and splits it into plain and marked segments.
-func window(text string, hits []match.Hit) []Segment {
-	slices.SortFunc(hits, func(a, b match.Hit) int { return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(b.End, a.End)) })
-	from := 0
-	if len(hits) > 0 {
-		from = back(text, hits[0].Start, snippetLen/3)
-	}
-	to := forward(text, from, snippetLen)
-	var segs []Segment
-	if from > 0 {
-		segs = append(segs, Segment{Text: "… "})
-	}
-	pos := from
-	for _, h := range hits {
-		if h.Start < pos || h.End > to {
-			continue
-		}
-		segs = appendText(segs, text[pos:h.Start], false)
-		segs = appendText(segs, text[h.Start:h.End], true)
-		pos = h.End
-	}
-	segs = appendText(segs, text[pos:to], false)
-	if to < len(text) {
-		segs = append(segs, Segment{Text: " …"})
-	}
-	return segs
-}
-
-// appendText adds cleaned text, keeping one space at either edge where the
-// original had whitespace, so a marked term does not glue to its neighbours.
-func appendText(segs []Segment, s string, mark bool) []Segment {
-	c := clean(s)
-	if c == "" {
-		if strings.TrimSpace(s) != s && len(segs) > 0 {
-			c = " "
-		} else {
-			return segs
-		}
-	} else {
-		if r, _ := utf8.DecodeRuneInString(s); unicode.IsSpace(r) {
-			c = " " + c
-		}
-		if r, _ := utf8.DecodeLastRuneInString(s); unicode.IsSpace(r) {
-			c += " "
-		}
-	}
-	return append(segs, Segment{Text: c, Mark: mark})
-}
-
-// back moves from i about n characters back, to the start of a word.
-func back(text string, i, n int) int {
-	j := i
-	for k := 0; k < n && j > 0; k++ {
-		_, size := utf8.DecodeLastRuneInString(text[:j])
-		j -= size
-	}
-	if j == 0 {
-		return 0
-	}
-	if sp := strings.IndexFunc(text[j:i], unicode.IsSpace); sp >= 0 {
-		return j + sp + 1
-	}
-	return j
-}
-
-// forward moves from i about n characters on, to the end of a word.
-func forward(text string, i, n int) int {
-	j := i
-	for k := 0; k < n && j < len(text); k++ {
-		_, size := utf8.DecodeRuneInString(text[j:])
-		j += size
-	}
-	if j >= len(text) {
-		return len(text)
-	}
-	if sp := strings.LastIndexFunc(text[i:j], unicode.IsSpace); sp > 0 {
-		return i + sp
-	}
-	return j
-}
-
-// clean makes feed text safe to show: control and bidirectional-override
-// characters (U+202E can make a link read backwards) are removed and
-// whitespace folded. Escaping is the templates' job.
-func clean(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		switch {
-		case r == '\u202A' || r == '\u202B' || r == '\u202C' || r == '\u202D' || r == '\u202E' ||
-			'\u2066' <= r && r <= '\u2069' || r == '\u200E' || r == '\u200F' || r == utf8.RuneError:
-			continue
-		case unicode.IsSpace(r) || unicode.IsControl(r):
-			space = b.Len() > 0
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return snippet.Around(text, nil, snippetLen)
 }

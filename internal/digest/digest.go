@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/match"
+	"github.com/civicwatch/civicwatch/internal/snippet"
 )
 
 // Topic is a topic as configured, in config order.
@@ -92,14 +93,8 @@ type Entry struct {
 	Outlets  []string
 	Time     time.Time // first seen, in the digest's time zone
 	Lang     string
-	Snippet  []Segment
-	Terms    []string // why it matched, in order of first appearance
-	Badges   []Topic  // its other topics among the recipient's
+	Snippet  []snippet.Segment // marked: the matched terms
+	Terms    []string          // why it matched, in order of first appearance
+	Badges   []Topic           // its other topics among the recipient's
 	StoryIDs []int64
-}
-
-// Segment is a piece of snippet text; Mark is set on matched terms.
-type Segment struct {
-	Text string
-	Mark bool
 }

@@ -1,0 +1,130 @@
+package snippet
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Find returns where the words occur in text, for marking the words of a
+// search in its results: every occurrence of every word, overlapping and
+// touching ones merged, sorted, as byte offsets into text on rune
+// boundaries.
+//
+// Letters are compared under Unicode simple case folding, so "UNION" finds
+// "union" and "Профсоюз" finds "профсоюз"; scripts without case, Khmer
+// among them, are matched as written. Zero-width characters (U+200B,
+// U+200C, U+200D, U+FEFF) are ignored on both sides: Khmer has no spaces
+// between words, and feeds put a zero-width space inside words as often as
+// between them, so a word typed without one must still be found. A span
+// never starts or ends on one. Words are compared in NFC, the form stored
+// text is in.
+func Find(text string, words []string) []Span {
+	if text == "" || len(words) == 0 {
+		return nil
+	}
+	f := newFolded(text)
+	var spans []Span
+	for _, w := range words {
+		pat := foldString(norm.NFC.String(w))
+		if pat == "" {
+			continue
+		}
+		for k := 0; k <= len(f.text)-len(pat); {
+			i := strings.Index(f.text[k:], pat)
+			if i < 0 {
+				break
+			}
+			start, end := k+i, k+i+len(pat)
+			spans = append(spans, Span{f.start[start], f.end[end]})
+			// On by one rune, not by the word: "aa" occurs twice in "aaa",
+			// and the merge below joins them.
+			_, size := utf8.DecodeRuneInString(f.text[start:])
+			k = start + size
+		}
+	}
+	return merge(spans)
+}
+
+// merge sorts spans and joins those that overlap or touch.
+func merge(spans []Span) []Span {
+	if len(spans) == 0 {
+		return nil
+	}
+	slices.SortFunc(spans, func(a, b Span) int { return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End)) })
+	out := spans[:1]
+	for _, sp := range spans[1:] {
+		last := &out[len(out)-1]
+		if sp.Start <= last.End {
+			last.End = max(last.End, sp.End)
+			continue
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+// folded is a text case-folded and without zero-width characters, with the
+// way back to the original's offsets: start[k] is where the rune at byte k
+// of the folded text began in the original, end[k] where the rune that
+// ends at byte k ended. Both folded strings are valid UTF-8, so a match of
+// one in the other always falls on rune boundaries.
+type folded struct {
+	text       string
+	start, end []int
+}
+
+func newFolded(text string) folded {
+	b := make([]byte, 0, len(text))
+	start := make([]int, 0, len(text)+1)
+	end := make([]int, 1, len(text)+1) // end[0] is never asked for: words are not empty
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if !zeroWidth(r) {
+			n := len(b)
+			b = utf8.AppendRune(b, fold(r))
+			for range len(b) - n {
+				start = append(start, i)
+				end = append(end, i+size)
+			}
+		}
+		i += size
+	}
+	start = append(start, len(text))
+	return folded{text: string(b), start: start, end: end}
+}
+
+// foldString is s as it is searched for: folded, without zero-width characters.
+func foldString(s string) string {
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		if !zeroWidth(r) {
+			b = utf8.AppendRune(b, fold(r))
+		}
+	}
+	return string(b)
+}
+
+func zeroWidth(r rune) bool {
+	return r == '\u200B' || r == '\u200C' || r == '\u200D' || r == '\uFEFF'
+}
+
+// fold maps a rune to one representative of its simple case-folding orbit
+// (the smallest), so that runes equal under folding compare equal.
+func fold(r rune) rune {
+	switch {
+	case 'a' <= r && r <= 'z':
+		return r - 'a' + 'A'
+	case r < utf8.RuneSelf:
+		return r
+	}
+	m := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		m = min(m, f)
+	}
+	return m
+}
