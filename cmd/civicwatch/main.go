@@ -57,7 +57,8 @@ type command struct {
 }
 
 var commands = []command{
-	{"run", "run the daemon: poll on schedule, send digests, serve /healthz and /metrics", cmdRun},
+	{"run", "run the daemon: poll on schedule, send digests, serve the console, /healthz and /metrics", cmdRun},
+	{"serve", "serve the operator console on its own (--listen 127.0.0.1:8080), beside a running daemon", cmdServe},
 	{"healthcheck", "exit 0 when a running daemon's /healthz answers 200 (for container health checks)", cmdHealthcheck},
 	{"poll", "poll the feeds that are due and store their stories", cmdPoll},
 	{"feeds", "show every feed's health: last success, last error, failures, stories, next poll", cmdFeeds},

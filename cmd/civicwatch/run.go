@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/daemon"
+	"github.com/civicwatch/civicwatch/internal/web"
 )
 
 func cmdRun(e *env, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:8080", "address for /healthz and /metrics (\"\" for none)")
+	listen := fs.String("listen", "127.0.0.1:8080", "address for the console, /healthz and /metrics (\"\" for none); any non-loopback address needs "+web.TokenEnv)
 	format := fs.String("log-format", "text", "log format: text or json")
 	if !e.global.logSet {
 		e.global.logLevel = "info" // a daemon's log is its record; the CLI's default (warn) would hide it
@@ -33,6 +34,10 @@ func cmdRun(e *env, args []string) error {
 		e.log = slog.New(slog.NewJSONHandler(e.stderr, opts))
 	default:
 		return fmt.Errorf("%w: --log-format %q: want text or json", errUsage, *format)
+	}
+	token, err := consoleToken(e, *listen)
+	if err != nil {
+		return err
 	}
 	// An invalid config is the operator's to fix (exit 2); the daemon
 	// loads it again under its lock.
@@ -52,7 +57,7 @@ func cmdRun(e *env, args []string) error {
 		}
 	}()
 	return daemon.Run(e.ctx, daemon.Options{
-		ConfigPath: e.global.config, DBPath: e.global.db, Listen: *listen, UserAgent: userAgent(),
+		ConfigPath: e.global.config, DBPath: e.global.db, Listen: *listen, ConsoleToken: token, UserAgent: userAgent(),
 		Log: e.log, Reload: reload, WatchConfig: true,
 		LookupEnv: func(k string) (string, bool) { v := e.getenv(k); return v, v != "" },
 	})

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -20,15 +21,19 @@ import (
 	"github.com/civicwatch/civicwatch/internal/digest"
 	"github.com/civicwatch/civicwatch/internal/poll"
 	"github.com/civicwatch/civicwatch/internal/store"
+	"github.com/civicwatch/civicwatch/internal/web"
 )
 
 // Options configure a daemon. Zero values take the defaults in brackets.
 type Options struct {
 	ConfigPath string
 	DBPath     string
-	Listen     string // HTTP address for /healthz and /metrics; "" serves none
-	UserAgent  string
-	Log        *slog.Logger
+	Listen     string // HTTP address for the console, /healthz and /metrics; "" serves none
+	// ConsoleToken guards the console and /metrics (see web.TokenEnv);
+	// without one, Listen must be a loopback address.
+	ConsoleToken string
+	UserAgent    string
+	Log          *slog.Logger
 
 	Tick          time.Duration // how often the poll loop looks for due feeds [5s]
 	CatchUp       time.Duration // how often due digests are sent if cron missed them [1m]
@@ -91,6 +96,9 @@ type Daemon struct {
 	cfg     *config.Config // guarded by work
 	poller  *poll.Poller   // guarded by work
 	matches map[string]int // match counts after the last round; guarded by work
+	// current is cfg for readers that must not wait for a poll round to
+	// release work: the console reads it per request.
+	current atomic.Pointer[config.Config]
 
 	ctx    context.Context // the daemon's life; cron jobs run under it
 	cronMu sync.Mutex
@@ -102,6 +110,13 @@ type Daemon struct {
 // once when another daemon holds the database or the config is invalid.
 func Run(ctx context.Context, opts Options) error {
 	opts.defaults()
+	if opts.Listen != "" {
+		// Before the lock and the database: a console that would be open
+		// to the network is refused before anything starts.
+		if err := web.CheckListen(opts.Listen, opts.ConsoleToken); err != nil {
+			return err
+		}
+	}
 	lock, err := AcquireLock(opts.DBPath + ".lock")
 	if err != nil {
 		return err
@@ -196,6 +211,7 @@ func (d *Daemon) apply(cfg *config.Config) {
 		d.poller.Rules = cfg.Rules
 	}
 	d.cfg = cfg
+	d.current.Store(cfg)
 }
 
 // pollLoop polls the due feeds every tick until ctx ends.

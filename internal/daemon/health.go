@@ -13,6 +13,7 @@ import (
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/digest"
 	"github.com/civicwatch/civicwatch/internal/poll"
+	"github.com/civicwatch/civicwatch/internal/web"
 )
 
 // health is what the loops report for /healthz.
@@ -173,8 +174,24 @@ func (h *health) report(now time.Time, dbErr error, failing []FeedFailure) Healt
 	return out
 }
 
-// Handler serves /healthz and /metrics.
+// Handler serves the operator console (package web) with /healthz and
+// /metrics mounted in it, so that one address and one access policy cover
+// all three. Should the console fail to build, health and metrics are
+// still served: they are what keeps the daemon supervised.
 func (d *Daemon) Handler() http.Handler {
+	if d.current.Load() == nil && d.cfg != nil {
+		d.current.Store(d.cfg)
+	}
+	console, err := web.New(web.Options{
+		Store: d.store, Config: d.current.Load, Token: d.opts.ConsoleToken, Log: d.log,
+		LookupEnv: d.opts.LookupEnv, Health: http.HandlerFunc(d.serveHealth), Metrics: d.metrics.handler(),
+	})
+	if err == nil {
+		return console
+	}
+	if d.log != nil {
+		d.log.Error("console not served", "err", err)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", d.serveHealth)
 	mux.Handle("GET /metrics", d.metrics.handler())

@@ -1,0 +1,164 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/match"
+	"github.com/civicwatch/civicwatch/internal/snippet"
+	"github.com/civicwatch/civicwatch/internal/store"
+)
+
+type storyData struct {
+	Story     *store.Story
+	Row       storyRow
+	Tags      []string // what tag:X in a rule sees: the tags of the feeds that carried it
+	Sightings []store.Sighting
+	Stored    []storedMatch
+	Explains  []explainView
+	Version   string // the rules version of the live explain
+}
+
+type storedMatch struct {
+	Topic, Name  string
+	Hits         []match.Hit
+	RulesVersion string
+	MatchedAt    time.Time
+}
+
+// explainView is one topic's verdict on the story under the rules in force.
+type explainView struct {
+	ID, Name, Rule string
+	Matched        bool
+	Stored         bool   // a match is stored (it may predate the rules in force)
+	Veto           string // the NOT clause that turned the story away
+	Hits           []match.Hit
+	Fields         []fieldView // the fields with hits, the hits marked
+	Label          *store.Label
+}
+
+type fieldView struct {
+	Name match.Field
+	Segs []snippet.Segment
+	Lang string
+	Long bool // shown folded
+}
+
+// longField is the length past which a marked field is folded away.
+const longField = 600
+
+// handleStory shows everything stored about a story and, per topic, why
+// the rules in force do or do not match it, with its labels.
+func (s *Server) handleStory(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.notFound(w, r, "no story "+strconv.Quote(r.PathValue("id")))
+		return
+	}
+	ctx, cancel := s.ctx(r)
+	defer cancel()
+	st, err := s.opts.Store.Story(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.notFound(w, r, fmt.Sprintf("no story %d", id))
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sightings, err := s.opts.Store.Sightings(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	stored, err := s.opts.Store.MatchesForStory(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	labels, err := s.opts.Store.Labels(ctx, []int64{id})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cfg := s.config()
+	d := storyData{Story: st, Row: baseRow(st), Sightings: sightings, Version: cfg.Rules.Version()}
+	d.Row.Title = []snippet.Segment{{Text: snippet.Clean(st.Title)}}
+	d.Tags = storyTags(st.Feeds, feedTags(cfg.Feeds))
+	for _, m := range stored {
+		d.Stored = append(d.Stored, storedMatch{Topic: m.Topic, Name: topicName(cfg, m.Topic), Hits: m.Hits,
+			RulesVersion: m.RulesVersion, MatchedAt: m.MatchedAt})
+	}
+	d.Explains = explain(cfg, st, d.Tags, stored, labels)
+	s.render(w, r, http.StatusOK, "story", view{Title: st.Title, Nav: "matches", Data: d})
+}
+
+// explain runs the rules in force on the story, as the poller would now.
+func explain(cfg *config.Config, st *store.Story, tags []string, stored []store.Match, labels []store.Label) []explainView {
+	ms := st.MatchStory(tags)
+	text := map[match.Field]string{match.FieldTitle: ms.Title, match.FieldSummary: ms.Summary, match.FieldContent: ms.Content}
+	var out []explainView
+	for i, e := range cfg.Rules.Explain(&ms) {
+		t := cfg.Topics[i]
+		v := explainView{ID: t.ID, Name: t.Name, Rule: t.Rule, Matched: e.Matched, Veto: e.Veto, Hits: e.Hits}
+		for _, m := range stored {
+			v.Stored = v.Stored || m.Topic == t.ID
+		}
+		for j := range labels {
+			if labels[j].Topic == t.ID {
+				v.Label = &labels[j]
+			}
+		}
+		for _, f := range []match.Field{match.FieldTitle, match.FieldSummary, match.FieldContent} {
+			spans := snippet.Hits(e.Hits, f)
+			if len(spans) == 0 {
+				continue
+			}
+			v.Fields = append(v.Fields, fieldView{Name: f, Segs: snippet.Mark(text[f], spans), Lang: lang("", text[f]), Long: len(text[f]) > longField})
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// handleLabel records an operator's verdict on a story for a topic: the
+// labels `civicwatch eval` scores the rules against.
+func (s *Server) handleLabel(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.notFound(w, r, "no story "+strconv.Quote(r.PathValue("id")))
+		return
+	}
+	topic := r.PostFormValue("topic")
+	if !hasTopic(s.config(), topic) {
+		s.notFound(w, r, "no topic "+strconv.Quote(topic)+" in the config")
+		return
+	}
+	ctx, cancel := s.ctx(r)
+	defer cancel()
+	switch v := r.PostFormValue("verdict"); v {
+	case "relevant", "not":
+		err = s.opts.Store.SetLabel(ctx, store.Label{StoryID: id, Topic: topic, Relevant: v == "relevant",
+			Note: r.PostFormValue("note"), LabelledAt: s.opts.Now()})
+	case "clear":
+		err = s.opts.Store.ClearLabel(ctx, id, topic)
+	default:
+		s.badRequest(w, r, "verdict: want relevant, not or clear")
+		return
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		s.notFound(w, r, fmt.Sprintf("no story %d", id))
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("story labelled", "story", id, "topic", topic, "verdict", r.PostFormValue("verdict"))
+	// See other: a reload of the page that follows does not post again.
+	http.Redirect(w, r, fmt.Sprintf("/stories/%d#topic-%s", id, topic), http.StatusSeeOther)
+}
