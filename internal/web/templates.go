@@ -108,6 +108,12 @@ var funcs = template.FuncMap{
 		return (n*10 + of - 1) / of
 	},
 	"dict": dict,
+	"dur": func(d time.Duration) time.Duration {
+		if d >= 10*time.Millisecond {
+			return d.Round(time.Millisecond)
+		}
+		return d.Round(10 * time.Microsecond)
+	},
 }
 
 // when formats a stored time in the console's zone; zero is "never".
