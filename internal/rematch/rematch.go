@@ -31,7 +31,7 @@ type Result struct {
 // them), each with the tags of every configured feed that carried it.
 func Run(ctx context.Context, st *store.Store, rules *match.Rules, feeds []config.Feed, since time.Time) (Result, error) {
 	res := Result{Changes: make(store.MatchChanges)}
-	tags := feedTags(feeds)
+	tags := FeedTags(feeds)
 	q := store.StoryQuery{Limit: Batch, Since: since}
 	for {
 		page, err := st.Stories(ctx, q)
@@ -61,7 +61,7 @@ func matchStories(rules *match.Rules, page []store.Story, tags map[string][]stri
 		wg.Go(func() {
 			for i := w; i < len(page); i += workers {
 				s := &page[i]
-				ms := s.MatchStory(storyTags(s.Feeds, tags))
+				ms := s.MatchStory(StoryTags(s.Feeds, tags))
 				out[i] = store.StoryMatches{StoryID: s.ID, Results: rules.Match(&ms)}
 			}
 		})
@@ -70,7 +70,8 @@ func matchStories(rules *match.Rules, page []store.Story, tags map[string][]stri
 	return out
 }
 
-func feedTags(feeds []config.Feed) map[string][]string {
+// FeedTags maps each configured feed's id to its tags, for StoryTags.
+func FeedTags(feeds []config.Feed) map[string][]string {
 	m := make(map[string][]string, len(feeds))
 	for _, f := range feeds {
 		m[f.ID] = f.Tags
@@ -78,9 +79,9 @@ func feedTags(feeds []config.Feed) map[string][]string {
 	return m
 }
 
-// storyTags is the union of the tags of the feeds that carried a story.
-// Feeds no longer in the config contribute none.
-func storyTags(feedIDs []string, tags map[string][]string) []string {
+// StoryTags is the union of the tags of the feeds that carried a story: what
+// tag:X in a rule tests. Feeds no longer in the config contribute none.
+func StoryTags(feedIDs []string, tags map[string][]string) []string {
 	var out []string
 	for _, id := range feedIDs {
 		for _, t := range tags[id] {

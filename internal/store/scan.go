@@ -1,0 +1,191 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/civicwatch/civicwatch/internal/match"
+)
+
+// ScanStory is what matching needs of a stored story, and what a listing of
+// its result shows.
+type ScanStory struct {
+	ID          int64
+	URL         string
+	Title       string
+	Summary     string
+	Text        string
+	FirstSeenAt time.Time
+	Feeds       []string // ids of the feeds that carried it, in id order
+}
+
+// MatchStory is what the rules see of the story carried by feeds with the
+// given tags; the same as Story.MatchStory, so the lab and a rematch agree.
+func (s *ScanStory) MatchStory(tags []string) match.Story {
+	return matchStory(s.Title, s.Summary, s.Text, tags)
+}
+
+// ScanBatch is how many stories ScanStories hands over at a time: enough to
+// keep a worker busy for a while between channel hand-offs, few enough that
+// the first batch arrives at once.
+const ScanBatch = 512
+
+// ScanStories calls fn with every story first seen at or after since (zero:
+// every story), in id order, ScanBatch at a time. Each batch is a slice of
+// its own, which fn may keep. An error from fn stops the scan and is
+// returned unwrapped.
+//
+// Each batch is one short read, not one statement held open for the whole
+// archive: fn may be slow (the lab hands batches to busy workers), and an
+// open read would keep the WAL from being checkpointed meanwhile.
+func (s *Store) ScanStories(ctx context.Context, since time.Time, fn func(batch []ScanStory) error) error {
+	conn, err := s.read.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("scan stories: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA mmap_size = 1073741824`); err != nil {
+		return fmt.Errorf("scan stories: %w", err)
+	}
+	sc, err := prepareScan(ctx, conn)
+	if err != nil {
+		return err
+	}
+	defer sc.close()
+	sinceText := fmtTime(since)
+	if sinceText == nil {
+		sinceText = ""
+	}
+	next, err := sc.firstID(ctx, sinceText)
+	if err != nil || next < 0 {
+		return err
+	}
+	for {
+		batch, err := sc.batch(ctx, next, sinceText)
+		if err != nil || len(batch) == 0 {
+			return err
+		}
+		if err := fn(batch); err != nil {
+			return err
+		}
+		next = batch[len(batch)-1].ID + 1
+	}
+}
+
+// scanStmts are the statements of one scan, prepared once on its connection.
+type scanStmts struct {
+	first, stories, sightings *sql.Stmt
+}
+
+func prepareScan(ctx context.Context, conn *sql.Conn) (*scanStmts, error) {
+	sc := &scanStmts{}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		q    string
+	}{
+		// The smallest id is exact where "the first story seen since" is
+		// not: ids are handed out as stories are written, and first-seen
+		// stamps could (with a clock set back) disagree with that order.
+		{&sc.first, `SELECT MIN(id) FROM stories WHERE first_seen_at >= ?`},
+		// The unary + keeps SQLite off the first_seen_at index: walking the
+		// rowids from a start is what a page in id order needs, where the
+		// index would have it collect and sort the whole period per page.
+		{&sc.stories, `SELECT id, COALESCE(url, ''), title, summary, text, first_seen_at FROM stories
+            WHERE id >= ? AND +first_seen_at >= ? ORDER BY id LIMIT ?`},
+		// One query for the sightings of a page's id range, not a subquery
+		// per story, and one the sightings_story index answers alone: it
+		// holds the feed id (part of the primary key) but not when the feed
+		// first carried the story, so feeds come in id order rather than
+		// in order of sighting, which matching does not care about. See
+		// docs/performance.md, "Rules lab".
+		{&sc.sightings, `SELECT story_id, feed_id FROM sightings WHERE story_id BETWEEN ? AND ?
+            ORDER BY story_id, feed_id`},
+	} {
+		stmt, err := conn.PrepareContext(ctx, p.q)
+		if err != nil {
+			sc.close()
+			return nil, fmt.Errorf("scan stories: %w", err)
+		}
+		*p.stmt = stmt
+	}
+	return sc, nil
+}
+
+func (sc *scanStmts) close() {
+	for _, st := range []*sql.Stmt{sc.first, sc.stories, sc.sightings} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// firstID returns the smallest id of a story first seen at or after since,
+// or -1 when there is none.
+func (sc *scanStmts) firstID(ctx context.Context, since any) (int64, error) {
+	var id sql.NullInt64
+	if err := sc.first.QueryRowContext(ctx, since).Scan(&id); err != nil {
+		return 0, fmt.Errorf("scan stories: %w", err)
+	}
+	if !id.Valid {
+		return -1, nil
+	}
+	return id.Int64, nil
+}
+
+// batch reads up to ScanBatch stories from id from on, with their feeds.
+func (sc *scanStmts) batch(ctx context.Context, from int64, since any) ([]ScanStory, error) {
+	rows, err := sc.stories.QueryContext(ctx, from, since, ScanBatch)
+	if err != nil {
+		return nil, fmt.Errorf("scan stories from id %d: %w", from, err)
+	}
+	defer rows.Close()
+	batch := make([]ScanStory, 0, ScanBatch)
+	for rows.Next() {
+		var st ScanStory
+		var seen sql.NullString
+		if err := rows.Scan(&st.ID, &st.URL, &st.Title, &st.Summary, &st.Text, &seen); err != nil {
+			return nil, fmt.Errorf("scan stories from id %d: %w", from, err)
+		}
+		st.FirstSeenAt = parseTime(seen)
+		batch = append(batch, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("scan stories from id %d: %w", from, err)
+	}
+	if len(batch) == 0 {
+		return nil, nil
+	}
+	return batch, sc.addFeeds(ctx, batch)
+}
+
+// addFeeds fills in the feeds of a batch, which is in id order. The range
+// holds the sightings of stories the period leaves out too; they are
+// skipped.
+func (sc *scanStmts) addFeeds(ctx context.Context, batch []ScanStory) error {
+	lo, hi := batch[0].ID, batch[len(batch)-1].ID
+	rows, err := sc.sightings.QueryContext(ctx, lo, hi)
+	if err != nil {
+		return fmt.Errorf("scan sightings of stories %d-%d: %w", lo, hi, err)
+	}
+	defer rows.Close()
+	i := 0
+	for rows.Next() {
+		var id int64
+		var feedID string
+		if err := rows.Scan(&id, &feedID); err != nil {
+			return fmt.Errorf("scan sightings of stories %d-%d: %w", lo, hi, err)
+		}
+		for i < len(batch) && batch[i].ID < id {
+			i++
+		}
+		if i < len(batch) && batch[i].ID == id {
+			batch[i].Feeds = append(batch[i].Feeds, feedID)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("scan sightings of stories %d-%d: %w", lo, hi, err)
+	}
+	return nil
+}
