@@ -164,7 +164,7 @@ func (s *Server) handleRuleSave(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, r, "rule: empty; a topic needs a rule")
 		return
 	}
-	backup, err := setTopicRule(cfg.Path, topic, rule, s.opts.LookupEnv)
+	backup, err := config.SetTopicRule(cfg.Path, topic, rule, s.opts.LookupEnv)
 	if err != nil {
 		s.log.Warn("rule not saved", "topic", topic, "err", err)
 		s.render(w, r, http.StatusUnprocessableEntity, "rules", view{Title: "Rules lab", Nav: "rules", Data: rulesData{

@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/lab"
 )
 
@@ -83,5 +85,51 @@ func TestSplitAt(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("splitAt(%q, %d:%d) = %+v, want %+v", tc.rule, tc.line, tc.col, got, tc.want)
 		}
+	}
+}
+
+func TestRuleSave(t *testing.T) {
+	f := newFixture(t)
+	before, err := os.ReadFile(f.cfg.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := "@union AND (arrest* OR ចាប់ខ្លួន)"
+	res, body := f.post("/rules/save", map[string]string{"csrf": f.server.csrf.token, "topic": "unions",
+		"rule": url.QueryEscape(rule), "since": "30d"})
+	if res.StatusCode != 303 {
+		t.Fatalf("save: %d %s", res.StatusCode, body)
+	}
+	loc, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || loc.Path != "/rules" || loc.Query().Get("topic") != "unions" || loc.Query().Get("saved") == "" {
+		t.Fatalf("redirected to %q", res.Header.Get("Location"))
+	}
+	backup := loc.Query().Get("saved")
+	if b, err := os.ReadFile(backup); err != nil || string(b) != string(before) {
+		t.Errorf("backup %s: %v; want the old file", backup, err)
+	}
+	cfg, err := config.Load(f.cfg.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Topics[0].Rule != rule {
+		t.Errorf("saved rule %q, want %q", cfg.Topics[0].Rule, rule)
+	}
+	_, page := f.get(res.Header.Get("Location"))
+	if !strings.Contains(page, "Saved to feeds.yaml") || !strings.Contains(page, backup) {
+		t.Errorf("the page after saving does not report the backup")
+	}
+
+	// A rule that does not compile is not written.
+	saved, _ := os.ReadFile(f.cfg.Path)
+	res, body = f.post("/rules/save", map[string]string{"csrf": f.server.csrf.token, "topic": "unions", "rule": url.QueryEscape("union AND (")})
+	if res.StatusCode != 422 || !strings.Contains(body, "Not saved") {
+		t.Errorf("broken rule: %d", res.StatusCode)
+	}
+	if now, _ := os.ReadFile(f.cfg.Path); string(now) != string(saved) {
+		t.Error("a broken rule was written")
+	}
+	if res, _ := f.post("/rules/save", map[string]string{"csrf": f.server.csrf.token, "topic": "nope", "rule": "union"}); res.StatusCode != 404 {
+		t.Errorf("unknown topic: %d", res.StatusCode)
 	}
 }
