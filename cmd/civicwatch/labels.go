@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/civicwatch/civicwatch/internal/export"
+	"github.com/civicwatch/civicwatch/internal/rematch"
+)
+
+// cmdLabels handles the operators' labels; export is its one subcommand
+// (labels are set in the console).
+func cmdLabels(e *env, args []string) error {
+	if len(args) == 0 || args[0] != "export" {
+		fmt.Fprintln(e.stderr, "Usage: civicwatch labels export [--out FILE]")
+		if len(args) == 0 {
+			return fmt.Errorf("%w: labels needs a subcommand: export", errUsage)
+		}
+		return fmt.Errorf("%w: unknown labels subcommand %q (there is: export)", errUsage, args[0])
+	}
+	return labelsExport(e, args[1:])
+}
+
+// labelsExport writes every labelled story as a line of labelled JSON, the
+// format `civicwatch eval` scores, so the operators' judgements test the
+// rules.
+func labelsExport(e *env, args []string) error {
+	fs := flag.NewFlagSet("labels export", flag.ContinueOnError)
+	out := fs.String("out", "", "write to this file instead of stdout (replaced whole, or left as it was on error)")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "Usage: civicwatch labels export [--out FILE]\n\nWrites the labelled stories as JSON lines for `civicwatch eval FILE`.")
+		fs.PrintDefaults()
+	}
+	if err := e.parseFlags(fs, args); err != nil {
+		return err
+	}
+	// The config gives the feeds' tags, which rules test as tag:X.
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	st, err := e.openStore()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	stories, err := st.LabelledStories(e.ctx)
+	if err != nil {
+		return err
+	}
+	labels, err := st.Labels(e.ctx, nil)
+	if err != nil {
+		return err
+	}
+	feedTags := rematch.FeedTags(cfg.Feeds)
+	tags := func(feedIDs []string) []string { return rematch.StoryTags(feedIDs, feedTags) }
+	write := func(w io.Writer) error { return export.LabelledJSONL(w, stories, labels, tags) }
+	if *out == "" {
+		bw := bufio.NewWriter(e.stdout)
+		if err := write(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	if err := writeFileAtomic(*out, write); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "%d labelled stories written to %s\n", len(stories), *out)
+	return nil
+}
+
+// writeFileAtomic writes a file beside path and renames it into place, so
+// a failed export never leaves half a file for eval to score.
+func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(f.Name())
+		}
+	}()
+	bw := bufio.NewWriter(f)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

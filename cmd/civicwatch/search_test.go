@@ -1,0 +1,114 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestSearch(t *testing.T) {
+	a := newArchive(t)
+	idA := a.storyID(t, "https://news.example/a")
+	idEU := a.storyID(t, "https://world.example/eu")
+	code, out, errOut := cli(t, a.env, "search", "UNION")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// Both stories were first seen in the same poll: the higher id first.
+	want := fmt.Sprintf("%d  ", max(idA, idEU))
+	if !strings.HasPrefix(out, want) {
+		t.Errorf("output does not start with the newest story %q:\n%s", want, out)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("%d  20", idA), "  cam  [strikes, unions]\n  Union leader arrested\n  Police arrested the »union« leader at dawn",
+		fmt.Sprintf("%d  20", idEU), "  world  [strikes]\n  Unions in Europe\n  The »union«s of Europe met.",
+		"2 stories\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+
+	// Every word must occur; each is marked.
+	_, out, _ = cli(t, a.env, "search", "strike", "police")
+	if !strings.Contains(out, "»Police« arrested the union leader at dawn, a »strike« was called.") || !strings.Contains(out, "1 story\n") {
+		t.Errorf("two words:\n%s", out)
+	}
+	_, out, _ = cli(t, a.env, "search", "--limit", "1", "union")
+	if strings.Count(out, "\n  ") != 2 || !strings.Contains(out, "1 story") {
+		t.Errorf("--limit 1:\n%s", out)
+	}
+	_, out, _ = cli(t, a.env, "search", "nothing-like-this")
+	if out != "no stories found\n" {
+		t.Errorf("no hit: %q", out)
+	}
+}
+
+func TestSearchKhmer(t *testing.T) {
+	a := newArchive(t)
+	id := a.storyID(t, "https://news.example/km")
+	for _, tc := range []struct {
+		name, query string
+		want        []string
+	}{
+		// As stored, with the zero-width space inside the word: found, the
+		// whole word marked.
+		{"word as stored", kmUnionZW, []string{fmt.Sprintf("%d  ", id), "  cam  [unions]", "ប្រធាន»" + kmUnionZW + "«ត្រូវបាន", "1 story"}},
+		// A part on one side of the break: found.
+		{"part of the word", "ជីព", []string{fmt.Sprintf("%d  ", id), "ប្រធានសហ\u200B»ជីព«ត្រូវបាន"}},
+		// Another Khmer word of the same text, without a break.
+		{"another word", kmArrested, []string{fmt.Sprintf("%d  ", id), "ត្រូវបាន»" + kmArrested + "«"}},
+		// Typed without the zero-width space the database does not find
+		// it: the limitation search -h states, and the output says so.
+		{"word typed without the break", kmUnion, []string{"no stories found\n", "zero-width space"}},
+	} {
+		code, out, errOut := cli(t, a.env, "search", tc.query)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d: %s", tc.name, code, errOut)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: lacks %q:\n%s", tc.name, w, out)
+			}
+		}
+	}
+	_, _, help := cli(t, a.env, "search", "-h")
+	if !strings.Contains(help, "zero-width space (U+200B) inside Khmer words") || !strings.Contains(help, "only ASCII letters match whatever their case") {
+		t.Errorf("help does not state the limitations:\n%s", help)
+	}
+}
+
+func TestSearchJSONAndErrors(t *testing.T) {
+	a := newArchive(t)
+	code, out, _ := cli(t, a.env, "search", "--json", "Лидер")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	var hit searchHit
+	if err := json.Unmarshal([]byte(out), &hit); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if hit.Title != "ПРОФСОЮЗ and the ministry" || hit.Snippet != "»Лидер« профсоюза задержан." || len(hit.Topics) != 0 ||
+		len(hit.Feeds) != 1 || hit.URL != "https://news.example/cyr" {
+		t.Errorf("hit %+v", hit)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"search"}, exitUsage, "at least one word"},
+		{[]string{"search", "%_"}, exitUsage, "at least one word"},
+		{[]string{"search", "--limit", "0", "union"}, exitUsage, "--limit"},
+	} {
+		code, _, errOut := cli(t, a.env, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q", tc.args, code, errOut)
+		}
+	}
+	bad := map[string]string{"CIVICWATCH_CONFIG": a.cfg, "CIVICWATCH_DB": a.dir} // a directory
+	if code, _, _ := cli(t, bad, "search", "union"); code != exitFail {
+		t.Errorf("unusable database: exit %d, want %d", code, exitFail)
+	}
+}
