@@ -251,3 +251,21 @@ func TestBrowserLabelPersists(t *testing.T) {
 	}
 	b.shot("story-labelled")
 }
+
+// TestBrowserPagesFitAPhone opens every page at a phone's width: wide
+// tables scroll inside their box, the page itself never sideways.
+func TestBrowserPagesFitAPhone(t *testing.T) {
+	b := newBrowser(t)
+	b.run(chromedp.EmulateViewport(375, 800))
+	for name, path := range map[string]string{
+		"search":  "/search?q=union",
+		"story":   fmt.Sprintf("/stories/%d", b.f.ids["Union leader arrested in Phnom Penh"]),
+		"sources": "/sources",
+		"rules":   "/rules?topic=unions&since=&rule=" + "%40union+AND+%28arrest%2A+OR+football%29",
+		"digests": "/digests",
+	} {
+		b.run(chromedp.Navigate(b.url+path), chromedp.WaitVisible(chromedp.CSS(`h1`)))
+		b.noSidewaysScroll(name)
+		b.shot(name + "-375px")
+	}
+}

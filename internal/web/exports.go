@@ -11,6 +11,7 @@ import (
 
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/export"
+	"github.com/civicwatch/civicwatch/internal/rematch"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
 
@@ -222,35 +223,10 @@ func (s *Server) handleLabelsExport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	tags := feedTags(s.config().Feeds)
+	tags := rematch.FeedTags(s.config().Feeds)
 	w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="labels.jsonl"`)
-	if err := export.LabelledJSONL(w, stories, labels, func(ids []string) []string { return storyTags(ids, tags) }); err != nil {
+	if err := export.LabelledJSONL(w, stories, labels, func(ids []string) []string { return rematch.StoryTags(ids, tags) }); err != nil {
 		s.log.Error("labels export", "err", err)
 	}
-}
-
-// feedTags maps each configured feed to its tags.
-func feedTags(feeds []config.Feed) map[string][]string {
-	m := make(map[string][]string, len(feeds))
-	for _, f := range feeds {
-		m[f.ID] = f.Tags
-	}
-	return m
-}
-
-// storyTags is what tag:X sees of a story: the union of the tags of the
-// feeds that carried it, as the poller and rematch give it.
-func storyTags(feedIDs []string, tags map[string][]string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, id := range feedIDs {
-		for _, t := range tags[id] {
-			if !seen[t] {
-				seen[t] = true
-				out = append(out, t)
-			}
-		}
-	}
-	return out
 }

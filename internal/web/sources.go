@@ -61,7 +61,7 @@ func (s *Server) handleSources(w http.ResponseWriter, r *http.Request) {
 	seen := map[string]bool{}
 	for _, f := range cfg.Feeds {
 		seen[f.ID] = true
-		row := sourceRow{ID: f.ID, Name: f.Name, URL: f.URL, Tags: f.Tags, Interval: f.Interval.D().String()}
+		row := sourceRow{ID: f.ID, Name: f.Name, URL: f.URL, Tags: f.Tags, Interval: f.Interval.String()}
 		fillHealth(&row, byID[f.ID], perDay[f.ID])
 		_, stored := byID[f.ID]
 		switch {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/match"
+	"github.com/civicwatch/civicwatch/internal/rematch"
 	"github.com/civicwatch/civicwatch/internal/snippet"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
@@ -88,7 +89,7 @@ func (s *Server) handleStory(w http.ResponseWriter, r *http.Request) {
 	cfg := s.config()
 	d := storyData{Story: st, Row: baseRow(st), Sightings: sightings, Version: cfg.Rules.Version()}
 	d.Row.Title = []snippet.Segment{{Text: snippet.Clean(st.Title)}}
-	d.Tags = storyTags(st.Feeds, feedTags(cfg.Feeds))
+	d.Tags = rematch.StoryTags(st.Feeds, rematch.FeedTags(cfg.Feeds))
 	for _, m := range stored {
 		d.Stored = append(d.Stored, storedMatch{Topic: m.Topic, Name: topicName(cfg, m.Topic), Hits: m.Hits,
 			RulesVersion: m.RulesVersion, MatchedAt: m.MatchedAt})
