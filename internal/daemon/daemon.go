@@ -1,6 +1,7 @@
 // Package daemon runs civicwatch as a long-lived process: a polling loop,
 // the digest schedule with a catch-up, config reloads, an HTTP endpoint for
-// health and metrics, a single-instance lock and a bounded shutdown.
+// the operator console (package web) with health and metrics, a
+// single-instance lock and a bounded shutdown.
 package daemon
 
 import (

@@ -183,7 +183,7 @@ func (d *Daemon) Handler() http.Handler {
 		d.current.Store(d.cfg)
 	}
 	console, err := web.New(web.Options{
-		Store: d.store, Config: d.current.Load, Token: d.opts.ConsoleToken, Log: d.log,
+		Store: d.store, Config: d.current.Load, Token: d.opts.ConsoleToken, Log: d.log, Now: d.opts.Now,
 		LookupEnv: d.opts.LookupEnv, Health: http.HandlerFunc(d.serveHealth), Metrics: d.metrics.handler(),
 	})
 	if err == nil {
