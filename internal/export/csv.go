@@ -30,7 +30,7 @@ func CSV(w io.Writer, stories []store.MatchedStory) error {
 			strings.Join(s.Topics(), " "),
 			snippet.Clean(s.Title),
 			strings.Join(s.Feeds, " "),
-			s.URL,
+			httpURL(s.URL), // as Atom and the pages do: a spreadsheet makes links of what it is given
 			strings.Join(terms(s.Matches), "; "),
 		}
 		for i := range row {

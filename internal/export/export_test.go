@@ -285,6 +285,7 @@ func TestCSV(t *testing.T) {
 		{2, 4, "'@feed"},
 		{3, 1, ""},
 		{3, 3, `'=HYPERLINK("http://evil.example")`},
+		{3, 5, ""}, // a javascript: address is no link here either
 	} {
 		if got := rows[tc.row][tc.col]; got != tc.want {
 			t.Errorf("row %d %s: %q, want %q", tc.row, rows[0][tc.col], got, tc.want)
