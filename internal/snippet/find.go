@@ -21,8 +21,10 @@ import (
 // U+200C, U+200D, U+FEFF) are ignored on both sides: Khmer has no spaces
 // between words, and feeds put a zero-width space inside words as often as
 // between them, so a word typed without one must still be found. A span
-// never starts or ends on one. Words are compared in NFC, the form stored
-// text is in.
+// never starts or ends on one. The Khmer subscripts ្ដ (COENG + DA) and ្ត
+// (COENG + TA), which writers use interchangeably, are one letter, as they
+// are to store.Search and to the rules. Words are compared in NFC, the form
+// stored text is in.
 func Find(text string, words []string) []Span {
 	if text == "" || len(words) == 0 {
 		return nil
@@ -68,11 +70,12 @@ func merge(spans []Span) []Span {
 	return out
 }
 
-// folded is a text case-folded and without zero-width characters, with the
-// way back to the original's offsets: start[k] is where the rune at byte k
-// of the folded text began in the original, end[k] where the rune that
-// ends at byte k ended. Both folded strings are valid UTF-8, so a match of
-// one in the other always falls on rune boundaries.
+// folded is a text case-folded, without zero-width characters and with ្ដ
+// read as ្ត (see foldRunes), with the way back to the original's offsets:
+// start[k] is where the rune at byte k of the folded text began in the
+// original, end[k] where the rune that ends at byte k ended. Both folded
+// strings are valid UTF-8, so a match of one in the other always falls on
+// rune boundaries.
 type folded struct {
 	text       string
 	start, end []int
@@ -82,11 +85,12 @@ func newFolded(text string) folded {
 	b := make([]byte, 0, len(text))
 	start := make([]int, 0, len(text)+1)
 	end := make([]int, 1, len(text)+1) // end[0] is never asked for: words are not empty
+	var fr foldRunes
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
-		if !zeroWidth(r) {
+		if f, ok := fr.next(r); ok {
 			n := len(b)
-			b = utf8.AppendRune(b, fold(r))
+			b = utf8.AppendRune(b, f)
 			for range len(b) - n {
 				start = append(start, i)
 				end = append(end, i+size)
@@ -98,15 +102,41 @@ func newFolded(text string) folded {
 	return folded{text: string(b), start: start, end: end}
 }
 
-// foldString is s as it is searched for: folded, without zero-width characters.
+// foldString is s as it is searched for, folded as newFolded folds text.
 func foldString(s string) string {
 	b := make([]byte, 0, len(s))
+	var fr foldRunes
 	for _, r := range s {
-		if !zeroWidth(r) {
-			b = utf8.AppendRune(b, fold(r))
+		if f, ok := fr.next(r); ok {
+			b = utf8.AppendRune(b, f)
 		}
 	}
 	return string(b)
+}
+
+const (
+	coeng   = '\u17D2'
+	khmerDa = '\u178A'
+	khmerTa = '\u178F'
+)
+
+// foldRunes folds a text rune by rune: zero-width characters are dropped,
+// DA after COENG becomes TA (after the drop, so a COENG and a DA with a
+// zero-width character between them fold too, as in store.Search), and the
+// rest is case-folded. DA and TA are both three bytes in UTF-8, so the fold
+// keeps every offset map one to one.
+type foldRunes struct{ afterCoeng bool }
+
+// next returns what r becomes, and false when it is dropped.
+func (f *foldRunes) next(r rune) (rune, bool) {
+	if zeroWidth(r) {
+		return 0, false
+	}
+	if r == khmerDa && f.afterCoeng {
+		r = khmerTa
+	}
+	f.afterCoeng = r == coeng
+	return fold(r), true
 }
 
 func zeroWidth(r rune) bool {

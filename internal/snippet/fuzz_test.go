@@ -12,6 +12,7 @@ func FuzzFind(f *testing.F) {
 	f.Add("ក"+"សហ"+zwsp+"ជីព", union, "ហជ")
 	f.Add("\xffunion\xfe\u212A", "UNION", "k")
 	f.Add("aaa", "aa", "a")
+	f.Add(trainDA+zwsp+"ណ្"+zwsp+"ដ", trainTA, "្ត")
 	f.Fuzz(func(t *testing.T, text, w1, w2 string) {
 		spans := Find(text, []string{w1, w2})
 		bounds := map[int]bool{len(text): true}

@@ -14,6 +14,10 @@ const (
 	work  = "ការងារ"
 	union = "សហជីព"
 	zwsp  = "\u200B"
+	// បណ្តុះបណ្តាល (training), with the subscript typed as COENG + DA
+	// (្ដ) and as COENG + TA (្ត).
+	trainDA = "បណ\u17D2\u178Aុះបណ\u17D2\u178Aាល"
+	trainTA = "បណ\u17D2\u178Fុះបណ\u17D2\u178Fាល"
 )
 
 func TestFind(t *testing.T) {
@@ -36,6 +40,11 @@ func TestFind(t *testing.T) {
 		{"khmer query with zwsp, text without", union, []string{"សហ" + zwsp + "ជីព"}, []Span{{0, 15}}},
 		{"zero-width joiners and bom ignored", "a\u200Cb\u200Dc\uFEFFd", []string{"abcd"}, []Span{{0, 13}}},
 		{"zwsp at the edges stays outside", zwsp + union + zwsp, []string{union}, []Span{{3, 18}}},
+		{"subscript da in the text, ta typed", "ក" + trainDA, []string{trainTA}, []Span{{3, 39}}},
+		{"subscript ta in the text, da typed", trainTA + "ក", []string{trainDA}, []Span{{0, 36}}},
+		{"part of the word across the subscript", trainDA, []string{"ណ្តាល"}, []Span{{21, 36}}},
+		{"coeng, zwsp, da folds too", "ណ្" + zwsp + "ដា", []string{"ណ្តា"}, []Span{{0, 15}}},
+		{"da without coeng stays da", "ដា", []string{"តា"}, nil},
 		{"span at the very start and end", "strike then strike", []string{"strike"}, []Span{{0, 6}, {12, 18}}},
 		{"overlapping words merged", "strikes", []string{"strike", "kes"}, []Span{{0, 7}}},
 		{"touching words merged", "ការងារសហជីព", []string{work, union}, []Span{{0, 33}}},

@@ -170,9 +170,13 @@ func (t *txIngest) begin() error {
 
 // indexNew adds the transaction's new stories to the full-text index in one
 // statement, so FTS5 flushes its terms once (see migrations/0001_init.sql).
+// It reads them from stories_search, the view the index is built on, which
+// folds zero-width characters and Khmer subscripts (migrations/0005): the
+// index must hold what its content table gives, or the update and delete
+// triggers and FTS5's integrity check would not find it.
 func (t *txIngest) indexNew() error {
 	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO stories_fts (rowid, title, text)
-        SELECT id, title, text FROM stories WHERE id > ? ORDER BY id`, t.lastIndexed)
+        SELECT id, title, text FROM stories_search WHERE id > ? ORDER BY id`, t.lastIndexed)
 	if err != nil {
 		return fmt.Errorf("index new stories: %w", err)
 	}

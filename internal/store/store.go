@@ -122,8 +122,9 @@ func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 }
 
 // IntegrityCheck runs PRAGMA integrity_check, then FTS5's own check that the
-// full-text index matches the stories, and returns the verdict: "ok" when
-// both pass.
+// full-text index matches the stories (as the view stories_search folds
+// them: see migrations/0005_search_fold.sql), and returns the verdict: "ok"
+// when both pass.
 func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
 	var res string
 	if err := s.read.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res); err != nil || res != "ok" {

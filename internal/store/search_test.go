@@ -1,0 +1,353 @@
+package store
+
+import (
+	"database/sql"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/civicwatch/civicwatch/internal/feed"
+	"github.com/civicwatch/civicwatch/migrations"
+)
+
+// Khmer used below: ក្រសួងការងារ (Ministry of Labour), បណ្តុះបណ្តាល
+// (training) with the subscript typed as ្ដ (COENG + DA) and as ្ត
+// (COENG + TA), សហជីព (union), កូដកម្ម (strike).
+const (
+	kmMinistry = "ក្រសួងការងារ"
+	kmTrainDA  = "បណ\u17D2\u178Aុះបណ\u17D2\u178Aាល"
+	kmTrainTA  = "បណ\u17D2\u178Fុះបណ\u17D2\u178Fាល"
+	kmUnion    = "សហជីព"
+	kmStrike   = "កូដកម្ម"
+	zwsp       = "\u200B"
+)
+
+// foldCases are strings the Go and SQL folds must agree on: every
+// zero-width character, both subscripts, a zero-width character between
+// COENG and DA, text that must come through unchanged, and bytes that are
+// not UTF-8.
+var foldCases = []string{
+	"", "union", "UNION Leader", "Лидер", "café",
+	"\u200B", "\u200C", "\u200D", "\uFEFF", "\u200B\u200C\u200D\uFEFF",
+	"a\u200Bb\u200Cc\u200Dd\uFEFFe",
+	kmMinistry, "ក្រសួង" + zwsp + "ការងារ", "\uFEFFក្រសួង\u200Cការ\u200Dងារ\u200B",
+	kmTrainDA, kmTrainTA, "បណ្ដុះ" + zwsp + "បណ្តាល",
+	"\u17D2\u178A", "\u17D2\u178F", "\u178A", "\u17D2", "\u17D2\u17D2\u178A", "\u178A\u17D2",
+	"\u17D2\u200B\u178A", "\u17D2\uFEFF\u200D\u178A", "\u17D2\u178A\u17D2\u178A",
+	"ក\u200B\u17D2\u178Aា", // the zero-width space before the COENG goes, the fold still applies
+	// The SQL passes text through unfolded when it has as many characters
+	// as bytes; a NUL ends length() early and a stray continuation byte
+	// counts as a character, and neither may let a fold be skipped.
+	"a\x00\u200Bb", "\x00\u17D2\u178A", "\x80\u200B", "\x80\x80\x80\u17D2\u178A",
+}
+
+// TestFoldSearchAgreesWithSQL checks foldSearch against the view the index
+// is built on, and against the folding the triggers use (through FTS5's
+// integrity check), on the cases above and on random strings of the
+// characters that fold.
+func TestFoldSearchAgreesWithSQL(t *testing.T) {
+	s, _ := openTest(t)
+	cases := slices.Clone(foldCases)
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"a", "\u200B", "\u200C", "\u200D", "\uFEFF", "\u17D2", "\u178A", "\u178F", "ក", "\x80", "\x00", "’"}
+	for range 300 {
+		var b strings.Builder
+		for range r.IntN(10) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		cases = append(cases, b.String())
+	}
+	tx, err := s.write.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for i, c := range cases {
+		// The text column gets the case reversed, so both columns of the
+		// view are checked on different strings.
+		rev := []rune(c)
+		slices.Reverse(rev)
+		if _, err := tx.Exec(`INSERT INTO stories (id, title, text, hash, published_at, first_seen_at, updated_at)
+            VALUES (?, ?, ?, '', '', '', '')`, i+1, c, string(rev)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := tx.Query(`SELECT id, title, text FROM stories_search ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		var id int
+		var title, text string
+		if err := rows.Scan(&id, &title, &text); err != nil {
+			t.Fatal(err)
+		}
+		c := cases[id-1]
+		rev := []rune(c)
+		slices.Reverse(rev)
+		if want := foldSearch(c); title != want {
+			t.Errorf("%+q: SQL folds the title to %+q, foldSearch to %+q", c, title, want)
+		}
+		if want := foldSearch(string(rev)); text != want {
+			t.Errorf("%+q: SQL folds the text to %+q, foldSearch to %+q", string(rev), text, want)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil || n != len(cases) {
+		t.Fatalf("read %d of %d folded rows: %v", n, len(cases), err)
+	}
+	rows.Close()
+	// The triggers fold old values with their own copy of the expression:
+	// if it differed from the view's, 'delete' would remove terms that were
+	// never indexed and the integrity check would fail.
+	if _, err := tx.Exec(`INSERT INTO stories_fts(stories_fts) VALUES ('rebuild')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`UPDATE stories SET title = title || ' x', text = 'y ' || text WHERE id % 2 = 0`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`DELETE FROM stories WHERE id % 3 = 0`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`INSERT INTO stories_fts(stories_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		t.Errorf("after updates and deletes: %v", err)
+	}
+}
+
+func TestSearchWordsFoldAndDropEmpty(t *testing.T) {
+	got := searchWords("ក្រសួង\u200Bការងារ \u200B \uFEFF\u200D " + kmTrainDA + " 50% union_members")
+	want := []string{kmMinistry, kmTrainTA, "50", "union", "members"}
+	if !slices.Equal(got, want) {
+		t.Errorf("searchWords = %+q, want %+q", got, want)
+	}
+}
+
+// searchIDs runs Search and returns the ids sorted.
+func searchIDs(t *testing.T, s *Store, q string) []int64 {
+	t.Helper()
+	ids, err := s.Search(t.Context(), q, 50)
+	if err != nil {
+		t.Fatalf("Search(%+q): %v", q, err)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func storyID(t *testing.T, s *Store, url string) int64 {
+	t.Helper()
+	var id int64
+	if err := s.read.QueryRow(`SELECT id FROM stories WHERE url = ?`, url).Scan(&id); err != nil {
+		t.Fatalf("story %s: %v", url, err)
+	}
+	return id
+}
+
+func checkIntegrity(t *testing.T, s *Store) {
+	t.Helper()
+	if res, err := s.IntegrityCheck(t.Context()); err != nil || res != "ok" {
+		t.Fatalf("integrity check: %q, %v", res, err)
+	}
+}
+
+// khmerItems are stories with the same words typed in different ways, in
+// the title or in the text.
+func khmerItems() []feed.Item {
+	return []feed.Item{
+		{GUID: "zw-title", URL: "https://km.example/zw-title", Title: "ក្រសួង" + zwsp + "ការងារ កោះហៅ" + zwsp + "មេដឹកនាំ"},
+		{GUID: "plain-title", URL: "https://km.example/plain-title", Title: kmMinistry + "ប្រកាស"},
+		{GUID: "zw-text", URL: "https://km.example/zw-text", Title: "Ministry", Content: "ព័ត៌មាន " + "ក្រសួងការ" + zwsp + "ងារ" + " ថ្ងៃនេះ"},
+		{GUID: "da-title", URL: "https://km.example/da-title", Title: "វគ្គ" + kmTrainDA},
+		{GUID: "ta-text", URL: "https://km.example/ta-text", Title: "Training", Content: "វគ្គ" + kmTrainTA + "សម្រាប់កម្មករ"},
+		{GUID: "da-zw-text", URL: "https://km.example/da-zw-text", Title: "Course", Content: "បណ្ដុះ" + zwsp + "បណ្ដាល\u200Cកម្មករ"},
+		{GUID: "latin", URL: "https://km.example/latin", Title: "Garment workers strike", Content: "The Union said pay was late."},
+	}
+}
+
+func TestSearchFoldsKhmer(t *testing.T) {
+	s, _ := openTest(t)
+	saveItems(t, s, "km", time.Now(), khmerItems()...)
+	id := func(guid string) int64 { return storyID(t, s, "https://km.example/"+guid) }
+	ministry := []int64{id("zw-title"), id("plain-title"), id("zw-text")}
+	training := []int64{id("da-title"), id("ta-text"), id("da-zw-text")}
+	slices.Sort(ministry)
+	slices.Sort(training)
+	for _, c := range []struct {
+		q    string
+		want []int64
+	}{
+		{kmMinistry, ministry}, // typed without a break: found with and without one, title and text
+		{"ក្រសួង" + zwsp + "ការងារ", ministry},             // typed with one
+		{"\uFEFFក្រសួង\u200Dការ\u200Cងារ\u200B", ministry}, // every zero-width character
+		{"ការងារ", ministry},
+		{kmTrainDA, training}, // either subscript finds both
+		{kmTrainTA, training},
+		{"បណ្ដុះ" + zwsp + "បណ្តាល", training},
+		{"ណ្តាល", training}, // part of a word, across the subscript
+		{kmMinistry + " ប្រកាស", []int64{id("plain-title")}},
+		{kmTrainTA + " កម្មករ", []int64{id("ta-text"), id("da-zw-text")}},
+		{kmUnion, nil},
+		{"\u200B \uFEFF", nil}, // nothing left to search for
+		{"union", []int64{id("latin")}},
+		{"UNION late", []int64{id("latin")}},
+		{"strike", []int64{id("latin")}},
+		{"union flood", nil},
+	} {
+		if got := searchIDs(t, s, c.q); !slices.Equal(got, c.want) {
+			t.Errorf("Search(%+q) = %v, want %v", c.q, got, c.want)
+		}
+	}
+	checkIntegrity(t, s)
+}
+
+func TestSearchIndexFollowsEditsAndDeletes(t *testing.T) {
+	s, _ := openTest(t)
+	now := time.Now()
+	saveItems(t, s, "km", now, khmerItems()...)
+	edited := storyID(t, s, "https://km.example/da-title")
+	gone := storyID(t, s, "https://km.example/zw-text")
+
+	// An edit replaces a word typed with ្ដ and a zero-width space by
+	// another: the update trigger must remove the folded old terms.
+	saveItems(t, s, "km", now.Add(time.Hour),
+		feed.Item{GUID: "da-title", URL: "https://km.example/da-title", Title: "សហ" + zwsp + "ជីព\uFEFF", Content: kmStrike + "\u200D" + kmTrainDA})
+	checkIntegrity(t, s)
+	if got := searchIDs(t, s, "វគ្គ"); slices.Contains(got, edited) {
+		t.Errorf("the edited story is still found by its old title: %v", got)
+	}
+	for _, q := range []string{kmUnion, kmStrike + kmTrainTA, kmStrike + zwsp + kmTrainDA} {
+		if got := searchIDs(t, s, q); !slices.Equal(got, []int64{edited}) {
+			t.Errorf("after the edit, Search(%+q) = %v, want [%d]", q, got, edited)
+		}
+	}
+
+	// A deletion removes the folded terms too.
+	if _, err := s.write.Exec(`DELETE FROM stories WHERE id IN (?, ?)`, gone, edited); err != nil {
+		t.Fatal(err)
+	}
+	checkIntegrity(t, s)
+	for _, q := range []string{kmUnion, kmStrike} {
+		if got := searchIDs(t, s, q); got != nil {
+			t.Errorf("after the deletion, Search(%+q) = %v", q, got)
+		}
+	}
+	want := []int64{storyID(t, s, "https://km.example/zw-title"), storyID(t, s, "https://km.example/plain-title")}
+	if got := searchIDs(t, s, kmMinistry); !slices.Equal(got, want) {
+		t.Errorf("after the deletion, Search(%+q) = %v, want %v", kmMinistry, got, want)
+	}
+}
+
+// TestMigrationFoldsExistingStories builds a database at schema version 4,
+// stores and indexes stories as civicwatch did then, and opens it with the
+// current migrations: the stories already stored must be found folded. Then
+// it migrates back down to 4 and up again.
+func TestMigrationFoldsExistingStories(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "v4.db")
+	db, p := gooseAt(t, path, 4)
+	// As store.SaveFetches stored and indexed stories at version 4.
+	for i, it := range khmerItems() {
+		if _, err := db.Exec(`INSERT INTO stories (id, url, title, text, hash, published_at, first_seen_at, updated_at)
+            VALUES (?, ?, ?, ?, '', '', '2026-11-26T00:00:00.000Z', '')`, i+1, it.URL, it.Title, storyText(&it)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO stories_fts (rowid, title, text) SELECT id, title, text FROM stories ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if got := versionSearch(t, db, kmMinistry); len(got) != 1 {
+		t.Fatalf("at version 4, %+q finds %v; want only the story typed that way", kmMinistry, got)
+	}
+	p.Close()
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 5 {
+		t.Fatalf("schema version %d, %v; want 5", v, err)
+	}
+	checkIntegrity(t, s)
+	for _, q := range []string{kmMinistry, kmTrainDA, kmTrainTA} {
+		if got := searchIDs(t, s, q); len(got) != 3 {
+			t.Errorf("after the migration, Search(%+q) = %v; want 3 stories", q, got)
+		}
+	}
+	if got := searchIDs(t, s, "union"); len(got) != 1 {
+		t.Errorf("after the migration, Search(union) = %v; want 1 story", got)
+	}
+	s.Close()
+
+	// Down to 4: the index is over the stored text again, consistent.
+	db, p = gooseAt(t, path, 4)
+	if _, err := db.Exec(`INSERT INTO stories_fts(stories_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		t.Errorf("after migrating down: %v", err)
+	}
+	if got := versionSearch(t, db, kmMinistry); len(got) != 1 {
+		t.Errorf("after migrating down, %+q finds %v; want the story typed that way", kmMinistry, got)
+	}
+	p.Close()
+	db.Close()
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	checkIntegrity(t, s)
+	if got := searchIDs(t, s, kmMinistry); len(got) != 3 {
+		t.Errorf("up again, Search(%+q) = %v; want 3 stories", kmMinistry, got)
+	}
+}
+
+// gooseAt opens the database at path and migrates it, up or down, to
+// version.
+func gooseAt(t *testing.T, path string, version int64) (*sql.DB, *goose.Provider) {
+	t.Helper()
+	db, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	current, err := p.GetDBVersion(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if current <= version {
+		_, err = p.UpTo(t.Context(), version)
+	} else {
+		_, err = p.DownTo(t.Context(), version)
+	}
+	if err != nil {
+		t.Fatalf("migrate to %d: %v", version, err)
+	}
+	return db, p
+}
+
+// versionSearch is the search of schema version 4: LIKE on the stored text.
+func versionSearch(t *testing.T, db *sql.DB, word string) []int64 {
+	t.Helper()
+	rows, err := db.Query(`SELECT rowid FROM stories_fts WHERE title LIKE ?1 UNION SELECT rowid FROM stories_fts WHERE text LIKE ?1`, "%"+word+"%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
