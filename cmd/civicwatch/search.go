@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/civicwatch/civicwatch/internal/snippet"
 	"github.com/civicwatch/civicwatch/internal/store"
@@ -31,14 +30,11 @@ const searchHelp = `Usage: civicwatch search [flags] QUERY...
 Finds the stored stories whose title or text contains every word of QUERY,
 newest first, and shows where the words occur, marked »like this«.
 
-The database compares characters as stored, with two limitations:
-  - only ASCII letters match whatever their case: Cyrillic, Greek and
-    accented letters must be typed in the case they are written in
-    ("Лидер" does not find "лидер");
-  - many sites put a zero-width space (U+200B) inside Khmer words, and a
-    word typed without it does not find a story that has one inside that
-    word (nor the reverse): search for a part of the word on one side of
-    the break, e.g. ជីព for សហជីព stored with a break after សហ.
+Khmer is found however the word was typed: zero-width spaces (U+200B and
+kin), which many sites put inside words, are ignored on both sides, and the
+subscripts ្ដ and ្ត count as one. Only ASCII letters match whatever their
+case: Cyrillic, Greek and accented letters must be typed in the case they
+are written in ("Лидер" does not find "лидер").
 The marks in the snippet ignore case and zero-width spaces. Words of one or
 two characters are slow on a large archive.
 
@@ -112,9 +108,6 @@ func cmdSearch(e *env, args []string) error {
 	switch {
 	case len(hits) == 0:
 		fmt.Fprintln(e.stdout, "no stories found")
-		if strings.ContainsFunc(query, isKhmer) {
-			fmt.Fprintln(e.stdout, "a Khmer word may be stored with a zero-width space inside it: try a part of it (see civicwatch search -h)")
-		}
 	case len(hits) == 1:
 		fmt.Fprintln(e.stdout, "1 story")
 	case len(hits) == *limit:
@@ -124,8 +117,6 @@ func cmdSearch(e *env, args []string) error {
 	}
 	return nil
 }
-
-func isKhmer(r rune) bool { return unicode.Is(unicode.Khmer, r) }
 
 // searchTerms splits a query as store.Search does, so the words marked are
 // the words searched for.
