@@ -163,7 +163,13 @@ func (x *run) hits(n *node) []rawHit {
 		}
 		return out
 	case nExcept:
-		keep, drop := x.hits(n.kids[0]), x.hits(n.kids[1])
+		// Most stories have no hit of the kept side: the side to cut
+		// away, often a long list of traps, is then not worth collecting.
+		keep := x.hits(n.kids[0])
+		if len(keep) == 0 {
+			return nil
+		}
+		drop := x.hits(n.kids[1])
 		var out []rawHit
 		for _, h := range keep {
 			if !slices.ContainsFunc(drop, func(d rawHit) bool { return overlaps(h, d) }) {
@@ -172,7 +178,11 @@ func (x *run) hits(n *node) []rawHit {
 		}
 		return out
 	case nNear:
-		left, right := x.hits(n.kids[0]), x.hits(n.kids[1])
+		left := x.hits(n.kids[0])
+		if len(left) == 0 {
+			return nil // nothing for the right side to be near
+		}
+		right := x.hits(n.kids[1])
 		var out []rawHit
 		usedRight := make([]bool, len(right))
 		for _, l := range left {
