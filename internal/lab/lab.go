@@ -44,7 +44,7 @@ type Entry struct {
 	Title     string
 	URL       string // "" when the story has no link
 	FirstSeen time.Time
-	Feeds     []string // the feeds that carried it, first sighting first
+	Feeds     []string // the feeds that carried it, in id order
 	// Hits are the terms that made the rule match: the candidate's for
 	// gained and kept stories, the current rule's for lost ones.
 	Hits []match.Hit

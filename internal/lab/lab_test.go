@@ -2,6 +2,7 @@ package lab
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -252,6 +253,11 @@ func TestTestRuleErrors(t *testing.T) {
 	_, err := TestRule(t.Context(), st, cfg, Request{Topic: "strkes", Rule: "strike"})
 	if !errors.Is(err, ErrUnknownTopic) || !strings.Contains(err.Error(), `"strkes"`) {
 		t.Errorf("unknown topic: %v, want ErrUnknownTopic naming it", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := TestRule(ctx, st, cfg, Request{Topic: "strikes", Rule: "strike"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("a cancelled request: %v, want context.Canceled", err)
 	}
 }
 
