@@ -102,5 +102,19 @@ func FuzzNormalize(f *testing.F) {
 				t.Fatalf("not idempotent: %q -> %q -> %q", s, n, again)
 			}
 		}
+		// An ASCII letter or digit written maps back to the byte it came
+		// from, or to a non-ASCII letter that folds to it (ß, ﬁ): hit
+		// offsets depend on it.
+		var nz normalizer
+		nz.reset(s)
+		for k, b := range nz.out {
+			if asciiClass[b&0x7f] == 0 || b >= utf8.RuneSelf {
+				continue
+			}
+			in := nz.inOffset(k)
+			if in < 0 || in >= len(s) || s[in] < utf8.RuneSelf && asciiClass[s[in]] != b {
+				t.Fatalf("%q: output byte %d (%q) maps to input offset %d", s, k, b, in)
+			}
+		}
 	})
 }

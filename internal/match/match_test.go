@@ -208,6 +208,16 @@ func TestExplain(t *testing.T) {
 	if got := km.Title[h.Start:h.End]; got != "ក្រសួង\u200bមហាផ្ទៃ" {
 		t.Errorf("hit covers %q, want the original text with its zero-width space", got)
 	}
+	// Text that opens with spaces or punctuation: the hit starts at the
+	// word, not at the start of the field.
+	for _, title := range []string{" Union meets", "«Union» meets", "\u200b\u200bUnion", "  \u00a0Union"} {
+		s := &Story{Title: title + " in Cambodia"}
+		for _, h := range r.Explain(s)[0].Hits {
+			if h.Term == "union" && s.Title[h.Start:h.End] != "Union" {
+				t.Errorf("%q: hit covers %q, want \"Union\"", title, s.Title[h.Start:h.End])
+			}
+		}
+	}
 }
 
 func TestExplainShowsTermsOfAFailedNear(t *testing.T) {

@@ -117,7 +117,7 @@ func (n *normalizer) reset(s string) {
 		}
 		// Khmer, the other script of this corpus, is three bytes E1 9E xx or
 		// E1 9F xx, and never needs composing.
-		if c == 0xE1 && i+2 < len(s) && (s[i+1] == 0x9E || s[i+1] == 0x9F) {
+		if c == 0xE1 && i+2 < len(s) && (s[i+1] == 0x9E || s[i+1] == 0x9F) && s[i+2]&0xC0 == 0x80 {
 			k := int(s[i+1]-0x9E)<<6 | int(s[i+2]&0x3F)
 			if khmerWord[k] {
 				n.khmerBreak()
@@ -321,11 +321,12 @@ func (n *normalizer) putAt(b byte, in int32) {
 
 // inOffset maps an output offset to the input offset it came from.
 func (n *normalizer) inOffset(o int) int {
-	i, _ := slices.BinarySearchFunc(n.marks, int32(o), func(m mark, o int32) int { return cmp.Compare(m.out, o) })
-	if i == len(n.marks) || n.marks[i].out > int32(o) {
-		i--
-	}
-	m := n.marks[i]
+	// The last mark at or before o: several marks can share an output
+	// offset (text that opens with a space or punctuation writes nothing
+	// before its first letter), and only the last says where that byte
+	// came from.
+	i, _ := slices.BinarySearchFunc(n.marks, int32(o)+1, func(m mark, o int32) int { return cmp.Compare(m.out, o) })
+	m := n.marks[i-1]
 	return int(m.in) + o - int(m.out)
 }
 
