@@ -172,34 +172,9 @@ func entry(cl []Story, wanted []Topic, loc *time.Location) (Entry, int) {
 	for _, t := range wanted {
 		hits = append(hits, lead.Matches[t.ID]...)
 	}
-	e.Terms = terms(hits)
+	e.Terms = match.Terms(hits)
 	e.Snippet = pickSnippet(lead, hits)
 	return e, topic
-}
-
-// terms lists the distinct terms of hits, title hits first.
-func terms(hits []match.Hit) []string {
-	sorted := slices.Clone(hits)
-	slices.SortStableFunc(sorted, func(a, b match.Hit) int {
-		return cmp.Or(cmp.Compare(fieldRank(a.Field), fieldRank(b.Field)), cmp.Compare(a.Start, b.Start))
-	})
-	var out []string
-	for _, h := range sorted {
-		if !slices.Contains(out, h.Term) {
-			out = append(out, h.Term)
-		}
-	}
-	return out
-}
-
-func fieldRank(f match.Field) int {
-	switch f {
-	case match.FieldTitle:
-		return 0
-	case match.FieldSummary:
-		return 1
-	}
-	return 2
 }
 
 // safeLink keeps http and https links only; anything else (javascript:,

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/civicwatch/civicwatch/internal/match"
 	"github.com/civicwatch/civicwatch/internal/snippet"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
@@ -130,7 +131,7 @@ func atomEntry(feed AtomFeed, s *store.MatchedStory) atomEntryDoc {
 		if c.Label != "" {
 			label = c.Label
 		}
-		matched = append(matched, label+" ("+strings.Join(topicTerms(m.Hits), ", ")+")")
+		matched = append(matched, label+" ("+strings.Join(match.Terms(m.Hits), ", ")+")")
 	}
 	summary := text(s.Summary)
 	if len(matched) > 0 {

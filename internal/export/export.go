@@ -6,7 +6,6 @@
 package export
 
 import (
-	"cmp"
 	"net/url"
 	"slices"
 	"strings"
@@ -20,39 +19,13 @@ import (
 func terms(matches []store.Match) []string {
 	var out []string
 	for _, m := range matches {
-		for _, t := range topicTerms(m.Hits) {
+		for _, t := range match.Terms(m.Hits) {
 			if !slices.Contains(out, t) {
 				out = append(out, t)
 			}
 		}
 	}
 	return out
-}
-
-// topicTerms lists the distinct terms of one topic's hits, title hits
-// first, then summary, then content, as the digest lists them.
-func topicTerms(hits []match.Hit) []string {
-	sorted := slices.Clone(hits)
-	slices.SortStableFunc(sorted, func(a, b match.Hit) int {
-		return cmp.Or(cmp.Compare(fieldRank(a.Field), fieldRank(b.Field)), cmp.Compare(a.Start, b.Start))
-	})
-	out := []string{}
-	for _, h := range sorted {
-		if !slices.Contains(out, h.Term) {
-			out = append(out, h.Term)
-		}
-	}
-	return out
-}
-
-func fieldRank(f match.Field) int {
-	switch f {
-	case match.FieldTitle:
-		return 0
-	case match.FieldSummary:
-		return 1
-	}
-	return 2
 }
 
 // httpURL returns raw when it is an absolute http or https URL, else "":

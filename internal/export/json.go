@@ -69,7 +69,7 @@ func JSON(w io.Writer, stories []store.MatchedStory, next string) error {
 			if hits == nil {
 				hits = []match.Hit{}
 			}
-			m.Topics = append(m.Topics, Topic{Topic: x.Topic, Terms: topicTerms(x.Hits), Hits: hits})
+			m.Topics = append(m.Topics, Topic{Topic: x.Topic, Terms: match.Terms(x.Hits), Hits: hits})
 		}
 		page.Matches = append(page.Matches, m)
 	}

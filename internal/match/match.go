@@ -6,6 +6,11 @@
 // same rules and story always give the same result.
 package match
 
+import (
+	"cmp"
+	"slices"
+)
+
 // Topic is a topic as configured.
 type Topic struct {
 	ID   string
@@ -55,4 +60,32 @@ type Explanation struct {
 	Matched bool   `json:"matched"`
 	Hits    []Hit  `json:"hits"`           // every term of the topic's rule that fired, NOT clauses included
 	Veto    string `json:"veto,omitempty"` // the NOT clause (as written) that vetoed an otherwise matching story
+}
+
+// Terms lists the distinct terms of hits, those found in the title first,
+// then the summary, then the content, each field in text order: the order
+// in which a reader meets them, and the one every listing of "why it
+// matched" uses.
+func Terms(hits []Hit) []string {
+	sorted := slices.Clone(hits)
+	slices.SortStableFunc(sorted, func(a, b Hit) int {
+		return cmp.Or(cmp.Compare(fieldRank(a.Field), fieldRank(b.Field)), cmp.Compare(a.Start, b.Start))
+	})
+	out := []string{}
+	for _, h := range sorted {
+		if !slices.Contains(out, h.Term) {
+			out = append(out, h.Term)
+		}
+	}
+	return out
+}
+
+func fieldRank(f Field) int {
+	switch f {
+	case FieldTitle:
+		return 0
+	case FieldSummary:
+		return 1
+	}
+	return 2
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/lab"
+	"github.com/civicwatch/civicwatch/internal/match"
 	"github.com/civicwatch/civicwatch/internal/snippet"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
@@ -115,7 +116,7 @@ func labRows(entries []lab.Entry) []labRow {
 		st := store.Story{ID: e.StoryID, URL: e.URL, Title: e.Title, FirstSeenAt: e.FirstSeen, Feeds: e.Feeds}
 		row := baseRow(&st)
 		row.Title = snippet.Mark(e.Title, snippet.Hits(e.Hits, "title"))
-		row.Terms = terms(e.Hits)
+		row.Terms = match.Terms(e.Hits)
 		out[i] = labRow{Row: row, Veto: e.Veto}
 	}
 	return out

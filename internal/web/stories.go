@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/url"
-	"slices"
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/match"
@@ -44,7 +43,7 @@ func matchedRow(ms *store.MatchedStory, topic string) storyRow {
 	row.Topics = ms.Topics()
 	row.Title = snippet.Mark(ms.Title, snippet.Hits(hits, match.FieldTitle))
 	row.Snippet = snippet.Around(ms.Summary, snippet.Hits(hits, match.FieldSummary), snippetWidth)
-	row.Terms = terms(hits)
+	row.Terms = match.Terms(hits)
 	return row
 }
 
@@ -57,15 +56,4 @@ func baseRow(st *store.Story) storyRow {
 		}
 	}
 	return row
-}
-
-// terms lists the distinct terms of hits, in order of first appearance.
-func terms(hits []match.Hit) []string {
-	var out []string
-	for _, h := range hits {
-		if !slices.Contains(out, h.Term) {
-			out = append(out, h.Term)
-		}
-	}
-	return out
 }
