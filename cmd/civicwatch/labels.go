@@ -5,8 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+
+	"github.com/google/renameio/v2"
 
 	"github.com/civicwatch/civicwatch/internal/export"
 	"github.com/civicwatch/civicwatch/internal/rematch"
@@ -75,31 +75,20 @@ func labelsExport(e *env, args []string) error {
 
 // writeFileAtomic writes a file beside path and renames it into place, so
 // a failed export never leaves half a file for eval to score.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	f, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(0o644))
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			os.Remove(f.Name())
-		}
-	}()
+	defer f.Cleanup()
 	bw := bufio.NewWriter(f)
-	err = write(bw)
-	if err == nil {
-		err = bw.Flush()
+	if err := write(bw); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
+	if err := f.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

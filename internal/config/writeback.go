@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/renameio/v2"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -67,8 +68,10 @@ func SetTopicRule(path, topicID, rule string, lookupEnv func(string) (string, bo
 	if backupPath, err = writeBackup(real, old, info.Mode().Perm()); err != nil {
 		return "", err
 	}
-	if err := replaceFile(real, edited, info.Mode().Perm()); err != nil {
-		return backupPath, err
+	// renameio writes a synced temporary file and renames it over the
+	// old one, so a reader (the daemon's reload) sees one file or the other.
+	if err := renameio.WriteFile(real, edited, info.Mode().Perm(), renameio.WithStaticPermissions(info.Mode().Perm())); err != nil {
+		return backupPath, fmt.Errorf("write %s: %w", real, err)
 	}
 	return backupPath, nil
 }
@@ -387,33 +390,4 @@ func writeBackup(path string, data []byte, perm fs.FileMode) (string, error) {
 		}
 		return name, nil
 	}
-}
-
-// replaceFile writes data to path atomically: a temporary file in the same
-// directory (a rename does not cross file systems), synced, given perm,
-// renamed over path, and the directory synced so the rename survives a
-// crash.
-func replaceFile(path string, data []byte, perm fs.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-	}()
-	_, err = tmp.Write(data)
-	if err = errors.Join(err, tmp.Chmod(perm), tmp.Sync(), tmp.Close()); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
