@@ -9,7 +9,6 @@ import (
 	"github.com/google/renameio/v2"
 
 	"github.com/civicwatch/civicwatch/internal/export"
-	"github.com/civicwatch/civicwatch/internal/rematch"
 )
 
 // cmdLabels handles the operators' labels; export is its one subcommand
@@ -48,17 +47,11 @@ func labelsExport(e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	stories, err := st.LabelledStories(e.ctx)
+	stories, labels, err := st.LabelledStories(e.ctx)
 	if err != nil {
 		return err
 	}
-	labels, err := st.Labels(e.ctx, nil)
-	if err != nil {
-		return err
-	}
-	feedTags := rematch.FeedTags(cfg.Feeds)
-	tags := func(feedIDs []string) []string { return rematch.StoryTags(feedIDs, feedTags) }
-	write := func(w io.Writer) error { return export.LabelledJSONL(w, stories, labels, tags) }
+	write := func(w io.Writer) error { return export.LabelledJSONL(w, stories, labels, cfg.Feeds) }
 	if *out == "" {
 		bw := bufio.NewWriter(e.stdout)
 		if err := write(bw); err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mmcdole/gofeed"
 
+	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/evaluate"
 	"github.com/civicwatch/civicwatch/internal/match"
 	"github.com/civicwatch/civicwatch/internal/store"
@@ -331,14 +332,9 @@ func TestLabelledJSONL(t *testing.T) {
 		{StoryID: 3, Topic: "moi", Relevant: true},
 		{StoryID: 3, Topic: "unions", Relevant: true},
 	}
-	tags := func(feeds []string) []string {
-		if slices.Contains(feeds, "cambojanews") {
-			return []string{"cambodia"}
-		}
-		return nil
-	}
+	feeds := []config.Feed{{ID: "cambojanews", Tags: []string{"cambodia"}}, {ID: "vod"}}
 	var b bytes.Buffer
-	if err := LabelledJSONL(&b, archive, labels, tags); err != nil {
+	if err := LabelledJSONL(&b, archive, labels, feeds); err != nil {
 		t.Fatal(err)
 	}
 	var lines []LabelledStory

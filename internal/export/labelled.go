@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/rematch"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
 
@@ -26,9 +28,10 @@ type LabelledStory struct {
 
 // LabelledJSONL writes one line per labelled story, in the order of
 // stories (stories without a label are skipped): "relevant" with the topics
-// labelled relevant when any label says so, else "not". tags gives the tags
-// of the feeds that carried a story, which rules see as tag:X.
-func LabelledJSONL(w io.Writer, stories []store.Story, labels []store.Label, tags func(feedIDs []string) []string) error {
+// labelled relevant when any label says so, else "not". The tags are those
+// of the configured feeds that carried a story, which rules see as tag:X.
+func LabelledJSONL(w io.Writer, stories []store.Story, labels []store.Label, feeds []config.Feed) error {
+	feedTags := rematch.FeedTags(feeds)
 	byStory := make(map[int64][]store.Label)
 	for _, l := range labels {
 		byStory[l.StoryID] = append(byStory[l.StoryID], l)
@@ -53,10 +56,8 @@ func LabelledJSONL(w io.Writer, stories []store.Story, labels []store.Label, tag
 		if !s.PublishedAt.IsZero() {
 			line.Published = s.PublishedAt.UTC().Format("2006-01-02")
 		}
-		if tags != nil {
-			if t := tags(s.Feeds); t != nil {
-				line.Tags = t
-			}
+		if t := rematch.StoryTags(s.Feeds, feedTags); t != nil {
+			line.Tags = t
 		}
 		for _, l := range ls {
 			if l.Relevant {

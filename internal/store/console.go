@@ -328,13 +328,17 @@ func (s *Store) Labels(ctx context.Context, ids []int64) ([]Label, error) {
 }
 
 // LabelledStories returns every labelled story with its full text, by id,
-// for export as labelled JSONL.
-func (s *Store) LabelledStories(ctx context.Context) ([]Story, error) {
-	got, err := s.queryStories(ctx, true, `WHERE st.id IN (SELECT story_id FROM labels) ORDER BY st.id`)
+// and the labels, for export as labelled JSONL.
+func (s *Store) LabelledStories(ctx context.Context) ([]Story, []Label, error) {
+	stories, err := s.queryStories(ctx, true, `WHERE st.id IN (SELECT story_id FROM labels) ORDER BY st.id`)
 	if err != nil {
-		return nil, fmt.Errorf("labelled stories: %w", err)
+		return nil, nil, fmt.Errorf("labelled stories: %w", err)
 	}
-	return got, nil
+	labels, err := s.Labels(ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return stories, labels, nil
 }
 
 // FieldHits returns the hits found in one field: a page marks them in

@@ -125,8 +125,8 @@ func TestLabels(t *testing.T) {
 	if one, _ := s.Labels(t.Context(), []int64{3}); len(one) != 1 || one[0].Topic != "unions" || !one[0].Relevant {
 		t.Errorf("labels of story 3: %+v", one)
 	}
-	stories, err := s.LabelledStories(t.Context())
-	if err != nil || len(stories) != 2 || stories[1].Text != "text of 3" {
-		t.Errorf("labelled stories: %+v, %v", stories, err)
+	stories, labels, err := s.LabelledStories(t.Context())
+	if err != nil || len(stories) != 2 || stories[1].Text != "text of 3" || len(labels) != 2 {
+		t.Errorf("labelled stories: %+v, %+v, %v", stories, labels, err)
 	}
 }

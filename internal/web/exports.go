@@ -11,7 +11,6 @@ import (
 
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/export"
-	"github.com/civicwatch/civicwatch/internal/rematch"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
 
@@ -213,20 +212,14 @@ func (s *Server) handleCSV(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleLabelsExport(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.ctx(r)
 	defer cancel()
-	stories, err := s.opts.Store.LabelledStories(ctx)
+	stories, labels, err := s.opts.Store.LabelledStories(ctx)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	labels, err := s.opts.Store.Labels(ctx, nil)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	tags := rematch.FeedTags(s.config().Feeds)
 	w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="labels.jsonl"`)
-	if err := export.LabelledJSONL(w, stories, labels, func(ids []string) []string { return rematch.StoryTags(ids, tags) }); err != nil {
+	if err := export.LabelledJSONL(w, stories, labels, s.config().Feeds); err != nil {
 		s.log.Error("labels export", "err", err)
 	}
 }
