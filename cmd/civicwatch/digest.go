@@ -68,7 +68,7 @@ func cmdDigest(e *env, args []string) error {
 		log = slog.New(slog.DiscardHandler)
 	}
 	svc := &digest.Service{Store: st, Config: cfg, Now: digestNow, Retry: digestRetry, Log: log,
-		LookupEnv: func(k string) (string, bool) { v := e.getenv(k); return v, v != "" }}
+		LookupEnv: e.lookupEnv}
 	if *dry {
 		results, err := svc.DryRun(e.ctx)
 		if err != nil {

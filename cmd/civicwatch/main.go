@@ -159,6 +159,10 @@ func (g *globals) register(fs *flag.FlagSet) {
 }
 
 // parseFlags parses a subcommand's flags, globals included.
+// lookupEnv reads the command's environment the way config expansion and
+// secrets want it: a variable set to "" counts as not set.
+func (e *env) lookupEnv(k string) (string, bool) { v := e.getenv(k); return v, v != "" }
+
 func (e *env) parseFlags(fs *flag.FlagSet, args []string) error {
 	rest, err := e.parseFlagsArgs(fs, args)
 	if err == nil && len(rest) > 0 {

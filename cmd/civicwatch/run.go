@@ -59,7 +59,7 @@ func cmdRun(e *env, args []string) error {
 	return daemon.Run(e.ctx, daemon.Options{
 		ConfigPath: e.global.config, DBPath: e.global.db, Listen: *listen, ConsoleToken: token, UserAgent: userAgent(),
 		Log: e.log, Reload: reload, WatchConfig: true,
-		LookupEnv: func(k string) (string, bool) { v := e.getenv(k); return v, v != "" },
+		LookupEnv: e.lookupEnv,
 	})
 }
 

@@ -65,10 +65,9 @@ func cmdServe(e *env, args []string) error {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer st.Close()
-	lookupEnv := func(k string) (string, bool) { v := e.getenv(k); return v, v != "" }
-	file := &configFile{path: e.global.config, cfg: cfg, log: e.log, lookupEnv: lookupEnv}
+	file := &configFile{path: e.global.config, cfg: cfg, log: e.log, lookupEnv: e.lookupEnv}
 	file.stamp, _ = statStamp(file.path)
-	console, err := web.New(web.Options{Store: st, Config: file.current, Token: token, Log: e.log, LookupEnv: lookupEnv})
+	console, err := web.New(web.Options{Store: st, Config: file.current, Token: token, Log: e.log, LookupEnv: e.lookupEnv})
 	if err != nil {
 		return err
 	}
