@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -46,12 +44,7 @@ func TestKilledPollLeavesASoundDatabase(t *testing.T) {
 	cfg := writeConfig(t, dir, urls, "")
 	db := filepath.Join(dir, "cw.db")
 
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "CIVICWATCH_TEST_RUN_MAIN=1",
-		"CIVICWATCH_TEST_ARGS=poll --config "+cfg+" --db "+db)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := startMain(t, "poll --config "+cfg+" --db "+db, nil)
 	deadline := time.Now().Add(20 * time.Second)
 	for served.Load() < feeds/3 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)

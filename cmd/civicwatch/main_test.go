@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,6 +23,21 @@ func TestMain(m *testing.M) {
 		return
 	}
 	os.Exit(m.Run())
+}
+
+// startMain starts civicwatch with args as a child process (the test binary
+// through TestMain), with extra environment variables; the child is killed
+// when the test ends, if it still runs.
+func startMain(t *testing.T, args string, stderr io.Writer, env ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), "CIVICWATCH_TEST_RUN_MAIN=1", "CIVICWATCH_TEST_ARGS="+args), env...)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd
 }
 
 // cli runs civicwatch in-process with the given args and environment.

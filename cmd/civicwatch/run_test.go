@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -51,14 +50,7 @@ func TestRunCommand(t *testing.T) {
 	db := filepath.Join(dir, "cw.db")
 
 	var stderr lockedBuffer
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "CIVICWATCH_TEST_RUN_MAIN=1",
-		"CIVICWATCH_TEST_ARGS=run --listen 127.0.0.1:0 --log-format json --config "+cfg+" --db "+db)
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
+	cmd := startMain(t, "run --listen 127.0.0.1:0 --log-format json --config "+cfg+" --db "+db, &stderr)
 	addrRE := regexp.MustCompile(`"msg":"serving http","addr":"([^"]+)"`)
 	var addr string
 	for deadline := time.Now().Add(20 * time.Second); addr == ""; time.Sleep(20 * time.Millisecond) {
@@ -127,16 +119,7 @@ func TestRunSIGTERMMidPoll(t *testing.T) {
 	}
 	cfg := writeConfig(t, dir, urls, "")
 	db := filepath.Join(dir, "cw.db")
-	daemon := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "CIVICWATCH_TEST_RUN_MAIN=1",
-			"CIVICWATCH_TEST_ARGS=run --listen= --config "+cfg+" --db "+db)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill() })
-		return cmd
-	}
+	daemon := func() *exec.Cmd { return startMain(t, "run --listen= --config "+cfg+" --db "+db, nil) }
 	cmd := daemon()
 	for deadline := time.Now().Add(20 * time.Second); served.Load() < feeds/4; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {

@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -55,14 +54,7 @@ func TestServeWithATokenBesideADaemon(t *testing.T) {
 
 	const token = "a-long-console-token-for-tests"
 	var stderr lockedBuffer
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "CIVICWATCH_TEST_RUN_MAIN=1", web.TokenEnv+"="+token,
-		"CIVICWATCH_TEST_ARGS=serve --listen 0.0.0.0:0 --config "+cfg+" --db "+db)
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
+	cmd := startMain(t, "serve --listen 0.0.0.0:0 --config "+cfg+" --db "+db, &stderr, web.TokenEnv+"="+token)
 	portRE := regexp.MustCompile(`msg="console serving" addr=\S*:(\d+)`)
 	var port string
 	for deadline := time.Now().Add(20 * time.Second); port == ""; time.Sleep(20 * time.Millisecond) {
