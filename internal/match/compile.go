@@ -14,7 +14,7 @@ type Rules struct {
 	roots   []*node
 	terms   []term
 	byPat   [][]int32 // pattern index → terms that use it
-	auto    *automaton
+	scanner *Scanner
 	version string
 }
 
@@ -24,7 +24,6 @@ type term struct {
 	pattern int32  // index of its normalised form in the automaton
 	prefix  bool   // written with a trailing *: the last word may continue
 	substr  bool   // contains Khmer: matches anywhere, not only at word breaks
-	spaces  int32  // word breaks inside the pattern, for NEAR
 }
 
 // compiler interns terms and patterns while topics are parsed.
@@ -66,7 +65,7 @@ func Compile(topics []Topic, lists Lists) (*Rules, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	r.terms, r.auto = c.terms, buildAutomaton(c.patterns)
+	r.terms, r.scanner = c.terms, NewScanner(c.patterns)
 	r.byPat = make([][]int32, len(c.patterns))
 	for i, t := range c.terms {
 		r.byPat[t.pattern] = append(r.byPat[t.pattern], int32(i))
@@ -106,7 +105,7 @@ func (c *compiler) add(text, _ string) (int, *Error) {
 		c.patterns = append(c.patterns, pat)
 		c.patIdx[pat] = p
 	}
-	t := term{text: text, pattern: p, prefix: prefix, spaces: int32(strings.Count(pat, " "))}
+	t := term{text: text, pattern: p, prefix: prefix}
 	for _, r := range pat {
 		if isKhmer(r) {
 			t.substr = true

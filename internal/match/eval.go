@@ -31,12 +31,26 @@ type run struct {
 	byTerm  [][]rawHit
 	touched []int32
 	tags    []string
-	forced  *node // Explain: a NOT node taken as true, to find the veto
+	forced  *node            // Explain: a NOT node taken as true, to find the veto
+	found   func(Occurrence) // x.add bound once, so a scan allocates no closure
 }
 
 var runs = sync.Pool{New: func() any { return &run{} }}
 
 func (r *Rules) start(s *Story) *run {
+	x := r.begin(s.Tags)
+	texts := [3]string{s.Title, s.Summary, s.Content}
+	for i, name := range fieldNames {
+		f := &x.fields[i]
+		f.name, f.orig = name, texts[i]
+		f.norm.reset(texts[i])
+		r.scanner.occurrences(&f.norm, uint8(i), x.found)
+	}
+	return x
+}
+
+// begin takes a run from the pool for a story with the given feed tags.
+func (r *Rules) begin(tags []string) *run {
 	x := runs.Get().(*run)
 	x.r = r
 	if cap(x.byTerm) < len(r.terms) {
@@ -44,16 +58,12 @@ func (r *Rules) start(s *Story) *run {
 	}
 	x.byTerm = x.byTerm[:len(r.terms)]
 	x.tags = x.tags[:0]
-	for _, t := range s.Tags {
+	for _, t := range tags {
 		x.tags = append(x.tags, strings.ToLower(t))
 	}
 	x.forced = nil
-	texts := [3]string{s.Title, s.Summary, s.Content}
-	for i, name := range [3]Field{FieldTitle, FieldSummary, FieldContent} {
-		f := &x.fields[i]
-		f.name, f.orig = name, texts[i]
-		f.norm.reset(texts[i])
-		x.scan(f)
+	if x.found == nil {
+		x.found = func(o Occurrence) { x.add(&o, o.Pattern) }
 	}
 	return x
 }
@@ -67,34 +77,19 @@ func (x *run) finish() {
 	runs.Put(x)
 }
 
-// scan runs the automaton over one field and keeps the occurrences that
-// respect each term's word boundaries.
-func (x *run) scan(f *fieldText) {
-	text := f.norm.out
-	if len(text) == 0 {
-		return
-	}
-	x.r.auto.scan(text, func(pat int32, end int, spaces int32) {
-		start := end - int(x.r.auto.plen[pat])
-		for _, ti := range x.r.byPat[pat] {
-			t := &x.r.terms[ti]
-			if !t.substr && (!wordStart(text, start) || !t.prefix && !wordEnd(text, end)) {
-				continue
-			}
-			if len(x.byTerm[ti]) == 0 {
-				x.touched = append(x.touched, ti)
-			}
-			h := rawHit{term: ti, field: f.name, start: int32(start), end: int32(end), wordStart: spaces - t.spaces, wordEnd: spaces}
-			if br := f.norm.breaks; len(br) > 0 {
-				// Khmer word breaks left out of the text count as words too.
-				before, _ := slices.BinarySearch(br, int32(start)+1) // breaks at or before start
-				inside, _ := slices.BinarySearch(br, int32(end))     // breaks before end
-				h.wordStart += int32(before)
-				h.wordEnd += int32(inside)
-			}
-			x.byTerm[ti] = append(x.byTerm[ti], h)
+// add records an occurrence of the rules' pattern p as a hit of every term
+// that accepts it.
+func (x *run) add(o *Occurrence, p int32) {
+	for _, ti := range x.r.byPat[p] {
+		if !x.r.terms[ti].accepts(o) {
+			continue
 		}
-	})
+		if len(x.byTerm[ti]) == 0 {
+			x.touched = append(x.touched, ti)
+		}
+		x.byTerm[ti] = append(x.byTerm[ti], rawHit{term: ti, field: fieldNames[o.field], start: o.start, end: o.end,
+			wordStart: o.wordStart, wordEnd: o.wordEnd})
+	}
 }
 
 // wordStart reports whether a Latin-script term may start at i: at the start
