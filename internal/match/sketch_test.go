@@ -328,8 +328,10 @@ func TestSketchSelectivity(t *testing.T) {
 	}
 }
 
-// BenchmarkScan and BenchmarkScanSketch give the cost of sketching a 2 KB
-// story on top of scanning it for 20 patterns: ns/op is per story.
+// BenchmarkScan and BenchmarkScanSketch give the cost of sketching a story
+// (the 1.5 KB stories of BenchmarkMatch) on top of scanning it for 20
+// patterns: ns/op is per story. On a shared 2-core VM, Scan took 9.3–9.9 µs
+// and ScanSketch 10.7–13.3 µs, about 1.5 µs (1 ns a byte) more.
 func BenchmarkScan(b *testing.B) {
 	stories := benchStories(64)
 	r, _, _ := benchRules(b, benchTerms(20))
