@@ -29,6 +29,8 @@ const MaxEntries = 500
 // Archive is what the lab reads; *store.Store is one.
 type Archive interface {
 	ScanStories(ctx context.Context, since time.Time, fn func(batch []store.ScanStory) error) error
+	ScanStoriesByID(ctx context.Context, ids []int64) ([]store.ScanStory, error)
+	ChangedStoryIDs(ctx context.Context, since, changed time.Time) ([]int64, error)
 }
 
 // Request asks what a rule would match.
@@ -129,12 +131,19 @@ const (
 // TestRule runs the candidate rule of req beside the topic's current rule
 // over the stories first seen since req.Since. A candidate that does not
 // compile comes back as a *RuleError; an unknown topic as ErrUnknownTopic.
+// It reads the whole period; an Index kept between answers reads only what
+// changed (Index.TestRule).
 func TestRule(ctx context.Context, a Archive, cfg *config.Config, req Request) (*Result, error) {
-	return testRule(ctx, a, cfg, req, 0)
+	return NewIndex(nil, 0).testRule(ctx, a, cfg, req, 0)
+}
+
+// TestRule is the package's TestRule, answered from the Index.
+func (x *Index) TestRule(ctx context.Context, a Archive, cfg *config.Config, req Request) (*Result, error) {
+	return x.testRule(ctx, a, cfg, req, 0)
 }
 
 // testRule is TestRule on a given number of workers (0: one per core).
-func testRule(ctx context.Context, a Archive, cfg *config.Config, req Request, workers int) (*Result, error) {
+func (x *Index) testRule(ctx context.Context, a Archive, cfg *config.Config, req Request, workers int) (*Result, error) {
 	start := time.Now()
 	res := &Result{Since: req.Since}
 	if req.Topic != "" {
@@ -152,12 +161,12 @@ func testRule(ctx context.Context, a Archive, cfg *config.Config, req Request, w
 	if err != nil {
 		return nil, err
 	}
-	m := &pairMatcher{rules: rules, tags: rematch.FeedTags(cfg.Feeds)}
-	tallies, scanned, err := run(ctx, a, req.Since, m, 1, workers)
+	m := &pairMatcher{side: side{rules: rules, tags: rematch.FeedTags(cfg.Feeds)}, hasCurrent: req.Topic != ""}
+	tallies, scanned, err := x.run(ctx, a, req.Since, m, cfg.Rules.Patterns(), 1, workers)
 	if err != nil {
 		return nil, err
 	}
-	res.Diff = tallies[0].diff(m, 0)
+	res.Diff = tallies[0].diff()
 	res.Topic, res.InCurrent, res.InCandidate = req.Topic, req.Topic != "", true
 	res.Scanned, res.Elapsed = scanned, time.Since(start)
 	return res, nil
@@ -167,15 +176,20 @@ func testRule(ctx context.Context, a Archive, cfg *config.Config, req Request, w
 // stories first seen since then, each story matched by both, each side with
 // its own feeds' tags.
 func CompareConfigs(ctx context.Context, a Archive, current, candidate *config.Config, since time.Time) (*Comparison, error) {
+	return NewIndex(nil, 0).CompareConfigs(ctx, a, current, candidate, since)
+}
+
+// CompareConfigs is the package's CompareConfigs, answered from the Index.
+func (x *Index) CompareConfigs(ctx context.Context, a Archive, current, candidate *config.Config, since time.Time) (*Comparison, error) {
 	start := time.Now()
 	m := newConfigMatcher(current, candidate)
-	tallies, scanned, err := run(ctx, a, since, m, len(m.topics), 0)
+	tallies, scanned, err := x.run(ctx, a, since, m, nil, len(m.topics), 0)
 	if err != nil {
 		return nil, err
 	}
 	cmp := &Comparison{Since: since, Scanned: scanned, Topics: make([]Diff, len(m.topics))}
 	for i, t := range m.topics {
-		d := tallies[i].diff(m, i)
+		d := tallies[i].diff()
 		d.Topic, d.InCurrent, d.InCandidate = t.id, t.inCurrent, t.inCandidate
 		cmp.Topics[i] = d
 	}

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/config"
@@ -21,23 +22,63 @@ type verdict struct {
 	candidateHits      []match.Hit
 }
 
-// matcher judges stories for a fixed list of topics. It must be safe for
-// concurrent use: every worker shares it.
+// matcher judges stories for a fixed list of topics, from an Index's
+// occurrences for the counts and from the text for the few stories listed.
+// It must be safe for concurrent use: every worker shares it.
 type matcher interface {
-	// judge fills out (one verdict per topic, zeroed by the caller).
+	// patterns are those of every rule it holds.
+	patterns() []string
+	// bind numbers the rules' patterns in an Index's vocabulary, before
+	// judgeIndexed is called.
+	bind(vocab map[string]int32, n int)
+	// judgeIndexed fills out (one verdict per topic, zeroed by the
+	// caller) without hits.
+	judgeIndexed(e *indexed, out []verdict)
+	// judge does the same from the story's text, with hits.
 	judge(s *store.ScanStory, out []verdict)
 	// veto is the candidate's NOT clause that turned away a story, if any.
 	veto(s *store.ScanStory, topic int) string
 }
 
-// pairMatcher is one topic's current and candidate rules compiled together.
-type pairMatcher struct {
-	rules *match.Rules
-	tags  map[string][]string
+// side is one compiled set of rules, its feeds' tags and how its patterns
+// are numbered in an Index.
+type side struct {
+	rules   *match.Rules
+	tags    map[string][]string
+	pattern []int32 // vocabulary number → rules' pattern number, or -1
 }
 
-func (m *pairMatcher) story(s *store.ScanStory) match.Story {
-	return s.MatchStory(rematch.StoryTags(s.Feeds, m.tags))
+func (s *side) bind(vocab map[string]int32, n int) {
+	s.pattern = slices.Repeat([]int32{-1}, n)
+	for i, p := range s.rules.Patterns() {
+		s.pattern[vocab[p]] = int32(i)
+	}
+}
+
+func (s *side) judgeIndexed(e *indexed, out []bool) {
+	s.rules.Judge(e.occ, s.pattern, rematch.StoryTags(e.feeds, s.tags), out)
+}
+
+func (s *side) story(st *store.ScanStory) match.Story {
+	return st.MatchStory(rematch.StoryTags(st.Feeds, s.tags))
+}
+
+// pairMatcher is one topic's current and candidate rules compiled together.
+type pairMatcher struct {
+	side
+	hasCurrent bool
+}
+
+func (m *pairMatcher) patterns() []string { return m.rules.Patterns() }
+
+func (m *pairMatcher) judgeIndexed(e *indexed, out []verdict) {
+	var got [2]bool
+	m.side.judgeIndexed(e, got[:])
+	if m.hasCurrent {
+		out[0].current, out[0].candidate = got[0], got[1]
+	} else {
+		out[0].candidate = got[0]
+	}
 }
 
 func (m *pairMatcher) judge(s *store.ScanStory, out []verdict) {
@@ -59,10 +100,11 @@ func (m *pairMatcher) veto(s *store.ScanStory, _ int) string {
 // configMatcher is two whole configs, each matching with its own feeds'
 // tags.
 type configMatcher struct {
-	current, candidate         *match.Rules
-	currentTags, candidateTags map[string][]string
-	topics                     []sideTopic
-	index                      map[string]int // topic id → index in topics
+	current, candidate side
+	topics             []sideTopic
+	index              map[string]int // topic id → index in topics
+	// Topic numbers in topics of each side's topics, in its config order.
+	currentTopics, candidateTopics []int
 }
 
 type sideTopic struct {
@@ -72,44 +114,69 @@ type sideTopic struct {
 
 func newConfigMatcher(current, candidate *config.Config) *configMatcher {
 	m := &configMatcher{
-		current: current.Rules, candidate: candidate.Rules,
-		currentTags: rematch.FeedTags(current.Feeds), candidateTags: rematch.FeedTags(candidate.Feeds),
-		index: map[string]int{},
+		current:   side{rules: current.Rules, tags: rematch.FeedTags(current.Feeds)},
+		candidate: side{rules: candidate.Rules, tags: rematch.FeedTags(candidate.Feeds)},
+		index:     map[string]int{},
 	}
-	add := func(id string) *sideTopic {
+	add := func(id string) int {
 		i, ok := m.index[id]
 		if !ok {
 			i = len(m.topics)
 			m.index[id] = i
 			m.topics = append(m.topics, sideTopic{id: id})
 		}
-		return &m.topics[i]
+		return i
 	}
-	for _, t := range candidate.Topics {
-		add(t.ID).inCandidate = true
+	for _, id := range candidate.Rules.TopicIDs() {
+		i := add(id)
+		m.topics[i].inCandidate = true
+		m.candidateTopics = append(m.candidateTopics, i)
 	}
-	for _, t := range current.Topics {
-		add(t.ID).inCurrent = true
+	for _, id := range current.Rules.TopicIDs() {
+		i := add(id)
+		m.topics[i].inCurrent = true
+		m.currentTopics = append(m.currentTopics, i)
 	}
 	return m
 }
 
+func (m *configMatcher) patterns() []string {
+	return append(m.current.rules.Patterns(), m.candidate.rules.Patterns()...)
+}
+
+func (m *configMatcher) bind(vocab map[string]int32, n int) {
+	m.current.bind(vocab, n)
+	m.candidate.bind(vocab, n)
+}
+
+func (m *configMatcher) judgeIndexed(e *indexed, out []verdict) {
+	got := make([]bool, max(len(m.currentTopics), len(m.candidateTopics)))
+	m.current.judgeIndexed(e, got)
+	for i, t := range m.currentTopics {
+		out[t].current = got[i]
+	}
+	m.candidate.judgeIndexed(e, got)
+	for i, t := range m.candidateTopics {
+		out[t].candidate = got[i]
+	}
+}
+
 func (m *configMatcher) judge(s *store.ScanStory, out []verdict) {
-	ms := s.MatchStory(rematch.StoryTags(s.Feeds, m.currentTags))
-	for _, r := range m.current.Match(&ms) {
+	ms := m.current.story(s)
+	for _, r := range m.current.rules.Match(&ms) {
 		v := &out[m.index[r.Topic]]
 		v.current, v.currentHits = true, r.Hits
 	}
-	ms.Tags = rematch.StoryTags(s.Feeds, m.candidateTags)
-	for _, r := range m.candidate.Match(&ms) {
+	ms = m.candidate.story(s)
+	for _, r := range m.candidate.rules.Match(&ms) {
 		v := &out[m.index[r.Topic]]
 		v.candidate, v.candidateHits = true, r.Hits
 	}
 }
 
 func (m *configMatcher) veto(s *store.ScanStory, topic int) string {
-	ms := s.MatchStory(rematch.StoryTags(s.Feeds, m.candidateTags))
-	return vetoOf(m.candidate.Explain(&ms), m.topics[topic].id)
+	ms := m.candidate.story(s)
+	return vetoOf(m.candidate.rules.Explain(&ms), m.topics[topic].id)
 }
 
 func vetoOf(exps []match.Explanation, topic string) string {
@@ -121,52 +188,56 @@ func vetoOf(exps []match.Explanation, topic string) string {
 	return ""
 }
 
-// run scans the stories first seen since then, judging them on workers
-// goroutines (0: one per core) while the scan reads ahead, and returns a
-// tally per topic and how many stories were scanned.
-func run(ctx context.Context, a Archive, since time.Time, m matcher, topics, workers int) ([]tally, int, error) {
+// evalChunk is how many stories a worker takes at a time.
+const evalChunk = 1024
+
+// run brings the Index up to date for the matcher's patterns and the
+// config's (so that the next topic tried is answered as fast), judges every
+// story first seen since then on workers goroutines (0: one per core), and
+// returns a tally per topic, its lists filled in from the stories' text,
+// and how many stories were judged.
+func (x *Index) run(ctx context.Context, a Archive, since time.Time, m matcher, config []string, topics, workers int) ([]tally, int, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	batches := make(chan []store.ScanStory, workers)
-	var scanErr error
-	go func() {
-		defer close(batches)
-		scanErr = a.ScanStories(ctx, since, func(b []store.ScanStory) error {
-			select {
-			case batches <- b:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
+	x.lock()
+	defer x.unlock()
+	if err := x.update(ctx, a, since, append(m.patterns(), config...), workers); err != nil {
+		return nil, 0, err
+	}
+	m.bind(x.vocab, len(x.patterns))
 
+	var next atomic.Int64
 	results := make([]*worker, workers)
 	var wg sync.WaitGroup
 	for i := range results {
 		w := newWorker(topics)
 		results[i] = w
 		wg.Go(func() {
-			for b := range batches {
-				w.judge(m, b)
+			for {
+				lo := int(next.Add(evalChunk)) - evalChunk
+				if lo >= len(x.stories) || ctx.Err() != nil {
+					return
+				}
+				w.judge(m, x.stories[lo:min(lo+evalChunk, len(x.stories))], since)
 			}
 		})
 	}
-	wg.Wait() // the scan is over: batches is closed, scanErr set
-	if scanErr != nil {
-		return nil, 0, scanErr
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
 	}
 	total := results[0]
 	for _, w := range results[1:] {
 		total.merge(w)
 	}
+	if err := fillLists(ctx, a, m, total.tallies); err != nil {
+		return nil, 0, err
+	}
 	return total.tallies, total.scanned, nil
 }
 
-// worker tallies the batches one goroutine judged.
+// worker tallies the stories one goroutine judged.
 type worker struct {
 	scanned  int
 	tallies  []tally
@@ -177,16 +248,19 @@ func newWorker(topics int) *worker {
 	return &worker{tallies: make([]tally, topics), verdicts: make([]verdict, topics)}
 }
 
-func (w *worker) judge(m matcher, batch []store.ScanStory) {
-	for i := range batch {
-		s := &batch[i]
-		clear(w.verdicts)
-		m.judge(s, w.verdicts)
-		for t, v := range w.verdicts {
-			w.tallies[t].add(s, v)
+func (w *worker) judge(m matcher, stories []indexed, since time.Time) {
+	for i := range stories {
+		e := &stories[i]
+		if e.seen.Before(since) {
+			continue
 		}
+		clear(w.verdicts)
+		m.judgeIndexed(e, w.verdicts)
+		for t, v := range w.verdicts {
+			w.tallies[t].add(e, v)
+		}
+		w.scanned++
 	}
-	w.scanned += len(batch)
 }
 
 func (w *worker) merge(o *worker) {
@@ -202,16 +276,14 @@ type tally struct {
 	gained, lost, kept newest
 }
 
-func (t *tally) add(s *store.ScanStory, v verdict) {
+func (t *tally) add(e *indexed, v verdict) {
 	switch {
 	case v.candidate && !v.current:
-		t.gained.add(s, v.candidateHits, false)
+		t.gained.add(e)
 	case v.current && !v.candidate:
-		// The story is kept whole: the veto is worked out for the few
-		// that end up listed, once the newest are known.
-		t.lost.add(s, v.currentHits, true)
+		t.lost.add(e)
 	case v.current && v.candidate:
-		t.kept.add(s, v.candidateHits, false)
+		t.kept.add(e)
 	}
 }
 
@@ -221,21 +293,71 @@ func (t *tally) merge(o *tally) {
 	t.kept.merge(&o.kept)
 }
 
-// diff finishes a tally: the lists are cut to the newest MaxEntries and the
-// lost stories get the candidate's veto.
-func (t *tally) diff(m matcher, topic int) Diff {
+// fillLists cuts every list to its newest MaxEntries and fills those in
+// from the stories' text: title and link, the terms that fired (the
+// candidate's for gained and kept stories, the current rule's for lost
+// ones) and, for lost stories, the candidate's veto. Only the listed
+// stories are read, and matched once each.
+func fillLists(ctx context.Context, a Archive, m matcher, tallies []tally) error {
+	var ids []int64
+	for i := range tallies {
+		for _, l := range tallies[i].lists() {
+			l.trim()
+			for _, e := range l.items {
+				ids = append(ids, e.StoryID)
+			}
+		}
+	}
+	stories, err := a.ScanStoriesByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	verdicts := make(map[int64][]verdict, len(stories))
+	byID := make(map[int64]*store.ScanStory, len(stories))
+	for i := range stories {
+		s := &stories[i]
+		v := make([]verdict, len(tallies))
+		m.judge(s, v)
+		verdicts[s.ID], byID[s.ID] = v, s
+	}
+	for t := range tallies {
+		for k, l := range tallies[t].lists() {
+			for i := range l.items {
+				e := &l.items[i]
+				s := byID[e.StoryID]
+				if s == nil {
+					continue // deleted since it was judged
+				}
+				e.Title, e.URL, e.Feeds = s.Title, s.URL, s.Feeds
+				v := verdicts[e.StoryID][t]
+				if k == lostList {
+					e.Hits, e.Veto = v.currentHits, m.veto(s, t)
+				} else {
+					e.Hits = v.candidateHits
+				}
+			}
+		}
+	}
+	return nil
+}
+
+const (
+	gainedList = iota
+	lostList
+	keptList
+)
+
+// lists returns the tally's lists, indexed by gainedList, lostList and
+// keptList.
+func (t *tally) lists() [3]*newest { return [3]*newest{&t.gained, &t.lost, &t.kept} }
+
+// diff finishes a tally whose lists fillLists has filled.
+func (t *tally) diff() Diff {
 	d := Diff{
 		NumGained: t.gained.n, NumLost: t.lost.n, NumKept: t.kept.n,
-		Gained: t.gained.entries(), Kept: t.kept.entries(),
+		Gained: t.gained.entries(), Lost: t.lost.entries(), Kept: t.kept.entries(),
 	}
 	d.Current, d.Candidate = d.NumKept+d.NumLost, d.NumKept+d.NumGained
-	t.lost.trim()
-	d.Lost = make([]Entry, len(t.lost.items))
-	for i := range t.lost.items {
-		it := &t.lost.items[i]
-		it.entry.Veto = m.veto(&it.story, topic)
-		d.Lost[i] = it.entry
-	}
 	return d
 }
 
@@ -244,21 +366,12 @@ func (t *tally) diff(m matcher, topic int) Diff {
 // O(log MaxEntries) a story however many there are.
 type newest struct {
 	n     int
-	items []kept
+	items []Entry
 }
 
-type kept struct {
-	entry Entry
-	story store.ScanStory // a copy, only for lost stories: the veto needs the text
-}
-
-func (l *newest) add(s *store.ScanStory, hits []match.Hit, keepStory bool) {
+func (l *newest) add(e *indexed) {
 	l.n++
-	k := kept{entry: Entry{StoryID: s.ID, Title: s.Title, URL: s.URL, FirstSeen: s.FirstSeenAt, Feeds: s.Feeds, Hits: hits}}
-	if keepStory {
-		k.story = *s
-	}
-	l.items = append(l.items, k)
+	l.items = append(l.items, Entry{StoryID: e.id, FirstSeen: e.seen, Feeds: e.feeds})
 	if len(l.items) >= 2*MaxEntries {
 		l.trim()
 	}
@@ -270,18 +383,17 @@ func (l *newest) merge(o *newest) {
 	l.trim()
 }
 
-func (l *newest) trim() {
-	slices.SortFunc(l.items, func(a, b kept) int {
-		return cmp.Or(b.entry.FirstSeen.Compare(a.entry.FirstSeen), cmp.Compare(b.entry.StoryID, a.entry.StoryID))
-	})
-	l.items = l.items[:min(len(l.items), MaxEntries)]
+// entries is the list, never nil, so that an empty one reads [] in JSON.
+func (l *newest) entries() []Entry {
+	if l.items == nil {
+		return []Entry{}
+	}
+	return l.items
 }
 
-func (l *newest) entries() []Entry {
-	l.trim()
-	out := make([]Entry, len(l.items))
-	for i, k := range l.items {
-		out[i] = k.entry
-	}
-	return out
+func (l *newest) trim() {
+	slices.SortFunc(l.items, func(a, b Entry) int {
+		return cmp.Or(b.FirstSeen.Compare(a.FirstSeen), cmp.Compare(b.StoryID, a.StoryID))
+	})
+	l.items = l.items[:min(len(l.items), MaxEntries)]
 }

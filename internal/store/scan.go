@@ -1,9 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/match"
@@ -186,6 +189,103 @@ func (sc *scanStmts) addFeeds(ctx context.Context, batch []ScanStory) error {
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("scan sightings of stories %d-%d: %w", lo, hi, err)
+	}
+	return nil
+}
+
+// ChangedStoryIDs returns, in id order, the stories first seen at or after
+// since whose text was written (stored or updated) at or after changed, or
+// which a feed carried for the first time at or after changed: what a copy
+// of the period's stories taken before changed must read again. Times are
+// the writers' clocks, stamped when a write transaction starts, so a reader
+// asks with some slack before its last look.
+func (s *Store) ChangedStoryIDs(ctx context.Context, since, changed time.Time) ([]int64, error) {
+	sinceText := fmtTime(since)
+	if sinceText == nil {
+		sinceText = ""
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT id FROM stories
+        WHERE id IN (SELECT id FROM stories WHERE updated_at >= ?1 UNION SELECT story_id FROM sightings WHERE first_seen_at >= ?1)
+          AND first_seen_at >= ?2
+        ORDER BY id`, fmtTime(changed), sinceText)
+	if err != nil {
+		return nil, fmt.Errorf("find changed stories: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("find changed stories: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find changed stories: %w", err)
+	}
+	return ids, nil
+}
+
+// ScanStoriesByID reads the given stories with their feeds, as ScanStories
+// hands them over, in id order. Ids with no story are left out.
+func (s *Store) ScanStoriesByID(ctx context.Context, ids []int64) ([]ScanStory, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	stories, err := s.storiesWhere(ctx, `id IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return nil, err
+	}
+	return stories, s.feedsWhere(ctx, stories, `story_id IN (SELECT value FROM json_each(?))`, string(list))
+}
+
+func (s *Store) storiesWhere(ctx context.Context, where string, arg any) ([]ScanStory, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, COALESCE(url, ''), title, summary, text, first_seen_at FROM stories
+        WHERE `+where+` ORDER BY id`, arg)
+	if err != nil {
+		return nil, fmt.Errorf("read stories: %w", err)
+	}
+	defer rows.Close()
+	var out []ScanStory
+	for rows.Next() {
+		var st ScanStory
+		var seen sql.NullString
+		if err := rows.Scan(&st.ID, &st.URL, &st.Title, &st.Summary, &st.Text, &seen); err != nil {
+			return nil, fmt.Errorf("read stories: %w", err)
+		}
+		st.FirstSeenAt = parseTime(seen)
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read stories: %w", err)
+	}
+	return out, nil
+}
+
+// feedsWhere fills in the feeds of stories (in id order) from the sightings
+// the condition selects.
+func (s *Store) feedsWhere(ctx context.Context, stories []ScanStory, where string, arg any) error {
+	rows, err := s.read.QueryContext(ctx, `SELECT story_id, feed_id FROM sightings WHERE `+where+` ORDER BY story_id, feed_id`, arg)
+	if err != nil {
+		return fmt.Errorf("read sightings: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var feedID string
+		if err := rows.Scan(&id, &feedID); err != nil {
+			return fmt.Errorf("read sightings: %w", err)
+		}
+		if i, ok := slices.BinarySearchFunc(stories, id, func(s ScanStory, id int64) int { return cmp.Compare(s.ID, id) }); ok {
+			stories[i].Feeds = append(stories[i].Feeds, feedID)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read sightings: %w", err)
 	}
 	return nil
 }

@@ -124,3 +124,48 @@ func TestScanStoriesStopsOnError(t *testing.T) {
 		t.Errorf("ScanStories returned %v after %d call(s); want fn's own error after one", err, calls)
 	}
 }
+
+func TestChangedStoryIDs(t *testing.T) {
+	s, _ := openTest(t)
+	t0 := time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	saveItems(t, s, "a", at(0), feed.Item{GUID: "1", URL: "https://x.example/1", Title: "one"})
+	saveItems(t, s, "a", at(60), feed.Item{GUID: "2", URL: "https://x.example/2", Title: "two"})
+	saveItems(t, s, "a", at(120), feed.Item{GUID: "1", URL: "https://x.example/1", Title: "one, edited"})
+	saveItems(t, s, "b", at(180), feed.Item{GUID: "2b", URL: "https://x.example/2", Title: "two"}) // a second feed
+	saveItems(t, s, "a", at(240), feed.Item{GUID: "3", URL: "https://x.example/3", Title: "three"})
+	saveItems(t, s, "a", at(300), feed.Item{GUID: "3", URL: "https://x.example/3", Title: "three"}) // a repeat changes nothing
+
+	cases := []struct {
+		name           string
+		since, changed time.Time
+		want           []int64
+	}{
+		{"everything", time.Time{}, at(0), []int64{1, 2, 3}},
+		{"edited, newly carried and new", time.Time{}, at(90), []int64{1, 2, 3}},
+		{"newly carried and new", time.Time{}, at(150), []int64{2, 3}},
+		{"new", time.Time{}, at(200), []int64{3}},
+		{"nothing since", time.Time{}, at(250), nil},
+		{"only stories of the period", at(30), at(90), []int64{2, 3}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := s.ChangedStoryIDs(t.Context(), c.since, c.changed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, c.want) {
+				t.Fatalf("ChangedStoryIDs(%v, %v) = %v, want %v", c.since, c.changed, got, c.want)
+			}
+		})
+	}
+
+	got, err := s.ScanStoriesByID(t.Context(), []int64{3, 99, 2, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].ID != 2 || got[1].ID != 3 || !slices.Equal(got[0].Feeds, []string{"a", "b"}) ||
+		got[1].Title != "three" || got[1].URL != "https://x.example/3" || !got[1].FirstSeenAt.Equal(at(240)) {
+		t.Fatalf("ScanStoriesByID = %+v", got)
+	}
+}

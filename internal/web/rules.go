@@ -92,7 +92,7 @@ func (s *Server) handleRules(w http.ResponseWriter, r *http.Request) {
 func (s *Server) runLab(ctx context.Context, cfg *config.Config, since time.Time, d *rulesData) int {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	res, err := lab.TestRule(ctx, s.opts.Store, cfg, lab.Request{Topic: d.Topic, Rule: d.Rule, Since: since})
+	res, err := s.lab.TestRule(ctx, s.opts.Store, cfg, lab.Request{Topic: d.Topic, Rule: d.Rule, Since: since})
 	var ruleErr *lab.RuleError
 	switch {
 	case errors.As(err, &ruleErr):

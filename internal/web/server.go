@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/lab"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
 
@@ -54,8 +55,14 @@ type Server struct {
 	auth    auth
 	csrf    *csrf
 	pages   *pages
+	lab     *lab.Index // the rules lab's, kept between answers
 	handler http.Handler
 }
+
+// labKeepFor is how long the rules lab keeps what it read of the archive
+// after its last answer: long enough for an operator's session of edits,
+// short enough that a daemon nobody is tuning does not hold it.
+const labKeepFor = 30 * time.Minute
 
 // New builds a console.
 func New(opts Options) (*Server, error) {
@@ -82,7 +89,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, log: opts.Log, auth: newAuth(opts.Token), csrf: c, pages: p}
+	s := &Server{opts: opts, log: opts.Log, auth: newAuth(opts.Token), csrf: c, pages: p, lab: lab.NewIndex(opts.Now, labKeepFor)}
 	s.handler = s.routes()
 	return s, nil
 }

@@ -1,0 +1,318 @@
+package lab
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/civicwatch/civicwatch/internal/match"
+	"github.com/civicwatch/civicwatch/internal/store"
+)
+
+// changeSlack is how far before its last look for changes an Index looks
+// again. Writers stamp a story when their transaction starts, so a write
+// stamped just before a look may commit after it; ingest transactions take
+// seconds, and reading a few minutes' stories twice costs next to nothing.
+const changeSlack = 10 * time.Minute
+
+// Index keeps, between answers, where the patterns of every rule tried so
+// far occur in the stories of a period: what a rule needs to be judged,
+// without the stories' text. The text is read, normalised and scanned once
+// per pattern; an edit of a rule then costs the evaluation of the rules
+// alone, and a new word one scan for that word. Before each answer the
+// Index reads the stories written or newly carried since its last look (by
+// the daemon's polls, or another process's), so it never answers from a
+// stale archive.
+//
+// An Index answers one request at a time. Its memory is the occurrences it
+// holds (tens of bytes per pattern occurrence, some tens of megabytes for
+// 100,000 stories) and it is given back by Release.
+type Index struct {
+	mu      sync.Mutex
+	now     func() time.Time // the clock; the writers' is time.Now too
+	keepFor time.Duration
+	idle    *time.Timer // lets go of the stories after keepFor without an answer
+
+	built    bool
+	since    time.Time // every story first seen since then is held
+	looked   time.Time // when the stories were last checked for changes
+	vocab    map[string]int32
+	patterns []string       // by vocabulary number
+	scanner  *match.Scanner // over patterns, for stories read again
+	stories  []indexed      // in id order
+	feeds    map[string]string
+}
+
+// indexed is one story as an Index holds it.
+type indexed struct {
+	id    int64
+	seen  time.Time
+	feeds []string
+	occ   []match.Occurrence // Pattern is a vocabulary number
+}
+
+// NewIndex returns an empty Index: the first answer reads the period. now
+// is the clock (nil: time.Now), which must be the one the archive's writers
+// stamp stories with. When keepFor is positive the Index lets go of what it
+// holds after that long without an answer.
+func NewIndex(now func() time.Time, keepFor time.Duration) *Index {
+	if now == nil {
+		now = time.Now
+	}
+	return &Index{now: now, keepFor: keepFor}
+}
+
+// lock starts an answer.
+func (x *Index) lock() {
+	x.mu.Lock()
+	if x.idle != nil {
+		x.idle.Stop()
+	}
+}
+
+// unlock ends an answer and arms the idle timer.
+func (x *Index) unlock() {
+	if x.keepFor > 0 && x.built {
+		if x.idle == nil {
+			x.idle = time.AfterFunc(x.keepFor, x.Release)
+		} else {
+			x.idle.Reset(x.keepFor)
+		}
+	}
+	x.mu.Unlock()
+}
+
+// Release drops what the Index holds; the next answer builds it again.
+func (x *Index) Release() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.reset()
+}
+
+func (x *Index) reset() {
+	x.built, x.since, x.looked = false, time.Time{}, time.Time{}
+	x.vocab, x.patterns, x.scanner, x.stories, x.feeds = nil, nil, nil, nil, nil
+}
+
+// Stories returns how many stories the Index holds and how many pattern
+// occurrences: what it weighs.
+func (x *Index) Stories() (stories, occurrences int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i := range x.stories {
+		occurrences += len(x.stories[i].occ)
+	}
+	return len(x.stories), occurrences
+}
+
+// update brings the Index to the archive as it is, for stories first seen
+// since then and the given patterns. On error the Index is emptied: a half
+// extended one would give wrong answers.
+func (x *Index) update(ctx context.Context, a Archive, since time.Time, patterns []string, workers int) (err error) {
+	defer func() {
+		if err != nil {
+			x.reset()
+		}
+	}()
+	if !x.built || since.Before(x.since) {
+		// The vocabulary of earlier answers is kept: a wider period is
+		// usually asked for with the rules already tried.
+		return x.build(ctx, a, since, append(slices.Clone(x.patterns), patterns...), workers)
+	}
+	if err := x.refresh(ctx, a); err != nil {
+		return err
+	}
+	var missing []string
+	for _, p := range patterns {
+		if _, ok := x.vocab[p]; !ok && !slices.Contains(missing, p) {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return x.extend(ctx, a, missing, workers)
+}
+
+// build reads every story of the period and scans it for the patterns.
+func (x *Index) build(ctx context.Context, a Archive, since time.Time, patterns []string, workers int) error {
+	x.reset()
+	x.vocab, x.feeds = map[string]int32{}, map[string]string{}
+	x.addPatterns(patterns)
+	looked := x.now()
+	var parts [][]indexed
+	var mu sync.Mutex
+	err := scanParallel(ctx, a, since, workers, func(seq int, batch []store.ScanStory) {
+		part := make([]indexed, len(batch))
+		var occ []match.Occurrence
+		for i := range batch {
+			occ = x.scan(x.scanner, &batch[i], occ[:0], 0)
+			part[i] = indexed{id: batch[i].ID, seen: batch[i].FirstSeenAt, feeds: batch[i].Feeds, occ: slices.Clone(occ)}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for len(parts) <= seq {
+			parts = append(parts, nil)
+		}
+		parts[seq] = part
+	})
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	x.stories = make([]indexed, 0, n)
+	for _, p := range parts {
+		x.stories = append(x.stories, p...)
+	}
+	for i := range x.stories {
+		x.intern(&x.stories[i])
+	}
+	x.built, x.since, x.looked = true, since, looked
+	return nil
+}
+
+// intern makes stories share one string per feed id, where the driver gave
+// each story its own.
+func (x *Index) intern(e *indexed) {
+	for i, f := range e.feeds {
+		if s, ok := x.feeds[f]; ok {
+			e.feeds[i] = s
+		} else {
+			x.feeds[f] = f
+		}
+	}
+}
+
+// refresh reads again the stories written or newly carried since the last
+// look, and scans them for every pattern held.
+func (x *Index) refresh(ctx context.Context, a Archive) error {
+	looked := x.now()
+	ids, err := a.ChangedStoryIDs(ctx, x.since, x.looked.Add(-changeSlack))
+	if err != nil || len(ids) == 0 {
+		x.looked = looked
+		return err
+	}
+	changed, err := a.ScanStoriesByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range changed {
+		s := &changed[i]
+		e := indexed{id: s.ID, seen: s.FirstSeenAt, feeds: s.Feeds, occ: x.scan(x.scanner, s, nil, 0)}
+		x.intern(&e)
+		if j, found := slices.BinarySearchFunc(x.stories, s.ID, byID); found {
+			x.stories[j] = e
+		} else {
+			x.stories = slices.Insert(x.stories, j, e)
+		}
+	}
+	x.looked = looked
+	return nil
+}
+
+func byID(e indexed, id int64) int { return cmp.Compare(e.id, id) }
+
+// extend scans every story held for patterns new to the vocabulary. A story
+// written since the refresh is not held yet and is skipped: the next
+// refresh reads it with every pattern.
+func (x *Index) extend(ctx context.Context, a Archive, patterns []string, workers int) error {
+	sc := match.NewScanner(patterns)
+	base := int32(len(x.patterns))
+	err := scanParallel(ctx, a, x.since, workers, func(_ int, batch []store.ScanStory) {
+		var occ []match.Occurrence
+		for i := range batch {
+			j, found := slices.BinarySearchFunc(x.stories, batch[i].ID, byID)
+			if !found {
+				continue
+			}
+			// Each story is in one batch, so workers write to different
+			// stories, and the slice itself does not move meanwhile.
+			occ = x.scan(sc, &batch[i], occ[:0], base)
+			if len(occ) > 0 {
+				e := &x.stories[j]
+				e.occ = append(e.occ, occ...)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	x.addPatterns(patterns)
+	return nil
+}
+
+// scanParallel reads the stories first seen since then and hands each
+// batch, with its sequence number, to one of workers goroutines (0: one
+// per core) while the scan reads ahead.
+func scanParallel(ctx context.Context, a Archive, since time.Time, workers int, fn func(seq int, batch []store.ScanStory)) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type job struct {
+		seq   int
+		batch []store.ScanStory
+	}
+	jobs := make(chan job, workers)
+	var scanErr error
+	go func() {
+		defer close(jobs)
+		seq := 0
+		scanErr = a.ScanStories(ctx, since, func(b []store.ScanStory) error {
+			select {
+			case jobs <- job{seq, b}:
+				seq++
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for j := range jobs {
+				fn(j.seq, j.batch)
+			}
+		})
+	}
+	wg.Wait() // the scan is over: jobs is closed, scanErr set
+	if scanErr != nil {
+		return fmt.Errorf("read the archive: %w", scanErr)
+	}
+	return nil
+}
+
+// addPatterns numbers the patterns not yet in the vocabulary and rebuilds
+// the scanner used for stories read again.
+func (x *Index) addPatterns(patterns []string) (first int32) {
+	first = int32(len(x.patterns))
+	for _, p := range patterns {
+		if _, ok := x.vocab[p]; !ok {
+			x.vocab[p] = int32(len(x.patterns))
+			x.patterns = append(x.patterns, p)
+		}
+	}
+	x.scanner = match.NewScanner(x.patterns)
+	return first
+}
+
+// scan appends the occurrences of the scanner's patterns in s to occ,
+// numbered from base in the vocabulary.
+func (x *Index) scan(sc *match.Scanner, s *store.ScanStory, occ []match.Occurrence, base int32) []match.Occurrence {
+	ms := s.MatchStory(nil)
+	n := len(occ)
+	occ = sc.Scan(&ms, occ)
+	for i := n; i < len(occ); i++ {
+		occ[i].Pattern += base
+	}
+	return occ
+}

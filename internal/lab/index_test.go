@@ -1,0 +1,161 @@
+package lab
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/civicwatch/civicwatch/internal/feed"
+	"github.com/civicwatch/civicwatch/internal/store"
+)
+
+// save stores one item as a poll at the given time would. Its link is made
+// from slug as archive makes them; its GUID is the link unless given.
+func save(t *testing.T, st *store.Store, feedID string, at time.Time, slug, title, guid string) {
+	t.Helper()
+	st.SetClock(func() time.Time { return at })
+	url := "https://news.example/" + slug
+	it := feed.Item{GUID: cmp.Or(guid, url), URL: url, Title: title}
+	if _, err := st.SaveFetches(t.Context(), []*store.Fetch{{FeedID: feedID, StartedAt: at, Outcome: store.OutcomeOK, Items: []feed.Item{it}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sameAnswer checks an Index's answer against one read from scratch.
+func sameAnswer(t *testing.T, step string, x *Index, a Archive, req Request) *Result {
+	t.Helper()
+	cfg := parseConfig(t, "global", testTopics)
+	got, err := x.TestRule(t.Context(), a, cfg, req)
+	if err != nil {
+		t.Fatalf("%s: %v", step, err)
+	}
+	want, err := TestRule(t.Context(), a, cfg, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Elapsed, want.Elapsed = 0, 0
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: the index answers\n%+v\nreading the archive afresh gives\n%+v", step, got, want)
+	}
+	return got
+}
+
+// TestIndexFollowsTheArchive changes the archive between answers in every
+// way polling does (a new story, an edited one, a story carried by one more
+// feed) and checks that the kept Index answers as a fresh read would.
+func TestIndexFollowsTheArchive(t *testing.T) {
+	st := archive(t, stories...)
+	clock := day(6)
+	x := NewIndex(func() time.Time { return clock }, 0)
+	strikes := Request{Topic: "strikes", Rule: "strike OR walkout"}
+	unions := Request{Topic: "unions", Rule: "union"}
+
+	res := sameAnswer(t, "first answer", x, st, strikes)
+	if res.Scanned != 5 || res.Candidate != 3 {
+		t.Fatalf("first answer: %d scanned, %d matched; want 5 and 3", res.Scanned, res.Candidate)
+	}
+
+	clock = day(7)
+	save(t, st, "cam", clock.Add(-time.Hour), "walkout", "Walkout at garment factory", "")
+	if res = sameAnswer(t, "a new story", x, st, strikes); res.Candidate != 4 {
+		t.Fatalf("a new story: %d matched, want 4", res.Candidate)
+	}
+
+	// A poll stamps its stories when its transaction starts, which can be
+	// before the index last looked even though it commits after.
+	save(t, st, "cam", clock.Add(-5*time.Minute), "late", "Late strike report", "")
+	if res = sameAnswer(t, "a story stamped before the last look", x, st, strikes); res.Candidate != 5 {
+		t.Fatalf("a story stamped before the last look: %d matched, want 5", res.Candidate)
+	}
+
+	// Story 1 ("Garment workers strike", feed cam) is edited: it no longer
+	// says strike.
+	clock = day(8)
+	save(t, st, "cam", clock.Add(-time.Hour), "garment-workers-strike", "Garment workers return", "")
+	if res = sameAnswer(t, "an edited story", x, st, strikes); res.Candidate != 4 {
+		t.Fatalf("an edited story: %d matched, want 4", res.Candidate)
+	}
+
+	// Story 2 ("Dock workers strike", feed world) is carried by cam too:
+	// tag:cambodia now holds for it.
+	clock = day(9)
+	save(t, st, "cam", clock.Add(-time.Hour), "dock-workers-strike", "Dock workers strike", "cam-dock")
+	res = sameAnswer(t, "a story carried by one more feed", x, st, Request{Topic: "strikes"})
+	if res.Current != 3 {
+		t.Fatalf("a story carried by one more feed: the current rule matches %d, want 3 (stories 2, 5 and late)", res.Current)
+	}
+
+	// A topic with other words: the index learns them.
+	_, before := x.Stories()
+	sameAnswer(t, "new words", x, st, unions)
+	sameAnswer(t, "new words, NEAR", x, st, Request{Topic: "unions", Rule: "union NEAR/2 (leader OR factory)"})
+	if n, after := x.Stories(); n != 7 || after <= before {
+		t.Fatalf("after new words the index holds %d stories, %d occurrences (%d before)", n, after, before)
+	}
+
+	// A narrower period is answered from the index, a wider one reads the
+	// archive again.
+	if res = sameAnswer(t, "a narrower period", x, st, Request{Topic: "unions", Since: day(3)}); res.Scanned != 4 {
+		t.Fatalf("a narrower period: %d scanned, want 4", res.Scanned)
+	}
+	x2 := NewIndex(func() time.Time { return clock }, 0)
+	sameAnswer(t, "a narrow period first", x2, st, Request{Topic: "unions", Since: day(3)})
+	if res = sameAnswer(t, "then a wider one", x2, st, Request{Topic: "unions"}); res.Scanned != 7 {
+		t.Fatalf("then a wider one: %d scanned, want 7", res.Scanned)
+	}
+}
+
+// failing is an archive whose scans fail from the nth on.
+type failing struct {
+	*store.Store
+	scans, failFrom int
+}
+
+var errDisk = errors.New("disk on fire")
+
+func (f *failing) ScanStories(ctx context.Context, since time.Time, fn func([]store.ScanStory) error) error {
+	f.scans++
+	if f.scans >= f.failFrom {
+		return errDisk
+	}
+	return f.Store.ScanStories(ctx, since, fn)
+}
+
+// TestIndexAfterAFailedRead checks that a read failing halfway through
+// learning new words leaves no half-learnt index behind.
+func TestIndexAfterAFailedRead(t *testing.T) {
+	st := archive(t, stories...)
+	a := &failing{Store: st, failFrom: 2}
+	x := NewIndex(func() time.Time { return day(6) }, 0)
+	cfg := parseConfig(t, "global", testTopics)
+	if _, err := x.TestRule(t.Context(), a, cfg, Request{Topic: "strikes"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.TestRule(t.Context(), a, cfg, Request{Topic: "strikes", Rule: "dock"}); !errors.Is(err, errDisk) {
+		t.Fatalf("a failed read gave %v, want %v", err, errDisk)
+	}
+	if n, _ := x.Stories(); n != 0 {
+		t.Fatalf("after a failed read the index still holds %d stories", n)
+	}
+	a.failFrom = 100
+	if res := sameAnswer(t, "after a failed read", x, a, Request{Topic: "strikes", Rule: "dock"}); res.Candidate != 1 {
+		t.Fatalf("after a failed read: %d matched, want 1", res.Candidate)
+	}
+}
+
+func TestIndexLetsGoWhenIdle(t *testing.T) {
+	st := archive(t, stories...)
+	x := NewIndex(func() time.Time { return day(6) }, 20*time.Millisecond)
+	sameAnswer(t, "first answer", x, st, Request{Topic: "strikes"})
+	deadline := time.Now().Add(10 * time.Second)
+	for n, _ := x.Stories(); n != 0; n, _ = x.Stories() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still holding %d stories long after its last answer", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	sameAnswer(t, "after letting go", x, st, Request{Topic: "strikes"})
+}
