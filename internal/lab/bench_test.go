@@ -222,8 +222,11 @@ func editRequest(b *testing.B, cfg *config.Config, topic, from, to string) Reque
 // from an Index kept between answers that has already answered the topic's
 // current rule (the figure the acceptance is about), and beside them:
 //
-//   - cold: the same request from a new Index, which reads and scans the
-//     whole period (the first answer after start, and `rules test`);
+//   - cold: the same request answered by TestRule, which reads and scans
+//     the whole period for it (what `rules test` does);
+//   - first-answer: the console's first answer, from a new Index, which
+//     reads the period and learns every pattern of the config (once per
+//     session of the lab: an Index lets go after half an hour unused);
 //   - new-word: the unions rule with a word no list has, a different one
 //     each answer, so the Index scans the archive for it every time;
 //   - scan-only: ScanStories alone, reading the stories and their feeds and
@@ -284,6 +287,18 @@ func BenchmarkTestRule100k(b *testing.B) {
 			check(b, res)
 		})
 	}
+	b.Run("first-answer", func(b *testing.B) {
+		req := Request{Topic: "unions", Since: since}
+		var res *Result
+		cpu := cpuTime()
+		for b.Loop() {
+			if res, err = NewIndex(nil, 0).TestRule(b.Context(), st, cfg, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportTimes(b, cpu)
+		check(b, res)
+	})
 	b.Run("new-word", func(b *testing.B) {
 		x, _ := warmIndex(b, "unions")
 		base := editRequest(b, cfg, "unions", "OR កូដកម្ម)", "OR កូដកម្ម OR %s)")

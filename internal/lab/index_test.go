@@ -96,6 +96,21 @@ func TestIndexFollowsTheArchive(t *testing.T) {
 		t.Fatalf("after new words the index holds %d stories, %d occurrences (%d before)", n, after, before)
 	}
 
+	// A word in one story of seven: the sketches rule the others out, and
+	// only that story is read, beside the stories listed.
+	counted := &counting{Store: st}
+	rare := Request{Topic: "strikes", Rule: "strike OR return"}
+	got, err := x.TestRule(t.Context(), counted, parseConfig(t, "global", testTopics), rare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if listed := len(got.Gained) + len(got.Lost) + len(got.Kept); counted.periods != 0 || counted.read != 1+listed {
+		t.Fatalf("a rare new word: %d reads of the period and %d stories read by id; want none and 1 + %d listed", counted.periods, counted.read, listed)
+	}
+	if res = sameAnswer(t, "a rare new word", x, st, rare); res.NumGained != 1 {
+		t.Fatalf("a rare new word: %d gained, want 1", res.NumGained)
+	}
+
 	// A narrower period is answered from the index, a wider one reads the
 	// archive again.
 	if res = sameAnswer(t, "a narrower period", x, st, Request{Topic: "unions", Since: day(3)}); res.Scanned != 4 {
@@ -106,6 +121,23 @@ func TestIndexFollowsTheArchive(t *testing.T) {
 	if res = sameAnswer(t, "then a wider one", x2, st, Request{Topic: "unions"}); res.Scanned != 7 {
 		t.Fatalf("then a wider one: %d scanned, want 7", res.Scanned)
 	}
+}
+
+// counting is an archive that counts reads of a period and stories read
+// by id.
+type counting struct {
+	*store.Store
+	periods, read int
+}
+
+func (c *counting) ScanStories(ctx context.Context, since time.Time, fn func([]store.ScanStory) error) error {
+	c.periods++
+	return c.Store.ScanStories(ctx, since, fn)
+}
+
+func (c *counting) ScanStoriesByID(ctx context.Context, ids []int64) ([]store.ScanStory, error) {
+	c.read += len(ids)
+	return c.Store.ScanStoriesByID(ctx, ids)
 }
 
 // failing is an archive whose scans fail from the nth on.

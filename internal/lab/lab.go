@@ -134,7 +134,7 @@ const (
 // It reads the whole period; an Index kept between answers reads only what
 // changed (Index.TestRule).
 func TestRule(ctx context.Context, a Archive, cfg *config.Config, req Request) (*Result, error) {
-	return NewIndex(nil, 0).testRule(ctx, a, cfg, req, 0)
+	return oneShot().testRule(ctx, a, cfg, req, 0)
 }
 
 // TestRule is the package's TestRule, answered from the Index.
@@ -162,7 +162,13 @@ func (x *Index) testRule(ctx context.Context, a Archive, cfg *config.Config, req
 		return nil, err
 	}
 	m := &pairMatcher{side: side{rules: rules, tags: rematch.FeedTags(cfg.Feeds)}, hasCurrent: req.Topic != ""}
-	tallies, scanned, err := x.run(ctx, a, req.Since, m, cfg.Rules.Patterns(), 1, workers)
+	// A kept Index learns the config's patterns with the first answer, so
+	// that trying another topic next needs no scan.
+	var others []string
+	if !x.oneShot {
+		others = cfg.Rules.Patterns()
+	}
+	tallies, scanned, err := x.run(ctx, a, req.Since, m, others, 1, workers)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +182,7 @@ func (x *Index) testRule(ctx context.Context, a Archive, cfg *config.Config, req
 // stories first seen since then, each story matched by both, each side with
 // its own feeds' tags.
 func CompareConfigs(ctx context.Context, a Archive, current, candidate *config.Config, since time.Time) (*Comparison, error) {
-	return NewIndex(nil, 0).CompareConfigs(ctx, a, current, candidate, since)
+	return oneShot().CompareConfigs(ctx, a, current, candidate, since)
 }
 
 // CompareConfigs is the package's CompareConfigs, answered from the Index.

@@ -323,7 +323,7 @@ func TestListsAreCappedNewestFirst(t *testing.T) {
 	cfg := parseConfig(t, "global", "topics:\n  - id: strikes\n    rule: nothing\n")
 	var results []*Result
 	for _, workers := range []int{1, 3} {
-		res, err := NewIndex(nil, 0).testRule(t.Context(), st, cfg, Request{Topic: "strikes", Rule: "strike"}, workers)
+		res, err := oneShot().testRule(t.Context(), st, cfg, Request{Topic: "strikes", Rule: "strike"}, workers)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -191,40 +191,30 @@ func vetoOf(exps []match.Explanation, topic string) string {
 // evalChunk is how many stories a worker takes at a time.
 const evalChunk = 1024
 
-// run brings the Index up to date for the matcher's patterns and the
-// config's (so that the next topic tried is answered as fast), judges every
-// story first seen since then on workers goroutines (0: one per core), and
-// returns a tally per topic, its lists filled in from the stories' text,
-// and how many stories were judged.
-func (x *Index) run(ctx context.Context, a Archive, since time.Time, m matcher, config []string, topics, workers int) ([]tally, int, error) {
+// run judges every story first seen since then on workers goroutines (0:
+// one per core), and returns a tally per topic, its lists filled in from
+// the stories' text, and how many stories were judged. A kept Index is
+// first brought up to date for the matcher's patterns and others; a one-shot
+// one judges the stories as they are read and keeps nothing.
+func (x *Index) run(ctx context.Context, a Archive, since time.Time, m matcher, others []string, topics, workers int) ([]tally, int, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	x.lock()
-	defer x.unlock()
-	if err := x.update(ctx, a, since, append(m.patterns(), config...), workers); err != nil {
-		return nil, 0, err
-	}
-	m.bind(x.vocab, len(x.patterns))
-
-	var next atomic.Int64
+	// Stored times have milliseconds: a story stamped within the
+	// millisecond of since is in the period for the archive's query, and
+	// must be for the Index too.
+	since = since.UTC().Truncate(time.Millisecond)
 	results := make([]*worker, workers)
-	var wg sync.WaitGroup
 	for i := range results {
-		w := newWorker(topics)
-		results[i] = w
-		wg.Go(func() {
-			for {
-				lo := int(next.Add(evalChunk)) - evalChunk
-				if lo >= len(x.stories) || ctx.Err() != nil {
-					return
-				}
-				w.judge(m, x.stories[lo:min(lo+evalChunk, len(x.stories))], since)
-			}
-		})
+		results[i] = newWorker(topics)
 	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	var err error
+	if x.oneShot {
+		err = x.stream(ctx, a, since, m, results)
+	} else {
+		err = x.judgeHeld(ctx, a, since, m, others, results)
+	}
+	if err != nil {
 		return nil, 0, err
 	}
 	total := results[0]
@@ -237,30 +227,69 @@ func (x *Index) run(ctx context.Context, a Archive, since time.Time, m matcher, 
 	return total.tallies, total.scanned, nil
 }
 
+// stream judges the stories of the period as they are read.
+func (x *Index) stream(ctx context.Context, a Archive, since time.Time, m matcher, results []*worker) error {
+	x.vocab = map[string]int32{}
+	x.addPatterns(m.patterns())
+	m.bind(x.vocab, len(x.patterns))
+	return inParallel(ctx, len(results), period(a, since), func(w, _ int, batch []store.ScanStory) {
+		wk := results[w]
+		for i := range batch {
+			s := &batch[i]
+			wk.occ = scanStory(x.scanner, s, wk.occ[:0], 0, nil)
+			wk.judge(m, &indexed{id: s.ID, seen: s.FirstSeenAt, feeds: s.Feeds, occ: wk.occ})
+		}
+	})
+}
+
+// judgeHeld brings the Index up to date and judges the stories it holds.
+func (x *Index) judgeHeld(ctx context.Context, a Archive, since time.Time, m matcher, others []string, results []*worker) error {
+	x.lock()
+	defer x.unlock()
+	if err := x.update(ctx, a, since, append(m.patterns(), others...), len(results)); err != nil {
+		return err
+	}
+	m.bind(x.vocab, len(x.patterns))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for _, w := range results {
+		wg.Go(func() {
+			for {
+				lo := int(next.Add(evalChunk)) - evalChunk
+				if lo >= len(x.stories) || ctx.Err() != nil {
+					return
+				}
+				for i := lo; i < min(lo+evalChunk, len(x.stories)); i++ {
+					if e := &x.stories[i]; !e.seen.Before(since) {
+						w.judge(m, e)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
 // worker tallies the stories one goroutine judged.
 type worker struct {
 	scanned  int
 	tallies  []tally
-	verdicts []verdict // scratch, one per topic
+	verdicts []verdict          // scratch, one per topic
+	occ      []match.Occurrence // scratch, for stories judged as they are read
 }
 
 func newWorker(topics int) *worker {
 	return &worker{tallies: make([]tally, topics), verdicts: make([]verdict, topics)}
 }
 
-func (w *worker) judge(m matcher, stories []indexed, since time.Time) {
-	for i := range stories {
-		e := &stories[i]
-		if e.seen.Before(since) {
-			continue
-		}
-		clear(w.verdicts)
-		m.judgeIndexed(e, w.verdicts)
-		for t, v := range w.verdicts {
-			w.tallies[t].add(e, v)
-		}
-		w.scanned++
+func (w *worker) judge(m matcher, e *indexed) {
+	clear(w.verdicts)
+	m.judgeIndexed(e, w.verdicts)
+	for t, v := range w.verdicts {
+		w.tallies[t].add(e, v)
 	}
+	w.scanned++
 }
 
 func (w *worker) merge(o *worker) {
