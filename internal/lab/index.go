@@ -40,14 +40,34 @@ type Index struct {
 	// judges stories as they are read and holds none.
 	oneShot bool
 
-	built    bool
-	since    time.Time // every story first seen since then is held
-	looked   time.Time // when the stories were last checked for changes
-	vocab    map[string]int32
-	patterns []string       // by vocabulary number
-	scanner  *match.Scanner // over patterns, for stories read again
-	stories  []indexed      // in id order
-	feeds    map[string]string
+	built   bool
+	since   time.Time // every story first seen since then is held
+	looked  time.Time // when the stories were last checked for changes
+	vocab   vocabulary
+	stories []indexed // in id order
+	feeds   map[string]string
+}
+
+// vocabulary numbers the patterns an answer or an Index scans for.
+type vocabulary struct {
+	number   map[string]int32
+	patterns []string       // by number
+	scanner  *match.Scanner // over patterns
+}
+
+// add numbers the patterns not yet in the vocabulary and rebuilds the
+// scanner.
+func (v *vocabulary) add(patterns []string) {
+	if v.number == nil {
+		v.number = map[string]int32{}
+	}
+	for _, p := range patterns {
+		if _, ok := v.number[p]; !ok {
+			v.number[p] = int32(len(v.patterns))
+			v.patterns = append(v.patterns, p)
+		}
+	}
+	v.scanner = match.NewScanner(v.patterns)
 }
 
 // indexed is one story as an Index holds it.
@@ -101,7 +121,7 @@ func (x *Index) Release() {
 
 func (x *Index) reset() {
 	x.built, x.since, x.looked = false, time.Time{}, time.Time{}
-	x.vocab, x.patterns, x.scanner, x.stories, x.feeds = nil, nil, nil, nil, nil
+	x.vocab, x.stories, x.feeds = vocabulary{}, nil, nil
 }
 
 // Stories returns how many stories the Index holds and how many pattern
@@ -127,14 +147,14 @@ func (x *Index) update(ctx context.Context, a Archive, since time.Time, patterns
 	if !x.built || since.Before(x.since) {
 		// The vocabulary of earlier answers is kept: a wider period is
 		// usually asked for with the rules already tried.
-		return x.build(ctx, a, since, append(slices.Clone(x.patterns), patterns...), workers)
+		return x.build(ctx, a, since, append(slices.Clone(x.vocab.patterns), patterns...), workers)
 	}
 	if err := x.refresh(ctx, a); err != nil {
 		return err
 	}
 	var missing []string
 	for _, p := range patterns {
-		if _, ok := x.vocab[p]; !ok && !slices.Contains(missing, p) {
+		if _, ok := x.vocab.number[p]; !ok && !slices.Contains(missing, p) {
 			missing = append(missing, p)
 		}
 	}
@@ -147,8 +167,8 @@ func (x *Index) update(ctx context.Context, a Archive, since time.Time, patterns
 // build reads every story of the period and scans it for the patterns.
 func (x *Index) build(ctx context.Context, a Archive, since time.Time, patterns []string, workers int) error {
 	x.reset()
-	x.vocab, x.feeds = map[string]int32{}, map[string]string{}
-	x.addPatterns(patterns)
+	x.feeds = map[string]string{}
+	x.vocab.add(patterns)
 	looked := x.now()
 	var parts [][]indexed
 	var mu sync.Mutex
@@ -161,7 +181,7 @@ func (x *Index) build(ctx context.Context, a Archive, since time.Time, patterns 
 		ends := make([]int, len(batch))
 		for i := range batch {
 			e := &part[i]
-			occ = scanStory(x.scanner, &batch[i], occ, 0, &e.sketch)
+			occ = scanStory(x.vocab.scanner, &batch[i], occ, 0, &e.sketch)
 			e.id, e.seen, e.feeds, ends[i] = batch[i].ID, batch[i].FirstSeenAt, batch[i].Feeds, len(occ)
 		}
 		start := 0
@@ -222,7 +242,7 @@ func (x *Index) refresh(ctx context.Context, a Archive) error {
 	for i := range changed {
 		s := &changed[i]
 		e := indexed{id: s.ID, seen: s.FirstSeenAt, feeds: s.Feeds}
-		e.occ = scanStory(x.scanner, s, nil, 0, &e.sketch)
+		e.occ = scanStory(x.vocab.scanner, s, nil, 0, &e.sketch)
 		x.intern(&e)
 		if j, found := slices.BinarySearchFunc(x.stories, s.ID, storyID); found {
 			x.stories[j] = e
@@ -258,7 +278,7 @@ func (x *Index) extend(ctx context.Context, a Archive, patterns []string, worker
 		read = byID(a, candidates)
 	}
 	sc := match.NewScanner(patterns)
-	base := int32(len(x.patterns))
+	base := int32(len(x.vocab.patterns))
 	err := inParallel(ctx, workers, read, func(_, _ int, batch []store.ScanStory) {
 		var occ []match.Occurrence
 		for i := range batch {
@@ -278,7 +298,7 @@ func (x *Index) extend(ctx context.Context, a Archive, patterns []string, worker
 	if err != nil {
 		return err
 	}
-	x.addPatterns(patterns)
+	x.vocab.add(patterns)
 	return nil
 }
 
@@ -355,20 +375,6 @@ func inParallel(ctx context.Context, workers int, read reader, fn func(worker, s
 		return fmt.Errorf("read the archive: %w", readErr)
 	}
 	return nil
-}
-
-// addPatterns numbers the patterns not yet in the vocabulary and rebuilds
-// the scanner used for stories read again.
-func (x *Index) addPatterns(patterns []string) (first int32) {
-	first = int32(len(x.patterns))
-	for _, p := range patterns {
-		if _, ok := x.vocab[p]; !ok {
-			x.vocab[p] = int32(len(x.patterns))
-			x.patterns = append(x.patterns, p)
-		}
-	}
-	x.scanner = match.NewScanner(x.patterns)
-	return first
 }
 
 // scan appends the occurrences of the scanner's patterns in s to occ,

@@ -191,3 +191,26 @@ func TestIndexLetsGoWhenIdle(t *testing.T) {
 	}
 	sameAnswer(t, "after letting go", x, st, Request{Topic: "strikes"})
 }
+
+// TestIndexDoesNotHoldTooLongAPeriod answers for a period of more stories
+// than an Index may hold by reading it, and lets go of what it held.
+func TestIndexDoesNotHoldTooLongAPeriod(t *testing.T) {
+	st := archive(t, stories...)
+	x := NewIndex(func() time.Time { return day(6) }, 0)
+	sameAnswer(t, "a short period", x, st, Request{Topic: "strikes", Since: day(3)})
+	if n, _ := x.Stories(); n != 2 {
+		t.Fatalf("the index holds %d stories, want 2", n)
+	}
+	defer func(n int) { maxHeld = n }(maxHeld)
+	maxHeld = 4
+	if res := sameAnswer(t, "five stories, four at most held", x, st, Request{Topic: "strikes", Rule: "strike"}); res.Scanned != 5 {
+		t.Fatalf("%d scanned, want 5", res.Scanned)
+	}
+	if n, _ := x.Stories(); n != 0 {
+		t.Fatalf("the index still holds %d stories", n)
+	}
+	sameAnswer(t, "a short period again", x, st, Request{Topic: "strikes", Since: day(3)})
+	if n, _ := x.Stories(); n != 2 {
+		t.Fatalf("the index holds %d stories, want 2", n)
+	}
+}

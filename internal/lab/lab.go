@@ -31,6 +31,7 @@ type Archive interface {
 	ScanStories(ctx context.Context, since time.Time, fn func(batch []store.ScanStory) error) error
 	ScanStoriesByID(ctx context.Context, ids []int64) ([]store.ScanStory, error)
 	ChangedStoryIDs(ctx context.Context, since, changed time.Time) ([]int64, error)
+	CountStories(ctx context.Context, since time.Time) (int, error)
 }
 
 // Request asks what a rule would match.

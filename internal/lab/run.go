@@ -195,7 +195,8 @@ const evalChunk = 1024
 // one per core), and returns a tally per topic, its lists filled in from
 // the stories' text, and how many stories were judged. A kept Index is
 // first brought up to date for the matcher's patterns and others; a one-shot
-// one judges the stories as they are read and keeps nothing.
+// one, or one asked for too long a period, judges the stories as they are
+// read and keeps nothing.
 func (x *Index) run(ctx context.Context, a Archive, since time.Time, m matcher, others []string, topics, workers int) ([]tally, int, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -208,11 +209,16 @@ func (x *Index) run(ctx context.Context, a Archive, since time.Time, m matcher, 
 	for i := range results {
 		results[i] = newWorker(topics)
 	}
-	var err error
-	if x.oneShot {
-		err = x.stream(ctx, a, since, m, results)
-	} else {
+	held, err := x.hold(ctx, a, since)
+	if held {
+		defer x.unlock()
+	}
+	switch {
+	case err != nil:
+	case held:
 		err = x.judgeHeld(ctx, a, since, m, others, results)
+	default:
+		err = stream(ctx, a, since, m, results)
 	}
 	if err != nil {
 		return nil, 0, err
@@ -227,29 +233,53 @@ func (x *Index) run(ctx context.Context, a Archive, since time.Time, m matcher, 
 	return total.tallies, total.scanned, nil
 }
 
+// maxHeld is the most stories an Index holds, some 200 MB: a longer period
+// is answered by reading it, as `rules test` does, and the Index is let go.
+// A variable for the tests.
+var maxHeld = 250_000
+
+// hold says whether the answer comes from the Index, which it then locks
+// for the caller to unlock: not for a one-shot Index, nor for a period
+// longer than maxHeld stories.
+func (x *Index) hold(ctx context.Context, a Archive, since time.Time) (bool, error) {
+	if x.oneShot {
+		return false, nil
+	}
+	x.lock()
+	if x.built && !since.Before(x.since) {
+		return true, nil // within what the Index holds
+	}
+	n, err := a.CountStories(ctx, since)
+	if err == nil && n <= maxHeld {
+		return true, nil
+	}
+	x.reset()
+	x.unlock()
+	return false, err
+}
+
 // stream judges the stories of the period as they are read.
-func (x *Index) stream(ctx context.Context, a Archive, since time.Time, m matcher, results []*worker) error {
-	x.vocab = map[string]int32{}
-	x.addPatterns(m.patterns())
-	m.bind(x.vocab, len(x.patterns))
+func stream(ctx context.Context, a Archive, since time.Time, m matcher, results []*worker) error {
+	var v vocabulary
+	v.add(m.patterns())
+	m.bind(v.number, len(v.patterns))
 	return inParallel(ctx, len(results), period(a, since), func(w, _ int, batch []store.ScanStory) {
 		wk := results[w]
 		for i := range batch {
 			s := &batch[i]
-			wk.occ = scanStory(x.scanner, s, wk.occ[:0], 0, nil)
+			wk.occ = scanStory(v.scanner, s, wk.occ[:0], 0, nil)
 			wk.judge(m, &indexed{id: s.ID, seen: s.FirstSeenAt, feeds: s.Feeds, occ: wk.occ})
 		}
 	})
 }
 
-// judgeHeld brings the Index up to date and judges the stories it holds.
+// judgeHeld brings the Index, which the caller holds, up to date and judges
+// the stories it holds.
 func (x *Index) judgeHeld(ctx context.Context, a Archive, since time.Time, m matcher, others []string, results []*worker) error {
-	x.lock()
-	defer x.unlock()
 	if err := x.update(ctx, a, since, append(m.patterns(), others...), len(results)); err != nil {
 		return err
 	}
-	m.bind(x.vocab, len(x.patterns))
+	m.bind(x.vocab.number, len(x.vocab.patterns))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for _, w := range results {

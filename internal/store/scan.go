@@ -193,6 +193,17 @@ func (sc *scanStmts) addFeeds(ctx context.Context, batch []ScanStory) error {
 	return nil
 }
 
+// CountStories counts the stories first seen at or after since (zero:
+// every story), from the first_seen_at index alone.
+func (s *Store) CountStories(ctx context.Context, since time.Time) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM stories WHERE first_seen_at >= ?`, cmp.Or(fmtTime(since), any(""))).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count stories: %w", err)
+	}
+	return n, nil
+}
+
 // ChangedStoryIDs returns, in id order, the stories first seen at or after
 // since whose text was written (stored or updated) at or after changed, or
 // which a feed carried for the first time at or after changed: what a copy

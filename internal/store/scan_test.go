@@ -160,6 +160,15 @@ func TestChangedStoryIDs(t *testing.T) {
 		})
 	}
 
+	for _, c := range []struct {
+		since time.Time
+		want  int
+	}{{time.Time{}, 3}, {at(30), 2}, {at(240), 1}, {at(241), 0}} {
+		if n, err := s.CountStories(t.Context(), c.since); err != nil || n != c.want {
+			t.Errorf("CountStories(%v) = %d, %v; want %d", c.since, n, err, c.want)
+		}
+	}
+
 	got, err := s.ScanStoriesByID(t.Context(), []int64{3, 99, 2, 2})
 	if err != nil {
 		t.Fatal(err)
