@@ -57,10 +57,7 @@ func (s *Store) ScanStories(ctx context.Context, since time.Time, fn func(batch 
 		return err
 	}
 	defer sc.close()
-	sinceText := fmtTime(since)
-	if sinceText == nil {
-		sinceText = ""
-	}
+	sinceText := sinceArg(since)
 	next, err := sc.firstID(ctx, sinceText)
 	if err != nil || next < 0 {
 		return err
@@ -95,7 +92,7 @@ func prepareScan(ctx context.Context, conn *sql.Conn) (*scanStmts, error) {
 		// The unary + keeps SQLite off the first_seen_at index: walking the
 		// rowids from a start is what a page in id order needs, where the
 		// index would have it collect and sort the whole period per page.
-		{&sc.stories, `SELECT id, COALESCE(url, ''), title, summary, text, first_seen_at FROM stories
+		{&sc.stories, `SELECT ` + scanColumns + ` FROM stories
             WHERE id >= ? AND +first_seen_at >= ? ORDER BY id LIMIT ?`},
 		// One query for the sightings of a page's id range, not a subquery
 		// per story, and one the sightings_story index answers alone: it
@@ -144,17 +141,8 @@ func (sc *scanStmts) batch(ctx context.Context, from int64, since any) ([]ScanSt
 		return nil, fmt.Errorf("scan stories from id %d: %w", from, err)
 	}
 	defer rows.Close()
-	batch := make([]ScanStory, 0, ScanBatch)
-	for rows.Next() {
-		var st ScanStory
-		var seen sql.NullString
-		if err := rows.Scan(&st.ID, &st.URL, &st.Title, &st.Summary, &st.Text, &seen); err != nil {
-			return nil, fmt.Errorf("scan stories from id %d: %w", from, err)
-		}
-		st.FirstSeenAt = parseTime(seen)
-		batch = append(batch, st)
-	}
-	if err := rows.Err(); err != nil {
+	batch, err := scanStoryRows(rows, make([]ScanStory, 0, ScanBatch))
+	if err != nil {
 		return nil, fmt.Errorf("scan stories from id %d: %w", from, err)
 	}
 	if len(batch) == 0 {
@@ -173,31 +161,26 @@ func (sc *scanStmts) addFeeds(ctx context.Context, batch []ScanStory) error {
 		return fmt.Errorf("scan sightings of stories %d-%d: %w", lo, hi, err)
 	}
 	defer rows.Close()
-	i := 0
-	for rows.Next() {
-		var id int64
-		var feedID string
-		if err := rows.Scan(&id, &feedID); err != nil {
-			return fmt.Errorf("scan sightings of stories %d-%d: %w", lo, hi, err)
-		}
-		for i < len(batch) && batch[i].ID < id {
-			i++
-		}
-		if i < len(batch) && batch[i].ID == id {
-			batch[i].Feeds = append(batch[i].Feeds, feedID)
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if err := addFeedRows(rows, batch); err != nil {
 		return fmt.Errorf("scan sightings of stories %d-%d: %w", lo, hi, err)
 	}
 	return nil
+}
+
+// sinceArg is the bound of "first seen at or after since": the empty string,
+// before every stored time, for the zero time.
+func sinceArg(since time.Time) any {
+	if since.IsZero() {
+		return ""
+	}
+	return fmtTime(since)
 }
 
 // CountStories counts the stories first seen at or after since (zero:
 // every story), from the first_seen_at index alone.
 func (s *Store) CountStories(ctx context.Context, since time.Time) (int, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM stories WHERE first_seen_at >= ?`, cmp.Or(fmtTime(since), any(""))).Scan(&n)
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM stories WHERE first_seen_at >= ?`, sinceArg(since)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count stories: %w", err)
 	}
@@ -211,14 +194,10 @@ func (s *Store) CountStories(ctx context.Context, since time.Time) (int, error) 
 // the writers' clocks, stamped when a write transaction starts, so a reader
 // asks with some slack before its last look.
 func (s *Store) ChangedStoryIDs(ctx context.Context, since, changed time.Time) ([]int64, error) {
-	sinceText := fmtTime(since)
-	if sinceText == nil {
-		sinceText = ""
-	}
 	rows, err := s.read.QueryContext(ctx, `SELECT id FROM stories
         WHERE id IN (SELECT id FROM stories WHERE updated_at >= ?1 UNION SELECT story_id FROM sightings WHERE first_seen_at >= ?1)
           AND first_seen_at >= ?2
-        ORDER BY id`, fmtTime(changed), sinceText)
+        ORDER BY id`, fmtTime(changed), sinceArg(since))
 	if err != nil {
 		return nil, fmt.Errorf("find changed stories: %w", err)
 	}
@@ -255,26 +234,33 @@ func (s *Store) ScanStoriesByID(ctx context.Context, ids []int64) ([]ScanStory, 
 }
 
 func (s *Store) storiesWhere(ctx context.Context, where string, arg any) ([]ScanStory, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, COALESCE(url, ''), title, summary, text, first_seen_at FROM stories
-        WHERE `+where+` ORDER BY id`, arg)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+scanColumns+` FROM stories WHERE `+where+` ORDER BY id`, arg)
 	if err != nil {
 		return nil, fmt.Errorf("read stories: %w", err)
 	}
 	defer rows.Close()
-	var out []ScanStory
+	out, err := scanStoryRows(rows, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read stories: %w", err)
+	}
+	return out, nil
+}
+
+// scanColumns are what scanStoryRows reads, in its order.
+const scanColumns = `id, COALESCE(url, ''), title, summary, text, first_seen_at`
+
+// scanStoryRows appends the stories of rows selecting scanColumns to out.
+func scanStoryRows(rows *sql.Rows, out []ScanStory) ([]ScanStory, error) {
 	for rows.Next() {
 		var st ScanStory
 		var seen sql.NullString
 		if err := rows.Scan(&st.ID, &st.URL, &st.Title, &st.Summary, &st.Text, &seen); err != nil {
-			return nil, fmt.Errorf("read stories: %w", err)
+			return nil, err
 		}
 		st.FirstSeenAt = parseTime(seen)
 		out = append(out, st)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read stories: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // feedsWhere fills in the feeds of stories (in id order) from the sightings
@@ -285,18 +271,24 @@ func (s *Store) feedsWhere(ctx context.Context, stories []ScanStory, where strin
 		return fmt.Errorf("read sightings: %w", err)
 	}
 	defer rows.Close()
+	if err := addFeedRows(rows, stories); err != nil {
+		return fmt.Errorf("read sightings: %w", err)
+	}
+	return nil
+}
+
+// addFeedRows adds the feed of each (story_id, feed_id) row to its story in
+// stories, which is in id order; rows of other stories are skipped.
+func addFeedRows(rows *sql.Rows, stories []ScanStory) error {
 	for rows.Next() {
 		var id int64
 		var feedID string
 		if err := rows.Scan(&id, &feedID); err != nil {
-			return fmt.Errorf("read sightings: %w", err)
+			return err
 		}
 		if i, ok := slices.BinarySearchFunc(stories, id, func(s ScanStory, id int64) int { return cmp.Compare(s.ID, id) }); ok {
 			stories[i].Feeds = append(stories[i].Feeds, feedID)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read sightings: %w", err)
-	}
-	return nil
+	return rows.Err()
 }
