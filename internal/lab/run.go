@@ -28,9 +28,9 @@ type verdict struct {
 type matcher interface {
 	// patterns are those of every rule it holds.
 	patterns() []string
-	// bind numbers the rules' patterns in an Index's vocabulary, before
+	// bind numbers the rules' patterns as the vocabulary does, before
 	// judgeIndexed is called.
-	bind(vocab map[string]int32, n int)
+	bind(v *vocabulary)
 	// judgeIndexed fills out (one verdict per topic, zeroed by the
 	// caller) without hits.
 	judgeIndexed(e *indexed, out []verdict)
@@ -48,10 +48,10 @@ type side struct {
 	pattern []int32 // vocabulary number → rules' pattern number, or -1
 }
 
-func (s *side) bind(vocab map[string]int32, n int) {
-	s.pattern = slices.Repeat([]int32{-1}, n)
+func (s *side) bind(v *vocabulary) {
+	s.pattern = slices.Repeat([]int32{-1}, len(v.patterns))
 	for i, p := range s.rules.Patterns() {
-		s.pattern[vocab[p]] = int32(i)
+		s.pattern[v.number[p]] = int32(i)
 	}
 }
 
@@ -144,9 +144,9 @@ func (m *configMatcher) patterns() []string {
 	return append(m.current.rules.Patterns(), m.candidate.rules.Patterns()...)
 }
 
-func (m *configMatcher) bind(vocab map[string]int32, n int) {
-	m.current.bind(vocab, n)
-	m.candidate.bind(vocab, n)
+func (m *configMatcher) bind(v *vocabulary) {
+	m.current.bind(v)
+	m.candidate.bind(v)
 }
 
 func (m *configMatcher) judgeIndexed(e *indexed, out []verdict) {
@@ -262,7 +262,7 @@ func (x *Index) hold(ctx context.Context, a Archive, since time.Time) (bool, err
 func stream(ctx context.Context, a Archive, since time.Time, m matcher, results []*worker) error {
 	var v vocabulary
 	v.add(m.patterns())
-	m.bind(v.number, len(v.patterns))
+	m.bind(&v)
 	return inParallel(ctx, len(results), period(a, since), func(w, _ int, batch []store.ScanStory) {
 		wk := results[w]
 		for i := range batch {
@@ -279,7 +279,7 @@ func (x *Index) judgeHeld(ctx context.Context, a Archive, since time.Time, m mat
 	if err := x.update(ctx, a, since, append(m.patterns(), others...), len(results)); err != nil {
 		return err
 	}
-	m.bind(x.vocab.number, len(x.vocab.patterns))
+	m.bind(&x.vocab)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for _, w := range results {
