@@ -51,7 +51,9 @@ type side struct {
 func (s *side) bind(v *vocabulary) {
 	s.pattern = slices.Repeat([]int32{-1}, len(v.patterns))
 	for i, p := range s.rules.Patterns() {
-		s.pattern[v.number[p]] = int32(i)
+		if n, ok := v.number[p]; ok { // always, once the Index is up to date
+			s.pattern[n] = int32(i)
+		}
 	}
 }
 
