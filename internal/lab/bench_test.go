@@ -271,9 +271,9 @@ func BenchmarkTestRule100k(b *testing.B) {
 			}
 			reportTimes(b, cpu)
 			check(b, res)
-			stories, occ := x.Stories()
+			stories, occBytes := x.Stories()
 			b.ReportMetric(heapMB, "index-MB")
-			b.ReportMetric(float64(occ)/float64(stories), "occ/story")
+			b.ReportMetric(float64(occBytes)/float64(stories), "occ-B/story")
 		})
 		b.Run(e.topic+"-cold", func(b *testing.B) {
 			var res *Result

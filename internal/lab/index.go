@@ -75,8 +75,8 @@ type indexed struct {
 	id     int64
 	seen   time.Time
 	feeds  []string
-	occ    []match.Occurrence // Pattern is a vocabulary number
-	sketch match.Sketch       // which new words it cannot contain
+	occ    []byte       // match.AppendOccurrences of its occurrences, Pattern a vocabulary number
+	sketch match.Sketch // which new words it cannot contain
 }
 
 // NewIndex returns an empty Index: the first answer reads the period. now
@@ -124,15 +124,15 @@ func (x *Index) reset() {
 	x.vocab, x.stories, x.feeds = vocabulary{}, nil, nil
 }
 
-// Stories returns how many stories the Index holds and how many pattern
-// occurrences: what it weighs.
-func (x *Index) Stories() (stories, occurrences int) {
+// Stories returns how many stories the Index holds and the bytes of their
+// encoded occurrences: what it weighs, beside a sketch a story.
+func (x *Index) Stories() (stories, occBytes int) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for i := range x.stories {
-		occurrences += len(x.stories[i].occ)
+		occBytes += len(x.stories[i].occ)
 	}
-	return len(x.stories), occurrences
+	return len(x.stories), occBytes
 }
 
 // update brings the Index to the archive as it is, for stories first seen
@@ -178,15 +178,18 @@ func (x *Index) build(ctx context.Context, a Archive, since time.Time, patterns 
 		// slice of it, so that learning a word later reallocates rather
 		// than writes over the next story's.
 		var occ []match.Occurrence
+		var enc []byte
 		ends := make([]int, len(batch))
 		for i := range batch {
 			e := &part[i]
-			occ = scanStory(x.vocab.scanner, &batch[i], occ, 0, &e.sketch)
-			e.id, e.seen, e.feeds, ends[i] = batch[i].ID, batch[i].FirstSeenAt, batch[i].Feeds, len(occ)
+			occ = scanStory(x.vocab.scanner, &batch[i], occ[:0], 0, &e.sketch)
+			enc = match.AppendOccurrences(enc, occ)
+			e.id, e.seen, e.feeds, ends[i] = batch[i].ID, batch[i].FirstSeenAt, batch[i].Feeds, len(enc)
 		}
+		enc = slices.Clip(enc)
 		start := 0
 		for i, end := range ends {
-			part[i].occ = occ[start:end:end]
+			part[i].occ = enc[start:end:end]
 			start = end
 		}
 		mu.Lock()
@@ -242,7 +245,7 @@ func (x *Index) refresh(ctx context.Context, a Archive) error {
 	for i := range changed {
 		s := &changed[i]
 		e := indexed{id: s.ID, seen: s.FirstSeenAt, feeds: s.Feeds}
-		e.occ = scanStory(x.vocab.scanner, s, nil, 0, &e.sketch)
+		e.occ = match.AppendOccurrences(nil, scanStory(x.vocab.scanner, s, nil, 0, &e.sketch))
 		x.intern(&e)
 		if j, found := slices.BinarySearchFunc(x.stories, s.ID, storyID); found {
 			x.stories[j] = e
@@ -291,7 +294,7 @@ func (x *Index) extend(ctx context.Context, a Archive, patterns []string, worker
 			occ = scanStory(sc, &batch[i], occ[:0], base, nil)
 			if len(occ) > 0 {
 				e := &x.stories[j]
-				e.occ = append(e.occ, occ...)
+				e.occ = match.AppendOccurrences(e.occ, occ)
 			}
 		}
 	})

@@ -29,11 +29,11 @@ type matcher interface {
 	// patterns are those of every rule it holds.
 	patterns() []string
 	// bind numbers the rules' patterns as the vocabulary does, before
-	// judgeIndexed is called.
+	// judgeOccurrences is called.
 	bind(v *vocabulary)
-	// judgeIndexed fills out (one verdict per topic, zeroed by the
-	// caller) without hits.
-	judgeIndexed(e *indexed, out []verdict)
+	// judgeOccurrences fills out (one verdict per topic, zeroed by the
+	// caller), without hits, for a story with these occurrences and feeds.
+	judgeOccurrences(occ []match.Occurrence, feeds []string, out []verdict)
 	// judge does the same from the story's text, with hits.
 	judge(s *store.ScanStory, out []verdict)
 	// veto is the candidate's NOT clause that turned away a story, if any.
@@ -57,8 +57,8 @@ func (s *side) bind(v *vocabulary) {
 	}
 }
 
-func (s *side) judgeIndexed(e *indexed, out []bool) {
-	s.rules.Judge(e.occ, s.pattern, rematch.StoryTags(e.feeds, s.tags), out)
+func (s *side) judge(occ []match.Occurrence, feeds []string, out []bool) {
+	s.rules.Judge(occ, s.pattern, rematch.StoryTags(feeds, s.tags), out)
 }
 
 func (s *side) story(st *store.ScanStory) match.Story {
@@ -73,9 +73,9 @@ type pairMatcher struct {
 
 func (m *pairMatcher) patterns() []string { return m.rules.Patterns() }
 
-func (m *pairMatcher) judgeIndexed(e *indexed, out []verdict) {
+func (m *pairMatcher) judgeOccurrences(occ []match.Occurrence, feeds []string, out []verdict) {
 	var got [2]bool
-	m.side.judgeIndexed(e, got[:])
+	m.side.judge(occ, feeds, got[:])
 	if m.hasCurrent {
 		out[0].current, out[0].candidate = got[0], got[1]
 	} else {
@@ -151,13 +151,13 @@ func (m *configMatcher) bind(v *vocabulary) {
 	m.candidate.bind(v)
 }
 
-func (m *configMatcher) judgeIndexed(e *indexed, out []verdict) {
+func (m *configMatcher) judgeOccurrences(occ []match.Occurrence, feeds []string, out []verdict) {
 	got := make([]bool, max(len(m.currentTopics), len(m.candidateTopics)))
-	m.current.judgeIndexed(e, got)
+	m.current.judge(occ, feeds, got)
 	for i, t := range m.currentTopics {
 		out[t].current = got[i]
 	}
-	m.candidate.judgeIndexed(e, got)
+	m.candidate.judge(occ, feeds, got)
 	for i, t := range m.candidateTopics {
 		out[t].candidate = got[i]
 	}
@@ -270,7 +270,7 @@ func stream(ctx context.Context, a Archive, since time.Time, m matcher, results 
 		for i := range batch {
 			s := &batch[i]
 			wk.occ = scanStory(v.scanner, s, wk.occ[:0], 0, nil)
-			wk.judge(m, &indexed{id: s.ID, seen: s.FirstSeenAt, feeds: s.Feeds, occ: wk.occ})
+			wk.judge(m, &indexed{id: s.ID, seen: s.FirstSeenAt, feeds: s.Feeds}, wk.occ)
 		}
 	})
 }
@@ -293,7 +293,8 @@ func (x *Index) judgeHeld(ctx context.Context, a Archive, since time.Time, m mat
 				}
 				for i := lo; i < min(lo+evalChunk, len(x.stories)); i++ {
 					if e := &x.stories[i]; !e.seen.Before(since) {
-						w.judge(m, e)
+						w.occ = match.DecodeOccurrences(e.occ, w.occ[:0])
+						w.judge(m, e, w.occ)
 					}
 				}
 			}
@@ -308,16 +309,17 @@ type worker struct {
 	scanned  int
 	tallies  []tally
 	verdicts []verdict          // scratch, one per topic
-	occ      []match.Occurrence // scratch, for stories judged as they are read
+	occ      []match.Occurrence // scratch
 }
 
 func newWorker(topics int) *worker {
 	return &worker{tallies: make([]tally, topics), verdicts: make([]verdict, topics)}
 }
 
-func (w *worker) judge(m matcher, e *indexed) {
+// judge judges a story with the given occurrences.
+func (w *worker) judge(m matcher, e *indexed, occ []match.Occurrence) {
 	clear(w.verdicts)
-	m.judgeIndexed(e, w.verdicts)
+	m.judgeOccurrences(occ, e.feeds, w.verdicts)
 	for t, v := range w.verdicts {
 		w.tallies[t].add(e, v)
 	}

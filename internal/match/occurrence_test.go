@@ -129,3 +129,43 @@ func identity(n int) []int32 {
 	}
 	return m
 }
+
+func TestOccurrencesRoundTrip(t *testing.T) {
+	sc := NewScanner(judgeRules(t).Patterns())
+	var all []Occurrence
+	var enc []byte
+	for _, s := range []Story{
+		{Title: "Union leader arrested in Phnom Penh", Content: strings.Repeat("trade unions strike, ", 400)},
+		{Summary: "សហជីព\u200bកម្ពុជា ចាប់ខ្លួន សហជីព", Content: "C.CAWDU — credit unions — European Union"},
+		{},
+	} {
+		occ := sc.Scan(&s, nil)
+		if got := DecodeOccurrences(AppendOccurrences(nil, occ), nil); !slices.Equal(got, occ) {
+			t.Fatalf("%+v: decoded %v, want %v", s, got, occ)
+		}
+		all, enc = append(all, occ...), AppendOccurrences(enc, occ)
+	}
+	// Encodings appended one after another decode as one.
+	if got := DecodeOccurrences(enc, nil); !slices.Equal(got, all) {
+		t.Fatalf("concatenated: decoded %d occurrences, want %d", len(got), len(all))
+	}
+	if per := float64(len(enc)) / float64(len(all)); per > 12 {
+		t.Errorf("%.1f bytes an occurrence: the encoding is no longer compact", per)
+	}
+	odd := []Occurrence{{Pattern: 1 << 30, field: 2, bounds: 3, start: 1 << 30, end: 1<<30 + 7, wordStart: -5, wordEnd: -1}}
+	if got := DecodeOccurrences(AppendOccurrences(nil, odd), nil); !slices.Equal(got, odd) {
+		t.Fatalf("decoded %v, want %v", got, odd)
+	}
+}
+
+func FuzzDecodeOccurrences(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{0x80})
+	f.Add(AppendOccurrences(nil, []Occurrence{{Pattern: 3, field: 1, bounds: 1, start: 10, end: 15, wordStart: 2, wordEnd: 2}}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		occ := DecodeOccurrences(b, nil) // must not panic
+		if again := DecodeOccurrences(AppendOccurrences(nil, occ), nil); !slices.Equal(again, occ) {
+			t.Fatalf("re-encoding %v gives %v", occ, again)
+		}
+	})
+}
