@@ -274,6 +274,9 @@ func BenchmarkTestRule100k(b *testing.B) {
 			stories, occBytes := x.Stories()
 			b.ReportMetric(heapMB, "index-MB")
 			b.ReportMetric(float64(occBytes)/float64(stories), "occ-B/story")
+			if kb, ok := rssAnonKB(); ok {
+				b.ReportMetric(float64(kb)/1024, "rss-anon-MB")
+			}
 		})
 		b.Run(e.topic+"-cold", func(b *testing.B) {
 			var res *Result
@@ -333,6 +336,23 @@ func BenchmarkTestRule100k(b *testing.B) {
 		}
 		reportTimes(b, cpu)
 	})
+}
+
+// rssAnonKB is the process's anonymous resident memory (Linux): its own
+// memory, where the RSS counts the database pages mapped by the scan too.
+func rssAnonKB() (int, bool) {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+			var kb int
+			_, err := fmt.Sscanf(rest, "%d", &kb)
+			return kb, err == nil
+		}
+	}
+	return 0, false
 }
 
 func heapInUse() uint64 {
