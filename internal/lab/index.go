@@ -29,8 +29,8 @@ const changeSlack = 10 * time.Minute
 // written or newly carried since its last look (by the daemon's polls, or
 // another process's), so it never answers from a stale archive.
 //
-// An Index answers one request at a time. It holds about 0.8 KB per story
-// of its period (80 MB for 100,000 stories with the shipped topics,
+// An Index answers one request at a time. It holds about 0.5 KB per story
+// of its period (52 MB for 100,000 stories with the shipped topics,
 // docs/performance.md), given back by Release or after keepFor unused.
 type Index struct {
 	mu      sync.Mutex
