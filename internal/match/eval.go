@@ -7,18 +7,14 @@ import (
 	"sync"
 )
 
-// rawHit is a term occurrence in normalised text.
+// rawHit is an occurrence of a pattern taken as one of a term.
 type rawHit struct {
-	term       int32
-	field      Field
-	start, end int32 // in the normalised field
-	wordStart  int32 // word index of the first and last word, for NEAR
-	wordEnd    int32
+	term int32
+	Occurrence
 }
 
 // fieldText is one field of a story, normalised.
 type fieldText struct {
-	name Field
 	orig string
 	norm normalizer
 }
@@ -40,9 +36,9 @@ var runs = sync.Pool{New: func() any { return &run{} }}
 func (r *Rules) start(s *Story) *run {
 	x := r.begin(s.Tags)
 	texts := [3]string{s.Title, s.Summary, s.Content}
-	for i, name := range fieldNames {
+	for i := range x.fields {
 		f := &x.fields[i]
-		f.name, f.orig = name, texts[i]
+		f.orig = texts[i]
 		f.norm.reset(texts[i])
 		r.scanner.occurrences(&f.norm, uint8(i), x.found)
 	}
@@ -87,8 +83,7 @@ func (x *run) add(o *Occurrence, p int32) {
 		if len(x.byTerm[ti]) == 0 {
 			x.touched = append(x.touched, ti)
 		}
-		x.byTerm[ti] = append(x.byTerm[ti], rawHit{term: ti, field: fieldNames[o.field], start: o.start, end: o.end,
-			wordStart: o.wordStart, wordEnd: o.wordEnd})
+		x.byTerm[ti] = append(x.byTerm[ti], rawHit{term: ti, Occurrence: *o})
 	}
 }
 
@@ -126,12 +121,12 @@ func isKhmerAt(b []byte) bool {
 }
 
 // inScope reports whether a hit's field is allowed by a term's scope.
-func inScope(f Field, sc scope) bool {
+func inScope(field uint8, sc scope) bool {
 	switch sc {
 	case titleOnly:
-		return f == FieldTitle
+		return field == titleField
 	case textOnly:
-		return f != FieldTitle
+		return field != titleField
 	}
 	return true
 }
@@ -272,25 +267,15 @@ func (x *run) collect(n *node, all bool, out []rawHit) []rawHit {
 func (x *run) report(raw []rawHit) []Hit {
 	out := make([]Hit, 0, len(raw))
 	for _, h := range raw {
-		f := &x.fields[fieldIndex(h.field)]
+		f := &x.fields[h.field]
 		start, end := f.norm.span(f.orig, int(h.start), int(h.end))
-		out = append(out, Hit{Term: x.r.terms[h.term].text, Field: h.field, Start: start, End: end})
+		out = append(out, Hit{Term: x.r.terms[h.term].text, Field: fieldNames[h.field], Start: start, End: end})
 	}
 	slices.SortFunc(out, func(a, b Hit) int {
 		return cmp.Or(cmp.Compare(fieldIndex(a.Field), fieldIndex(b.Field)), cmp.Compare(a.Start, b.Start),
 			cmp.Compare(a.End, b.End), strings.Compare(a.Term, b.Term))
 	})
 	return slices.Compact(out)
-}
-
-func fieldIndex(f Field) int {
-	switch f {
-	case FieldTitle:
-		return 0
-	case FieldSummary:
-		return 1
-	}
-	return 2
 }
 
 // Match returns the topics the story matches, in config order, each with the

@@ -69,7 +69,7 @@ type Explanation struct {
 func Terms(hits []Hit) []string {
 	sorted := slices.Clone(hits)
 	slices.SortStableFunc(sorted, func(a, b Hit) int {
-		return cmp.Or(cmp.Compare(fieldRank(a.Field), fieldRank(b.Field)), cmp.Compare(a.Start, b.Start))
+		return cmp.Or(cmp.Compare(fieldIndex(a.Field), fieldIndex(b.Field)), cmp.Compare(a.Start, b.Start))
 	})
 	out := []string{}
 	for _, h := range sorted {
@@ -80,7 +80,9 @@ func Terms(hits []Hit) []string {
 	return out
 }
 
-func fieldRank(f Field) int {
+// fieldIndex is a field's place in a Story, the order in which a reader
+// meets them.
+func fieldIndex(f Field) int {
 	switch f {
 	case FieldTitle:
 		return 0

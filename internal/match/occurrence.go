@@ -18,7 +18,7 @@ type Occurrence struct {
 	// a numbering of its own; Judge is told how to map that back.
 	Pattern int32
 
-	field              uint8 // fieldIndex
+	field              uint8 // index in fieldNames
 	bounds             uint8 // atWordStart | atWordEnd
 	start, end         int32 // in the normalised field
 	wordStart, wordEnd int32 // word index of the first and last word, for NEAR
@@ -29,7 +29,11 @@ const (
 	atWordEnd               // and ends where a word may end
 )
 
+// fieldNames are a Story's fields in order; occurrences and hits in
+// normalised text carry an index into it.
 var fieldNames = [3]Field{FieldTitle, FieldSummary, FieldContent}
+
+const titleField = 0
 
 // Scanner finds every occurrence of a set of patterns in stories. Patterns
 // are normalised terms (Rules.Patterns gives a Rules' own), without the
