@@ -85,11 +85,7 @@ func cmdExplain(e *env, args []string) error {
 	if len(rest) != 1 {
 		return fmt.Errorf("%w: explain takes one story id or URL, got %d arguments", errUsage, len(rest))
 	}
-	cfg, err := e.loadConfig()
-	if err != nil {
-		return err
-	}
-	st, err := e.openStore()
+	cfg, st, err := e.open()
 	if err != nil {
 		return err
 	}

@@ -13,11 +13,7 @@ func cmdFeeds(e *env, args []string) error {
 	if err := e.parseFlags(flag.NewFlagSet("feeds", flag.ContinueOnError), args); err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig()
-	if err != nil {
-		return err
-	}
-	st, err := e.openStore()
+	cfg, st, err := e.open()
 	if err != nil {
 		return err
 	}

@@ -38,11 +38,7 @@ func labelsExport(e *env, args []string) error {
 		return err
 	}
 	// The config gives the feeds' tags, which rules test as tag:X.
-	cfg, err := e.loadConfig()
-	if err != nil {
-		return err
-	}
-	st, err := e.openStore()
+	cfg, st, err := e.open()
 	if err != nil {
 		return err
 	}

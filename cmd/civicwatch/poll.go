@@ -32,6 +32,20 @@ func (e *env) openStore() (*store.Store, error) {
 	return store.Open(e.ctx, e.global.db)
 }
 
+// open loads the config and opens the database, what most commands start
+// with; the caller closes the store.
+func (e *env) open() (*config.Config, *store.Store, error) {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := e.openStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, st, nil
+}
+
 func userAgent() string {
 	return "civicwatch/" + versionString() + " (+https://github.com/civicwatch/civicwatch)"
 }
@@ -47,11 +61,7 @@ func cmdPoll(e *env, args []string) error {
 	if err := e.parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig()
-	if err != nil {
-		return err
-	}
-	st, err := e.openStore()
+	cfg, st, err := e.open()
 	if err != nil {
 		return err
 	}

@@ -56,13 +56,9 @@ func cmdServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig()
+	cfg, st, err := e.open()
 	if err != nil {
 		return err
-	}
-	st, err := e.openStore()
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
 	}
 	defer st.Close()
 	file := &configFile{path: e.global.config, cfg: cfg, log: e.log, lookupEnv: e.lookupEnv}
