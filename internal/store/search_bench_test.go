@@ -36,11 +36,7 @@ func BenchmarkSaveFetchesKhmer(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		for i := 0; i < len(recs); i += 8 {
-			if _, err := s.SaveFetches(context.Background(), recs[i:min(i+8, len(recs))]); err != nil {
-				b.Fatal(err)
-			}
-		}
+		saveBenchFetches(b, s, recs)
 		b.StopTimer()
 		s.Close()
 		b.StartTimer()
@@ -65,11 +61,7 @@ func BenchmarkSearch(b *testing.B) {
 		if err := s.SyncFeeds(context.Background(), refs, time.Now()); err != nil {
 			b.Fatal(err)
 		}
-		for i := 0; i < len(recs); i += 8 {
-			if _, err := s.SaveFetches(context.Background(), recs[i:min(i+8, len(recs))]); err != nil {
-				b.Fatal(err)
-			}
-		}
+		saveBenchFetches(b, s, recs)
 		queries := []string{"union", "garment factory", "nothingatall"}
 		if corpus == "khmer" {
 			queries = append(queries, "ក្រសួងការងារ")
