@@ -59,15 +59,11 @@ func TestCheckReportsEveryMistakeWithItsLine(t *testing.T) {
 	if code != exitUsage {
 		t.Errorf("exit %d, want %d", code, exitUsage)
 	}
-	for _, want := range []string{
+	wantIn(t, "check output", out,
 		"testdata/three-mistakes.yaml:3:",  // timeout: thirty seconds
 		"testdata/three-mistakes.yaml:9:",  // colour: unknown key
 		"testdata/three-mistakes.yaml:10:", // duplicate id
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("check output lacks %q:\n%s", want, out)
-		}
-	}
+	)
 	if !strings.Contains(out, "3 problem(s)") {
 		t.Errorf("check output does not count 3 problems:\n%s", out)
 	}
@@ -125,11 +121,7 @@ func TestPollAndFeedsCommands(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("poll exit %d (a failing feed must not fail the run): %s %s", code, out, errOut)
 	}
-	for _, want := range []string{"okfeed", "downfeed", "HTTP 503", "total: 2 feeds polled, 1 failed; 1 items, 1 new"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("poll output lacks %q:\n%s", want, out)
-		}
-	}
+	wantIn(t, "poll output", out, "okfeed", "downfeed", "HTTP 503", "total: 2 feeds polled, 1 failed; 1 items, 1 new")
 	code, out, _ = cli(t, env, "feeds")
 	if code != exitOK {
 		t.Fatalf("feeds exit %d", code)
@@ -160,4 +152,14 @@ func containsLine(lines []string, words ...string) bool {
 		}
 	}
 	return false
+}
+
+// wantIn checks that a command's output holds every one of wants.
+func wantIn(t *testing.T, what, out string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, out)
+		}
+	}
 }
