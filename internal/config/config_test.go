@@ -519,3 +519,25 @@ func topicIDs(topics []Topic) []string {
 	}
 	return ids
 }
+
+func TestConsoleSection(t *testing.T) {
+	const feeds = "feeds: [{id: a, url: 'https://a.example/'}]\n"
+	cfg, err := Parse([]byte(feeds+"console:\n  hosts: [Watch.Example.Org, '192.168.1.5:8080', '[fd00::5]:8080']\n  base_url: https://watch.example.org/cw/\n"), "feeds.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"watch.example.org", "192.168.1.5:8080", "[fd00::5]:8080"}; !slices.Equal(cfg.Console.Hosts, want) || cfg.Console.BaseURL != "https://watch.example.org/cw" {
+		t.Errorf("console = %+v; want hosts %v and base_url without its trailing slash", cfg.Console, want)
+	}
+	if cfg, err := Parse([]byte(feeds), "feeds.yaml", nil); err != nil || len(cfg.Console.Hosts) != 0 || cfg.Console.BaseURL != "" {
+		t.Errorf("no console section: %+v, %v", cfg, err)
+	}
+	_, err = Parse([]byte(feeds+"console:\n  hosts: ['http://x.example/', '*.example', 'x.example:port', '']\n  base_url: 'ftp://x.example'\n"), "feeds.yaml", nil)
+	var fields []string
+	for _, p := range problemsOf(t, err) {
+		fields = append(fields, p.Field)
+	}
+	if want := []string{"console.hosts[0]", "console.hosts[1]", "console.hosts[2]", "console.hosts[3]", "console.base_url"}; !slices.Equal(fields, want) {
+		t.Errorf("problems on %v, want %v: %v", fields, want, err)
+	}
+}

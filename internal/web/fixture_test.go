@@ -101,7 +101,9 @@ func newFixture(t *testing.T, opts ...func(*Options)) *fixture {
 	t.Cleanup(func() { st.Close() })
 	f := &fixture{t: t, cfg: cfg, store: st, ids: map[string]int64{}}
 	f.seed()
-	o := Options{Store: st, Config: func() *config.Config { return f.cfg }, Now: func() time.Time { return now },
+	// httptest.NewRequest sends "Host: example.com": the fixture lists it
+	// as an operator would a LAN name.
+	o := Options{Store: st, Config: func() *config.Config { return f.cfg }, Now: func() time.Time { return now }, AllowedHosts: []string{"example.com"},
 		Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	for _, fn := range opts {
 		fn(&o)
