@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
 	jsonfeed "github.com/mmcdole/gofeed/json"
@@ -27,6 +28,9 @@ type Item struct {
 	Lang      string    // item language if given, else the feed's ("en", "km", "en-us", ...), lower-case; "" if unknown
 	Published time.Time // UTC; zero when the feed gives no parseable date (caller decides fallbacks)
 	Updated   time.Time // UTC; zero if none
+	// Cut is set when a field was longer than its bound (see MaxTitle and
+	// the others) and was cut, ending with CutMark.
+	Cut bool
 }
 
 // Feed is a parsed feed with its items.
@@ -211,19 +215,25 @@ func baseURL(feedURL, feedLink string) *url.URL {
 }
 
 func convertItem(gi *gofeed.Item, h sourceHints, base *url.URL, feedLang string) Item {
+	title, cutTitle := preCut(gi.Title, MaxTitle*utf8.UTFMax)
+	summary, cutSummary := preCut(gi.Description, MaxSummary)
+	content, cutContent := preCut(gi.Content, MaxText)
 	it := Item{
 		GUID:    strings.TrimSpace(gi.GUID),
 		URL:     itemURL(gi, h, base),
-		Title:   HTMLToText(gi.Title),
-		Summary: HTMLToText(gi.Description),
+		Title:   HTMLToText(title),
+		Summary: HTMLToText(summary),
 		Author:  authorName(gi),
 		Lang:    itemLang(gi, h, feedLang),
+		Cut:     cutTitle || cutSummary || cutContent,
 	}
 	if h.contentText {
-		it.Content = Clean(gi.Content)
+		it.Content = Clean(content)
 	} else {
-		it.Content = HTMLToText(gi.Content)
+		it.Content = HTMLToText(content)
 	}
+	it.Title, it.Summary, it.Content = markCut(it.Title, cutTitle), markCut(it.Summary, cutSummary), markCut(it.Content, cutContent)
+	it.bound()
 	if gi.PublishedParsed != nil {
 		it.Published = gi.PublishedParsed.UTC()
 	}
@@ -263,7 +273,8 @@ func authorName(gi *gofeed.Item) string {
 	if p == nil {
 		return ""
 	}
-	if name := HTMLToText(p.Name); name != "" {
+	name, _ := preCut(p.Name, MaxAuthor*utf8.UTFMax)
+	if name := HTMLToText(name); name != "" {
 		return name
 	}
 	return Clean(p.Email)

@@ -24,6 +24,9 @@ type Story struct {
 	// RulesVersion is the version of the rules that last matched the story,
 	// whatever they found; empty when no rules have looked at its text.
 	RulesVersion string
+	// Cut is set when a field was longer than its bound and was stored cut
+	// (see feed.MaxTitle and the others).
+	Cut bool
 }
 
 // StoryQuery filters Stories. Zero values match everything.
@@ -56,7 +59,7 @@ func (s *Store) Stories(ctx context.Context, q StoryQuery) ([]Story, error) {
 SELECT st.id, COALESCE(st.url, ''), st.title, st.summary, st.text, st.author, st.lang,
        st.published_at, st.first_seen_at, st.updated_at,
        (SELECT group_concat(feed_id, ' ') FROM (SELECT feed_id FROM sightings WHERE story_id = st.id ORDER BY first_seen_at, feed_id)),
-       COALESCE(st.rules_version, '')
+       COALESCE(st.rules_version, ''), st.cut
 FROM stories st
 WHERE st.first_seen_at >= ? AND (st.first_seen_at, st.id) > (?, ?)
 ORDER BY st.first_seen_at, st.id
@@ -71,7 +74,7 @@ LIMIT ?`, since, afterSeen, afterID, limit)
 		var pub, seen, upd sql.NullString
 		var feeds sql.NullString
 		if err := rows.Scan(&st.ID, &st.URL, &st.Title, &st.Summary, &st.Text, &st.Author, &st.Lang,
-			&pub, &seen, &upd, &feeds, &st.RulesVersion); err != nil {
+			&pub, &seen, &upd, &feeds, &st.RulesVersion, &st.Cut); err != nil {
 			return nil, fmt.Errorf("list stories: %w", err)
 		}
 		st.PublishedAt, st.FirstSeenAt, st.UpdatedAt = parseTime(pub), parseTime(seen), parseTime(upd)
