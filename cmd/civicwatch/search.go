@@ -36,7 +36,8 @@ subscripts ្ដ and ្ត count as one. Only ASCII letters match whatever the
 case: Cyrillic, Greek and accented letters must be typed in the case they
 are written in ("Лидер" does not find "лидер").
 The marks in the snippet ignore case and zero-width spaces. Words of one or
-two characters are slow on a large archive.
+two characters are slow on a large archive. A query has at most 32 words
+and 512 bytes.
 
 Flags:
 `
@@ -60,6 +61,9 @@ func cmdSearch(e *env, args []string) error {
 	}
 	if *limit <= 0 {
 		return fmt.Errorf("%w: --limit must be at least 1", errUsage)
+	}
+	if err := store.CheckQuery(query); err != nil {
+		return fmt.Errorf("%w: %w: search for fewer, shorter words", errUsage, err)
 	}
 	st, err := e.openStore()
 	if err != nil {
