@@ -38,8 +38,8 @@ type storedMatch struct {
 type explainView struct {
 	ID, Name, Rule string
 	Matched        bool
-	Stored         bool   // a match is stored (it may predate the rules in force)
-	Veto           string // the NOT clause that turned the story away
+	Stored         bool        // a match is stored (it may predate the rules in force)
+	Veto           string      // the NOT clause that turned the story away
 	Hits           []match.Hit // the first maxHitsShown
 	MoreHits       int         // how many more there are
 	Fields         []fieldView // the fields with hits, the hits marked
