@@ -39,6 +39,10 @@ func TestServeRefusesAnOpenConsoleWithoutAToken(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "cw.db")); err == nil {
 		t.Error("refused, yet the database was created")
 	}
+	env[web.TokenEnv] = strings.Repeat(" ", 16)
+	if code, _, errOut := cli(t, env, "serve", "--listen", "0.0.0.0:8080"); code != exitUsage || !strings.Contains(errOut, "spaces") {
+		t.Errorf("a token of 16 spaces: exit %d, stderr %q; want 2 and a refusal", code, errOut)
+	}
 	env[web.TokenEnv] = "short"
 	if code, _, errOut := cli(t, env, "serve", "--listen", "0.0.0.0:8080"); code != exitUsage || !strings.Contains(errOut, "at least 16") {
 		t.Errorf("short token: exit %d, stderr %q", code, errOut)
