@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/atom"
 	jsonfeed "github.com/mmcdole/gofeed/json"
 	"github.com/mmcdole/gofeed/rss"
 )
@@ -81,7 +82,7 @@ func Parse(body []byte, contentType, feedURL string) (*Feed, error) {
 		// would otherwise pass as a feed with no items.
 		return nil, fmt.Errorf("%w: JSON document without a JSON Feed version", ErrNotFeed)
 	}
-	return normalise(gf, feedURL), nil
+	return normalise(gf, body, feedURL), nil
 }
 
 // newParser returns a gofeed parser for one call; gofeed parsers hold state
@@ -141,14 +142,26 @@ func describe(body []byte) string {
 type sourceHints struct {
 	permalink   string // RSS guid usable as the link
 	lang        string // JSON Feed item language
-	contentText bool   // JSON Feed content is content_text, already plain
+	contentText bool   // the content is plain text: JSON Feed content_text, Atom type="text"
+	titleText   bool   // the title is plain text: Atom type="text"
+	summaryText bool   // the summary is plain text: Atom type="text"
 }
 
 // hintsFor reads the hints from the source feed. gofeed's translators map
 // source items to universal items one to one and in order, so hints line up
 // by index.
-func hintsFor(gf *gofeed.Feed) []sourceHints {
+func hintsFor(gf *gofeed.Feed, body []byte) []sourceHints {
 	switch src := gf.OriginalFeed().(type) {
+	case *atom.Feed:
+		types := atomTextTypes(body)
+		if len(types) != len(src.Entries) {
+			return nil
+		}
+		hints := make([]sourceHints, len(types))
+		for i, t := range types {
+			hints[i] = sourceHints{titleText: t.title, summaryText: t.summary, contentText: t.content}
+		}
+		return hints
 	case *rss.Feed:
 		hints := make([]sourceHints, len(src.Items))
 		for i, it := range src.Items {
@@ -170,7 +183,7 @@ func hintsFor(gf *gofeed.Feed) []sourceHints {
 	return nil
 }
 
-func normalise(gf *gofeed.Feed, feedURL string) *Feed {
+func normalise(gf *gofeed.Feed, body []byte, feedURL string) *Feed {
 	base := baseURL(feedURL, gf.Link)
 	f := &Feed{
 		Title:  HTMLToText(gf.Title),
@@ -180,7 +193,7 @@ func normalise(gf *gofeed.Feed, feedURL string) *Feed {
 	if link, err := CanonicalURL(gf.Link, base); err == nil {
 		f.Link = link
 	}
-	hints := hintsFor(gf)
+	hints := hintsFor(gf, body)
 	if len(hints) != len(gf.Items) {
 		hints = nil
 	}
@@ -221,17 +234,13 @@ func convertItem(gi *gofeed.Item, h sourceHints, base *url.URL, feedLang string)
 	it := Item{
 		GUID:    strings.TrimSpace(gi.GUID),
 		URL:     itemURL(gi, h, base),
-		Title:   HTMLToText(title),
-		Summary: HTMLToText(summary),
+		Title:   toText(title, h.titleText),
+		Summary: toText(summary, h.summaryText),
 		Author:  authorName(gi),
 		Lang:    itemLang(gi, h, feedLang),
 		Cut:     cutTitle || cutSummary || cutContent,
 	}
-	if h.contentText {
-		it.Content = Clean(content)
-	} else {
-		it.Content = HTMLToText(content)
-	}
+	it.Content = toText(content, h.contentText)
 	it.Title, it.Summary, it.Content = markCut(it.Title, cutTitle), markCut(it.Summary, cutSummary), markCut(it.Content, cutContent)
 	it.bound()
 	if gi.PublishedParsed != nil {
@@ -244,6 +253,15 @@ func convertItem(gi *gofeed.Item, h sourceHints, base *url.URL, feedLang string)
 		it.Published = it.Updated
 	}
 	return it
+}
+
+// toText makes a field's text: plain text as it is (cleaned), anything
+// else as HTML.
+func toText(s string, plain bool) string {
+	if plain {
+		return Clean(s)
+	}
+	return HTMLToText(s)
 }
 
 // itemURL returns the first usable link of an item: its link, its other

@@ -502,3 +502,30 @@ func TestParseConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestAtomTextDecodedOnce: an Atom text construct of type text (the
+// default) is entity-decoded once, by XML; it is text, not HTML, so
+// "&amp;amp;" is the text "&amp;" and a written "<b>" is no tag. Types html
+// and xhtml are HTML and become text as before.
+func TestAtomTextDecodedOnce(t *testing.T) {
+	f, err := Parse(readFixture(t, "atom-text.xml"), "application/atom+xml", "https://news.example/feed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ title, summary, content string }{
+		{"Workers &amp; unions", "The text &lt;b&gt; is written, not bold", ""},
+		{"a <b> tag, shown as written", "", "AT&amp;T &copy; strike"},
+		{"Workers & unions in bold", "Fish & chips", ""},
+		{"Workers & unions", "", ""},
+		{"Workers &amp; unions", "", ""}, // CDATA in a text title is text too
+	}
+	if len(f.Items) != len(want) {
+		t.Fatalf("%d items, want %d", len(f.Items), len(want))
+	}
+	for i, w := range want {
+		it := f.Items[i]
+		if it.Title != w.title || it.Summary != w.summary || it.Content != w.content {
+			t.Errorf("entry %d: title %q, summary %q, content %q; want %q, %q, %q", i+1, it.Title, it.Summary, it.Content, w.title, w.summary, w.content)
+		}
+	}
+}
