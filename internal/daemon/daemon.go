@@ -137,6 +137,11 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	// A damaged file is refused before the daemon writes into it.
+	if err := st.QuickCheck(ctx); err != nil {
+		st.Close()
+		return err
+	}
 	d := &Daemon{opts: opts, log: opts.Log, store: st, metrics: newMetrics(), health: newHealth(opts.Now())}
 	d.apply(cfg)
 	d.health.setConfig(cfg, nil)
