@@ -171,7 +171,7 @@ func (s *Service) sender() (Sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewSMTP(SMTPConfig{Host: sc.Host, Port: sc.Port, TLS: sc.TLS, Username: sc.Username, Password: pw})
+	return NewSMTP(SMTPConfig{Host: sc.Host, Port: sc.Port, TLS: sc.TLS, Username: sc.Username, Password: pw, Timeout: sc.Timeout.D()})
 }
 
 // prepare does the ledger's part of one recipient's period: build and
