@@ -541,3 +541,21 @@ func TestConsoleSection(t *testing.T) {
 		t.Errorf("problems on %v, want %v: %v", fields, want, err)
 	}
 }
+
+func TestTagBounds(t *testing.T) {
+	feedWith := func(tags string) []byte {
+		return []byte("feeds:\n  - id: a\n    url: https://a.example/\n    tags: [" + tags + "]\n")
+	}
+	if _, err := Parse(feedWith(strings.TrimSuffix(strings.Repeat("t, ", maxTags), ", ")), "feeds.yaml", nil); err != nil {
+		t.Errorf("%d tags: %v", maxTags, err)
+	}
+	if _, err := Parse(feedWith(strings.Repeat("t, ", maxTags)+"u"), "feeds.yaml", nil); err == nil || !strings.Contains(err.Error(), "at most 32") {
+		t.Errorf("%d tags: %v, want refused", maxTags+1, err)
+	}
+	if _, err := Parse(feedWith(strings.Repeat("x", maxTagLen)), "feeds.yaml", nil); err != nil {
+		t.Errorf("a tag of %d characters: %v", maxTagLen, err)
+	}
+	if _, err := Parse(feedWith(strings.Repeat("x", maxTagLen+1)), "feeds.yaml", nil); err == nil || !strings.Contains(err.Error(), "at most 64") {
+		t.Errorf("a tag of %d characters: %v, want refused", maxTagLen+1, err)
+	}
+}
