@@ -118,7 +118,7 @@ func Run(ctx context.Context, opts Options) error {
 			return err
 		}
 	}
-	lock, err := AcquireLock(opts.DBPath + ".lock")
+	lock, err := AcquireLock(opts.DBPath)
 	if err != nil {
 		return err
 	}
