@@ -2,9 +2,6 @@ package feed
 
 import (
 	"bytes"
-	"encoding/xml"
-	"errors"
-	"io"
 	"strings"
 )
 
@@ -19,63 +16,77 @@ type atomText struct {
 }
 
 // atomTextTypes reads, for each entry of an Atom document in order, which
-// of its title, summary and content are plain text. It returns nil when
-// the document cannot be read this way, and the caller then treats every
-// field as HTML, as before.
+// of its title, summary and content are plain text. It walks the tags as
+// CheckDepth does (walkXML), a fraction of what a tokenizer costs.
 func atomTextTypes(body []byte) []atomText {
-	dec := xml.NewDecoder(bytes.NewReader(body))
-	dec.Strict = false
-	dec.AutoClose = xml.HTMLAutoClose
-	dec.Entity = xml.HTMLEntity
 	var out []atomText
-	depth, entry := 0, -1 // entry is the depth of the open <entry>, -1 outside one
-	for {
-		tok, err := dec.RawToken()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			return nil
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-			switch {
-			case entry < 0 && t.Name.Local == "entry":
-				entry = depth
-				out = append(out, atomText{})
-			case entry >= 0 && depth == entry+1:
-				plain := plainTextType(t.Attr)
-				switch t.Name.Local {
-				case "title":
-					out[len(out)-1].title = plain
-				case "summary":
-					out[len(out)-1].summary = plain
-				case "content":
-					out[len(out)-1].content = plain
-				}
+	_ = walkXML(body, func(t startTag) error {
+		switch {
+		case string(t.name) == "entry":
+			out = append(out, atomText{})
+		case len(out) > 0 && string(t.parent) == "entry":
+			plain := plainTextType(t.attrs)
+			switch string(t.name) {
+			case "title":
+				out[len(out)-1].title = plain
+			case "summary":
+				out[len(out)-1].summary = plain
+			case "content":
+				out[len(out)-1].content = plain
 			}
-		case xml.EndElement:
-			if depth == entry {
-				entry = -1
-			}
-			depth--
 		}
-	}
+		return nil
+	})
+	return out
 }
 
 // plainTextType mirrors gofeed's reading of an Atom text construct: text
 // when the type says so, or when neither type nor (Atom 0.3) mode is
 // given. "text/html" and other MIME types are not plain text.
-func plainTextType(attrs []xml.Attr) bool {
-	var typ, mode string
-	for _, a := range attrs {
-		switch a.Name.Local {
-		case "type":
-			typ = strings.ToLower(strings.TrimSpace(a.Value))
-		case "mode":
-			mode = strings.ToLower(strings.TrimSpace(a.Value))
-		}
-	}
+func plainTextType(attrs []byte) bool {
+	typ := strings.ToLower(strings.TrimSpace(attrValue(attrs, "type")))
+	mode := strings.TrimSpace(attrValue(attrs, "mode"))
 	return typ == "text" || typ == "text/plain" || (typ == "" && mode == "")
+}
+
+// attrValue returns the value of the attribute named name (its local
+// part) in the bytes of a tag after its name, entities left as written.
+func attrValue(attrs []byte, name string) string {
+	i := 0
+	for i < len(attrs) {
+		for i < len(attrs) && (isXMLSpace(attrs[i]) || attrs[i] == '/') {
+			i++
+		}
+		j := i
+		for j < len(attrs) && attrs[j] != '=' && !isXMLSpace(attrs[j]) && attrs[j] != '>' && attrs[j] != '/' {
+			j++
+		}
+		key := localName(attrs[i:j])
+		for j < len(attrs) && isXMLSpace(attrs[j]) {
+			j++
+		}
+		if j >= len(attrs) || attrs[j] != '=' {
+			if j == i {
+				return ""
+			}
+			i = j
+			continue
+		}
+		j++
+		for j < len(attrs) && isXMLSpace(attrs[j]) {
+			j++
+		}
+		if j >= len(attrs) || (attrs[j] != '"' && attrs[j] != '\'') {
+			return ""
+		}
+		k := bytes.IndexByte(attrs[j+1:], attrs[j])
+		if k < 0 {
+			return ""
+		}
+		if string(key) == name {
+			return string(attrs[j+1 : j+1+k])
+		}
+		i = j + k + 2
+	}
+	return ""
 }
