@@ -200,3 +200,28 @@ func TestGuardRefusesBeforeConnecting(t *testing.T) {
 		t.Errorf("the server saw %d connections; the guard must refuse before connecting", n)
 	}
 }
+
+// FuzzJudge: any 16 bytes, read as IPv6 and (the last four) as IPv4, are
+// judged without panicking, and an IPv4 address is judged the same in
+// every IPv6 form that carries it.
+func FuzzJudge(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1})
+	f.Add([]byte{0x20, 0x02, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1})
+	f.Add([]byte{0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) != 16 {
+			return
+		}
+		Judge(netip.AddrFrom16([16]byte(b)))
+		v4 := netip.AddrFrom4([4]byte(b[12:]))
+		want := Judge(v4) == nil
+		for _, form := range []string{"::ffff:0:0", "::ffff:0:0:0", "64:ff9b::"} {
+			if got := Judge(at(v4, form, 12)) == nil; got != want {
+				t.Fatalf("%s is public=%v, but in the form %s public=%v", v4, want, at(v4, form, 12), got)
+			}
+		}
+		if got := Judge(at(v4, "2002::", 2)) == nil; got != want {
+			t.Fatalf("%s is public=%v, but as 6to4 public=%v", v4, want, got)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -201,4 +202,27 @@ func TestLinksIgnoreHost(t *testing.T) {
 	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/stories/") {
 		t.Errorf("label redirect: %d Location %q; want a path with no host", res.StatusCode, loc)
 	}
+}
+
+// FuzzHostCheck: whatever a client puts in Host, the check does not panic,
+// and what it lets in is a loopback literal, localhost, or the name listed.
+func FuzzHostCheck(f *testing.F) {
+	for _, h := range []string{"127.0.0.1:8080", "localhost:8080", "[::1]:8080", "evil.example:8080", "[::ffff:127.0.0.1]:8080",
+		"lan.example", "LAN.EXAMPLE.:8080", "[fe80::1%25eth0]:8080", "", ":", "[", "]:80", "a:b:c"} {
+		f.Add(h)
+	}
+	hc := newHostCheck("127.0.0.1:8080", func() []string { return []string{"lan.example"} })
+	f.Fuzz(func(t *testing.T, host string) {
+		if !hc.allowed(host, false) {
+			return
+		}
+		name, _, ok := splitHost(host, false)
+		if !ok {
+			t.Fatalf("%q let in, but it does not parse", host)
+		}
+		ip, err := netip.ParseAddr(name)
+		if name != "localhost" && name != "lan.example" && (err != nil || !ip.Unmap().IsLoopback()) {
+			t.Fatalf("%q let in as %q", host, name)
+		}
+	})
 }
