@@ -559,3 +559,31 @@ func TestTagBounds(t *testing.T) {
 		t.Errorf("a tag of %d characters: %v, want refused", maxTagLen+1, err)
 	}
 }
+
+// TestShippedConsoleExample keeps the commented-out console example of the
+// shipped feeds.yaml valid: uncommented, the file loads with it.
+func TestShippedConsoleExample(t *testing.T) {
+	data, err := os.ReadFile("../../feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	i := strings.Index(text, "\n# console:\n")
+	if i < 0 {
+		t.Fatal("feeds.yaml has no commented-out console example")
+	}
+	end := i + 1 + strings.Index(text[i+1:], "\n\n")
+	var b strings.Builder
+	b.WriteString(text[:i+1])
+	for _, line := range strings.Split(text[i+1:end], "\n") {
+		b.WriteString(strings.TrimPrefix(line, "# ") + "\n")
+	}
+	b.WriteString(text[end:])
+	cfg, err := Parse([]byte(b.String()), "feeds.yaml (console uncommented)", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Console.Hosts) == 0 || cfg.Console.BaseURL == "" {
+		t.Errorf("console example: %+v", cfg.Console)
+	}
+}
