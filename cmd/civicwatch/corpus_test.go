@@ -214,3 +214,52 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 }
+
+// TestShippedRulesOnHeldOut is the acceptance test of the shipped rules: on
+// the held-out part of the corpus, which no rule was tuned on, they must
+// keep story-level precision and recall at 0.95, recall of the listed
+// topics at 0.90, and recall of the Khmer-language stories at 0.90. It
+// scores the way `civicwatch eval testdata/corpus/heldout.jsonl` does, with
+// the same functions.
+func TestShippedRulesOnHeldOut(t *testing.T) {
+	cfg, err := config.Load("../../feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := cfg.Rules
+	var rows []labelled
+	var cases []evaluate.Case
+	for i, line := range readCorpusLines(t, "heldout.jsonl") {
+		s, err := parseStory(line)
+		if err != nil {
+			t.Fatalf("heldout.jsonl:%d: %v", i+1, err)
+		}
+		r := labelled{story: s, exps: rules.Explain(s.story())}
+		rows = append(rows, r)
+		cases = append(cases, evaluate.Case{Expect: evaluate.Expect(s.Expect), Want: s.Topics, Got: matchedTopics(r.exps)})
+	}
+	all := evaluate.Score(rules.TopicIDs(), cases)
+	km := khmerReport(rules.TopicIDs(), rows, cases)
+	if km == nil {
+		t.Fatal("no Khmer rows in heldout.jsonl")
+	}
+	var out bytes.Buffer
+	printEval(&out, all, km, rows, cases)
+	for _, c := range []struct {
+		what string
+		got  func() (float64, bool)
+		min  float64
+	}{
+		{"story precision", all.Stories.Precision, 0.95},
+		{"story recall", all.Stories.Recall, 0.95},
+		{"topic recall", all.TopicRecall, 0.90},
+		{"Khmer story recall", km.Stories.Recall, 0.90},
+	} {
+		if v, ok := c.got(); !ok || v < c.min {
+			t.Errorf("%s %.3f (defined %v), want at least %.2f", c.what, v, ok, c.min)
+		}
+	}
+	if t.Failed() {
+		t.Log("\n" + out.String())
+	}
+}
