@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/civicwatch/civicwatch/internal/config"
@@ -25,7 +26,7 @@ import (
 const corpusDir = "../../testdata/corpus"
 
 var (
-	corpusSources = []string{"en.jsonl", "khmer.jsonl"}
+	corpusSources = []string{"en.jsonl", "khmer.jsonl", "km-more.jsonl"}
 	updateCorpus  = flag.Bool("update-corpus", false, "rewrite testdata/corpus/tune.jsonl and heldout.jsonl from the source files")
 )
 
@@ -133,6 +134,7 @@ func TestCorpus(t *testing.T) {
 		all                 [][]byte
 		ids                 = map[string]string{}
 		urls                = map[string]string{}
+		titles              = map[string]string{} // the same story under two addresses
 		total, km, rel, not int
 		undated             int
 	)
@@ -155,7 +157,11 @@ func TestCorpus(t *testing.T) {
 			if prev, dup := urls[r.URL]; dup {
 				t.Errorf("%s: url %s already used at %s", where, r.URL, prev)
 			}
-			ids[r.ID], urls[r.URL] = where, where
+			title := strings.ToLower(strings.Join(strings.Fields(r.Title), " "))
+			if prev, dup := titles[title]; dup {
+				t.Errorf("%s: title %q already used at %s", where, r.Title, prev)
+			}
+			ids[r.ID], urls[r.URL], titles[title] = where, where, where
 			all = append(all, line)
 			total++
 			if r.Lang == "km" {
