@@ -5,14 +5,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/digest"
 	"github.com/civicwatch/civicwatch/internal/poll"
+	"github.com/civicwatch/civicwatch/internal/sources"
 	"github.com/civicwatch/civicwatch/internal/web"
 )
 
@@ -30,7 +33,10 @@ type health struct {
 
 // Health is the /healthz document.
 type Health struct {
-	Status    string         `json:"status"` // ok | unhealthy
+	Status string `json:"status"` // ok | degraded | unhealthy; both of the latter answer 503
+	// Reason says in one line why the watch is degraded: it names no feed
+	// or recipient, so /healthz shows it to callers without the token.
+	Reason    string         `json:"reason,omitempty"`
 	Problems  []string       `json:"problems,omitempty"`
 	Database  string         `json:"database"` // ok | the error
 	Config    ConfigHealth   `json:"config"`
@@ -139,14 +145,24 @@ func (h *health) digested(results []digest.Result, err error) {
 	}
 }
 
-// report builds the document; db is the database check's error.
-func (h *health) report(now time.Time, dbErr error, failing []FeedFailure) Health {
+// report builds the document; dbErr is the database check's error and
+// feeds what the stored feed states add up to.
+//
+// Two kinds of trouble answer 503. Unhealthy: the daemon itself is stuck
+// (database, config, polling loop, a digest refused for good). Degraded:
+// the daemon runs but collects too little to be trusted, which a setup
+// with no network or wrong URLs would otherwise hide behind a green check:
+//   - no feed was read successfully within 2 × the poll interval (the
+//     shortest of the enabled feeds'), counted from the start when none
+//     was since;
+//   - more than half the enabled feeds are failing.
+func (h *health) report(now time.Time, dbErr error, feeds sources.Summary) Health {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := Health{Status: "ok", Database: "ok", Config: h.config, LastPoll: h.poll, Failing: failing,
+	out := Health{Status: "ok", Database: "ok", Config: h.config, LastPoll: h.poll, Failing: []FeedFailure{},
 		DigestErr: h.digestErr, StartedAt: h.started.UTC(), CheckedAt: now.UTC(), Digests: []DigestHealth{}}
-	if out.Failing == nil {
-		out.Failing = []FeedFailure{}
+	for _, f := range feeds.Failing {
+		out.Failing = append(out.Failing, FeedFailure{ID: f.ID, Failures: f.Failures, LastError: f.LastError, Since: f.LastSuccess})
 	}
 	if dbErr != nil {
 		out.Database = dbErr.Error()
@@ -170,6 +186,25 @@ func (h *health) report(now time.Time, dbErr error, failing []FeedFailure) Healt
 	}
 	if len(out.Problems) > 0 {
 		out.Status = "unhealthy"
+		return out
+	}
+	var reasons []string
+	if feeds.Enabled > 0 {
+		from, what := feeds.LastSuccess, "the last successful read"
+		if from.Before(h.started) {
+			from, what = h.started, "start"
+		}
+		if bound := 2 * feeds.Interval; now.Sub(from) > bound {
+			reasons = append(reasons, fmt.Sprintf("no feed read successfully in the %s since %s (bound: 2 × poll interval %s); check the network, proxy and feed URLs",
+				now.Sub(from).Round(time.Second), what, feeds.Interval))
+		}
+	}
+	if feeds.MostFail() {
+		reasons = append(reasons, fmt.Sprintf("%d of %d enabled feeds failing", len(feeds.Failing), feeds.Enabled))
+	}
+	if len(reasons) > 0 {
+		out.Status, out.Reason = "degraded", strings.Join(reasons, "; ")
+		out.Problems = reasons
 	}
 	return out
 }
@@ -202,19 +237,17 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	_, dbErr := d.store.SchemaVersion(ctx)
-	var failing []FeedFailure
+	var feeds sources.Summary
 	if dbErr == nil {
-		feeds, err := d.store.FeedHealth(ctx)
+		states, err := d.store.FeedStates(ctx)
 		if err != nil {
 			dbErr = err
 		}
-		for _, f := range feeds {
-			if f.Failures > 0 {
-				failing = append(failing, FeedFailure{ID: f.ID, Failures: f.Failures, LastError: f.LastError, Since: f.LastSuccess})
-			}
+		if cfg := d.current.Load(); cfg != nil {
+			feeds = sources.Assess(cfg.Feeds, states)
 		}
 	}
-	h := d.health.report(time.Now(), dbErr, failing)
+	h := d.health.report(time.Now(), dbErr, feeds)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	if h.Status != "ok" {

@@ -181,3 +181,20 @@ func TestLabels(t *testing.T) {
 	}
 	_ = store.Label{}
 }
+
+// TestHealthDegradedWithoutToken: a degraded watch tells a caller without
+// the token that it is degraded and why (the reason names no feed), and
+// never the rest of the document.
+func TestHealthDegradedWithoutToken(t *testing.T) {
+	const token = "s3cret-console-token-0123"
+	health := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprint(w, `{"status":"degraded","reason":"2 of 2 enabled feeds failing","failing_feeds":[{"id":"secret-feed"}]}`)
+	})
+	f := newFixture(t, func(o *Options) { o.Token, o.Health = token, health })
+	res, body := f.get("/healthz")
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, `"status":"degraded"`) ||
+		!strings.Contains(body, `"reason":"2 of 2 enabled feeds failing"`) || strings.Contains(body, "secret-feed") {
+		t.Errorf("healthz without the token: %d %s; want 503 degraded with the reason only", res.StatusCode, body)
+	}
+}
