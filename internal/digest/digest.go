@@ -35,7 +35,7 @@ type Story struct {
 // FeedProblem is a line of the health footer.
 type FeedProblem struct {
 	Feed   string // the feed's name
-	Reason string // "failing since 24 Nov: HTTP 503", "silent for 9 days (usually daily)"
+	Reason string // "failing since 24 Nov 06:00 (9 attempts): HTTP 503", "for 9 days (usually daily)"
 }
 
 // Recipient is one reader.
@@ -54,7 +54,7 @@ type Input struct {
 	End       time.Time
 	Location  *time.Location // the digest's time zone
 	MaxAge    time.Duration  // stories published longer before they were first seen stay out
-	Health    []FeedProblem
+	Health    Sources
 	Generated time.Time
 }
 
@@ -68,7 +68,7 @@ type Digest struct {
 	Sections  []Section // topics with entries, in config order
 	Counts    []Count   // per topic with entries, in config order
 	Total     int
-	Health    []FeedProblem
+	Health    Sources
 	Location  *time.Location
 }
 

@@ -64,7 +64,8 @@ func fixtureStories() []Story {
 func fixtureInput(r Recipient) Input {
 	return Input{Recipient: r, Topics: topics, Stories: fixtureStories(), Start: periodEnd.Add(-24 * time.Hour), End: periodEnd,
 		Location: amsterdam, MaxAge: 7 * 24 * time.Hour, Generated: periodEnd,
-		Health: []FeedProblem{{Feed: "Rasmei", Reason: "failing since 24 Nov: HTTP 503 Service Unavailable"}}}
+		Health: Sources{Enabled: 24, Failing: []FeedProblem{{Feed: "Rasmei", Reason: "failing since 24 Nov 06:10 (9 attempts): HTTP 503 Service Unavailable"}},
+			Silent: []FeedProblem{{Feed: "Khmer Times", Reason: "for 9 days (usually daily)"}}}}
 }
 
 func TestBuildSelectsClustersAndOrders(t *testing.T) {
@@ -120,7 +121,7 @@ func TestRenderGolden(t *testing.T) {
 	}{
 		{"digest", fixtureInput(Recipient{Email: "a@example.org"})},
 		{"empty", Input{Recipient: Recipient{Email: "a@example.org", Topics: []string{"moi"}}, Topics: topics,
-			Start: periodEnd.Add(-24 * time.Hour), End: periodEnd, Location: amsterdam}},
+			Start: periodEnd.Add(-24 * time.Hour), End: periodEnd, Location: amsterdam, Health: Sources{Enabled: 3}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r, err := Render(Build(c.in), "")
