@@ -20,9 +20,8 @@ const rulesUsage = `usage: civicwatch rules test --rule RULE [--topic ID] [--sin
 // whole other config, would gain and lose across the archive. Nothing is
 // written.
 func cmdRules(e *env, args []string) error {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-		fmt.Fprintln(e.stderr, rulesUsage)
-		return flag.ErrHelp
+	if len(args) > 0 && isHelpArg(args[0]) {
+		return rulesTest(e, args)
 	}
 	if len(args) == 0 || args[0] != "test" {
 		return fmt.Errorf("%w: rules needs a subcommand\n%s", errUsage, rulesUsage)
@@ -45,7 +44,7 @@ type rulesFlags struct {
 func (f *rulesFlags) parse(e *env, args []string) error {
 	f.lookback = sinceFlag{d: 90 * 24 * time.Hour}
 	fs := flag.NewFlagSet("rules test", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(io.Discard) // run prints the error; help goes to stdout
 	fs.StringVar(&f.rule, "rule", "", "the candidate rule, tested against the topic's current one (or alone)")
 	fs.StringVar(&f.topic, "topic", "", "the topic whose rule --rule replaces; with --config, show only this topic")
 	fs.StringVar(&f.other, "config", "", "another config file to compare with the current one, topic by topic")
@@ -58,13 +57,10 @@ func (f *rulesFlags) parse(e *env, args []string) error {
 			fs.Var(g.Value, g.Name, g.Usage)
 		}
 	})
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, rulesUsage)
-		fs.PrintDefaults()
-		fmt.Fprintln(e.stderr, "The current config is the global --config given before the command name.")
-	}
+	fs.Usage = func() {} // flag calls it on errors too; help is printed on request only
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			printHelp(e.stdout, "rules", fs)
 			return err
 		}
 		return fmt.Errorf("%w: %v", errUsage, err)

@@ -74,11 +74,11 @@ func cmdHealthcheck(e *env, args []string) error {
 	c := &http.Client{Timeout: 10 * time.Second}
 	resp, err := c.Get(*url)
 	if err != nil {
-		return fmt.Errorf("healthcheck: %w", err)
+		return err
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("healthcheck: %s answered %s", *url, resp.Status)
+		return fmt.Errorf("%s answered %s", *url, resp.Status)
 	}
 	fmt.Fprintln(e.stdout, "ok")
 	return nil

@@ -25,31 +25,11 @@ type searchHit struct {
 	Snippet string `json:"snippet"`
 }
 
-const searchHelp = `Usage: civicwatch search [flags] QUERY...
-
-Finds the stored stories whose title or text contains every word of QUERY,
-newest first, and shows where the words occur, marked »like this«.
-
-Khmer is found however the word was typed: zero-width spaces (U+200B and
-kin), which many sites put inside words, are ignored on both sides, and the
-subscripts ្ដ and ្ត count as one. Only ASCII letters match whatever their
-case: Cyrillic, Greek and accented letters must be typed in the case they
-are written in ("Лидер" does not find "лидер").
-The marks in the snippet ignore case and zero-width spaces. Words of one or
-two characters are slow on a large archive.
-
-Flags:
-`
-
 // cmdSearch is the CLI twin of the console's /search.
 func cmdSearch(e *env, args []string) error {
 	fs := flag.NewFlagSet("search", flag.ContinueOnError)
 	limit := fs.Int("limit", 20, "show at most this many stories")
 	asJSON := fs.Bool("json", false, "print one JSON object per story")
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, searchHelp)
-		fs.PrintDefaults()
-	}
 	words, err := e.parseFlagsArgs(fs, args)
 	if err != nil {
 		return err
@@ -79,7 +59,7 @@ func cmdSearch(e *env, args []string) error {
 		// Listings leave the text out; the passage may be in it.
 		full, err := st.Story(e.ctx, m.ID)
 		if err != nil {
-			return fmt.Errorf("search: %w", err)
+			return fmt.Errorf("story %d: %w", m.ID, err)
 		}
 		topics := m.Topics()
 		if topics == nil {
