@@ -79,6 +79,28 @@ a bad config, flag or OPML file.`,
 		examples: []string{"civicwatch feeds", "civicwatch feeds import reader.opml --tag cambodia", "civicwatch feeds export --out feeds.opml"},
 		globals:  usesConfigDB,
 	},
+	"feeds import": {
+		usage: []string{"feeds import FILE.opml [--tag TAG]..."},
+		about: `Adds the feeds of an OPML file (what feed readers export) to the config file.
+Feeds already configured, by canonical URL, are skipped; each new feed gets an
+id made from its title, its folders and categories that are valid tags, and
+every --tag. The file is written as the rules lab writes it: only after the
+whole new file checks out, with its comments and layout kept, the old one
+backed up beside it; a running daemon picks the change up.
+Exit status: 0, also when nothing was new; 1 when the config cannot be
+written; 2 for a bad config, flag or OPML file.`,
+		examples: []string{"civicwatch feeds import reader.opml", "civicwatch feeds import ngos.opml --tag ngo --tag cambodia"},
+		globals:  usesConfig,
+	},
+	"feeds export": {
+		usage: []string{"feeds export [--out FILE]"},
+		about: `Writes the configured feeds as OPML 2.0 for a feed reader: tags become
+categories, a disabled feed a commented-out outline. The console serves the
+same at /feeds.opml.
+Exit status: 0; 1 when FILE cannot be written; 2 for a bad config.`,
+		examples: []string{"civicwatch feeds export > feeds.opml", "civicwatch feeds export --out /tmp/feeds.opml"},
+		globals:  usesConfig,
+	},
 	"rematch": {
 		usage: []string{"rematch [--since 90d | --all]"},
 		about: `Matches the stored stories again with the config's current topics and prints
@@ -198,6 +220,8 @@ func init() {
 	for _, c := range commands {
 		summaries[c.name] = c.summary
 	}
+	summaries["feeds import"] = "add the feeds of an OPML file to the config"
+	summaries["feeds export"] = "write the configured feeds as OPML 2.0"
 }
 
 // isHelpArg reports whether arg asks for help the way flag does.

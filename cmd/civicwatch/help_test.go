@@ -17,13 +17,19 @@ func TestHelpOfEveryCommand(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir) // help must touch nothing: no config read, no database created
 	flagLine := regexp.MustCompile(`(?m)^  (--[a-z-]+)`)
-	for _, c := range commands {
+	all := slices.Clone(commands)
+	all = append(all, command{name: "feeds import", summary: summaries["feeds import"]}, command{name: "feeds export", summary: summaries["feeds export"]})
+	for _, c := range all {
 		doc, ok := helpDocs[c.name]
 		if !ok {
 			t.Errorf("%s has no help page in helpDocs", c.name)
 			continue
 		}
-		for _, args := range [][]string{{"help", c.name}, {c.name, "--help"}, {c.name, "-h"}} {
+		forms := [][]string{{"help", c.name}, {c.name, "--help"}, {c.name, "-h"}}
+		if sub := strings.Fields(c.name); len(sub) > 1 {
+			forms = [][]string{{sub[0], sub[1], "--help"}, {sub[0], sub[1], "-h"}}
+		}
+		for _, args := range forms {
 			code, out, errOut := cli(t, nil, args...)
 			what := strings.Join(args, " ")
 			if code != exitOK || errOut != "" {

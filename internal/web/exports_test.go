@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mmcdole/gofeed"
 
+	"github.com/civicwatch/civicwatch/internal/opml"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
 
@@ -186,5 +188,26 @@ func TestDigestPages(t *testing.T) {
 	}
 	if res, _ := f.get("/digests/2026-11-28/staff@example.org"); res.StatusCode != 404 {
 		t.Errorf("missing digest: %d", res.StatusCode)
+	}
+}
+
+// TestFeedsOPML: /feeds.opml is the configured feeds as OPML 2.0, the
+// same document civicwatch feeds export writes.
+func TestFeedsOPML(t *testing.T) {
+	f := newFixture(t)
+	res, body := f.get("/feeds.opml")
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/x-opml") {
+		t.Fatalf("%d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	got, err := opml.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []opml.Feed{
+		{Title: "CamboJA News", URL: "https://cambojanews.example/feed", Categories: []string{"cambodia", "en"}, ID: "cambojanews"},
+		{Title: "Rasmei Kampuchea", URL: "https://rasmei.example/feed", Categories: []string{"cambodia", "km"}, ID: "rasmei"},
+	}
+	if !reflect.DeepEqual(got, want) || !strings.Contains(body, `<opml version="2.0">`) {
+		t.Errorf("/feeds.opml:\n%s", body)
 	}
 }

@@ -52,7 +52,7 @@ func TestTokenRequired(t *testing.T) {
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "civicwatch_up 1\n") })
 	f := newFixture(t, func(o *Options) { o.Token, o.Health, o.Metrics = token, health, metrics })
 
-	for _, path := range []string{"/", "/search?q=union", "/sources", "/rules", "/digests", "/feeds/all.atom", "/api/matches", "/matches.csv", "/labels.jsonl", "/static/console.css", "/metrics", "/nope"} {
+	for _, path := range []string{"/", "/search?q=union", "/sources", "/rules", "/digests", "/feeds/all.atom", "/api/matches", "/matches.csv", "/labels.jsonl", "/feeds.opml", "/static/console.css", "/metrics", "/nope"} {
 		res, _ := f.get(path)
 		if res.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%s without the token: %d, want 401", path, res.StatusCode)
