@@ -16,6 +16,7 @@ import (
 	"github.com/civicwatch/civicwatch/internal/digest"
 	"github.com/civicwatch/civicwatch/internal/poll"
 	"github.com/civicwatch/civicwatch/internal/sources"
+	"github.com/civicwatch/civicwatch/internal/store"
 	"github.com/civicwatch/civicwatch/internal/web"
 )
 
@@ -29,6 +30,9 @@ type health struct {
 	lastOK    time.Time // end of the last round that ran
 	digests   map[string]DigestHealth
 	digestErr string
+	// noPolling is set for a console serving health beside no poll loop
+	// of its own (civicwatch serve): the polling checks do not apply.
+	noPolling bool
 }
 
 // Health is the /healthz document.
@@ -175,7 +179,7 @@ func (h *health) report(now time.Time, dbErr error, feeds sources.Summary) Healt
 	if since.IsZero() {
 		since = h.started
 	}
-	if limit := 3 * h.interval; limit > 0 && now.Sub(since) > limit {
+	if limit := 3 * h.interval; limit > 0 && now.Sub(since) > limit && !h.noPolling {
 		out.Problems = append(out.Problems, "no successful poll for "+now.Sub(since).Round(time.Second).String())
 	}
 	for _, dh := range h.digests {
@@ -207,6 +211,25 @@ func (h *health) report(now time.Time, dbErr error, feeds sources.Summary) Healt
 		out.Problems = reasons
 	}
 	return out
+}
+
+// ConsoleHealth is /healthz for a console without a daemon of its own
+// (civicwatch serve): the database, the config in force, and what the
+// stored feed states say, degraded by the same rules as the daemon's, so a
+// container health check works against either.
+func ConsoleHealth(st *store.Store, config func() *config.Config, started time.Time) http.Handler {
+	h := newHealth(started)
+	h.noPolling = true
+	d := &Daemon{store: st, health: h}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cfg := config(); cfg != nil {
+			d.current.Store(cfg)
+			h.mu.Lock()
+			h.config.Path, h.config.RulesVersion = cfg.Path, cfg.Rules.Version()
+			h.mu.Unlock()
+		}
+		d.serveHealth(w, r)
+	})
 }
 
 // Handler serves the operator console (package web) with /healthz and
