@@ -62,6 +62,20 @@ func (e *env) open() (*config.Config, *store.Store, error) {
 	return cfg, st, nil
 }
 
+// displayLocation is the zone the command shows times in: the config's
+// display.timezone (by default the digest's zone), UTC when there is no
+// config file, so that a command needing only the database still works.
+func (e *env) displayLocation() (*time.Location, error) {
+	if _, err := os.Stat(e.global.config); errors.Is(err, fs.ErrNotExist) {
+		return time.UTC, nil
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Display.Location, nil
+}
+
 func userAgent() string {
 	return "civicwatch/" + versionString() + " (+https://github.com/civicwatch/civicwatch)"
 }

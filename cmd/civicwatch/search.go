@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/civicwatch/civicwatch/internal/display"
 	"github.com/civicwatch/civicwatch/internal/snippet"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
@@ -16,6 +17,8 @@ import (
 type searchHit struct {
 	ID        int64     `json:"id"`
 	FirstSeen time.Time `json:"first_seen"`
+	Published time.Time `json:"published"`
+	Backlog   bool      `json:"backlog"` // published long before first seen (display.BacklogAfter)
 	Feeds     []string  `json:"feeds"`
 	Title     string    `json:"title"`
 	URL       string    `json:"url"`
@@ -41,6 +44,10 @@ func cmdSearch(e *env, args []string) error {
 	if *limit <= 0 {
 		return fmt.Errorf("%w: --limit must be at least 1", errUsage)
 	}
+	loc, err := e.displayLocation()
+	if err != nil {
+		return err
+	}
 	st, err := e.openStore()
 	if err != nil {
 		return err
@@ -65,7 +72,8 @@ func cmdSearch(e *env, args []string) error {
 		if topics == nil {
 			topics = []string{}
 		}
-		hits = append(hits, searchHit{ID: m.ID, FirstSeen: m.FirstSeenAt, Feeds: m.Feeds, Title: m.Title, URL: m.URL,
+		hits = append(hits, searchHit{ID: m.ID, FirstSeen: m.FirstSeenAt, Published: m.PublishedAt,
+			Backlog: display.Backlog(m.PublishedAt, m.FirstSeenAt), Feeds: m.Feeds, Title: m.Title, URL: m.URL,
 			Topics: topics, Snippet: marked(searchSnippet(full, searchTerms(query)))})
 	}
 	if *asJSON {
@@ -82,8 +90,12 @@ func cmdSearch(e *env, args []string) error {
 		if len(h.Topics) > 0 {
 			topics = strings.Join(h.Topics, ", ")
 		}
-		fmt.Fprintf(e.stdout, "%d  %s  %s  [%s]\n  %s\n  %s\n", h.ID, h.FirstSeen.UTC().Format("2006-01-02"),
-			strings.Join(h.Feeds, ", "), topics, snippet.Clean(h.Title), h.Snippet)
+		published := "published " + display.Time(h.Published, loc)
+		if h.Backlog {
+			published += " · backlog: " + display.Age(h.Published, h.FirstSeen) + " before first seen"
+		}
+		fmt.Fprintf(e.stdout, "%d  %s  %s  [%s]\n  %s\n  %s\n  %s\n", h.ID, display.Time(h.FirstSeen, loc),
+			strings.Join(h.Feeds, ", "), topics, snippet.Clean(h.Title), h.Snippet, published)
 	}
 	switch {
 	case len(hits) == 0:

@@ -65,6 +65,8 @@ func TestParseValid(t *testing.T) {
 			file: "testdata/full.yaml",
 			want: &Config{
 				Path: "testdata/full.yaml",
+				// Without display: or digest:, times are shown in UTC.
+				Display: Display{Timezone: "UTC", Location: time.UTC},
 				Fetch: Fetch{
 					Interval:             hour,
 					Timeout:              Duration(45 * time.Second),
@@ -115,6 +117,8 @@ func TestParseValid(t *testing.T) {
 			file: "testdata/minimal.yaml",
 			want: &Config{
 				Path: "testdata/minimal.yaml",
+				// Without display: or digest:, times are shown in UTC.
+				Display: Display{Timezone: "UTC", Location: time.UTC},
 				Fetch: Fetch{
 					Interval:    30 * minute,
 					Timeout:     Duration(30 * time.Second),

@@ -60,7 +60,7 @@ func (b *batch) build(ctx context.Context, r config.Recipient) (*store.DigestRec
 	d := Build(Input{
 		Recipient: Recipient{Email: r.Email, Name: r.Name, Topics: r.Topics},
 		Topics:    b.topics, Stories: stories, Start: start, End: b.period.At,
-		Location: cfg.Location, MaxAge: cfg.MaxAge.D(), Health: health, Generated: b.now,
+		Location: cfg.Location, Display: b.s.Config.Display.Location, MaxAge: cfg.MaxAge.D(), Health: health, Generated: b.now,
 	})
 	if d.Total == 0 && !cfg.SendEmpty {
 		return nil, OutcomeSkipped, nil

@@ -52,8 +52,11 @@ type Input struct {
 	Stories   []Story // candidates: first seen within the window
 	Start     time.Time
 	End       time.Time
-	Location  *time.Location // the digest's time zone
-	MaxAge    time.Duration  // stories published longer before they were first seen stay out
+	Location  *time.Location // the digest's time zone: what a period's date is
+	// Display is the zone times are shown in (config display.timezone);
+	// nil shows them in Location.
+	Display   *time.Location
+	MaxAge    time.Duration // stories published longer before they were first seen stay out
 	Health    Sources
 	Generated time.Time
 }
@@ -70,6 +73,7 @@ type Digest struct {
 	Total     int
 	Health    Sources
 	Location  *time.Location
+	Display   *time.Location // where the times shown are; never nil after Build
 }
 
 // Section is one topic's entries.
@@ -87,14 +91,18 @@ type Count struct {
 // Entry is one story, or one cluster of near-identical stories from several
 // outlets, under its first matching topic.
 type Entry struct {
-	Title    string
-	URL      string // "" unless http or https
-	Host     string
-	Outlets  []string
-	Time     time.Time // first seen, in the digest's time zone
-	Lang     string
-	Snippet  []snippet.Segment // marked: the matched terms
-	Terms    []string          // why it matched, in order of first appearance
-	Badges   []Topic           // its other topics among the recipient's
-	StoryIDs []int64
+	Title   string
+	URL     string // "" unless http or https
+	Host    string
+	Outlets []string
+	Time    time.Time // first seen, in the display zone
+	// Published is when the outlet dated it, in the display zone; Backlog
+	// marks one published long before first seen (display.Backlog).
+	Published time.Time
+	Backlog   bool
+	Lang      string
+	Snippet   []snippet.Segment // marked: the matched terms
+	Terms     []string          // why it matched, in order of first appearance
+	Badges    []Topic           // its other topics among the recipient's
+	StoryIDs  []int64
 }

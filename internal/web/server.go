@@ -133,11 +133,12 @@ func (s *Server) routes() http.Handler {
 // config is the config in force for this request.
 func (s *Server) config() *config.Config { return s.opts.Config() }
 
-// location is where days begin and times are shown: the digest's time
-// zone, so the console and the digest agree on what "today" is.
+// location is where days begin and times are shown: display.timezone
+// (by default the digest's zone), so the console, the CLI and the digest
+// agree on what "today" is.
 func location(cfg *config.Config) *time.Location {
-	if cfg != nil && cfg.Digest != nil && cfg.Digest.Location != nil {
-		return cfg.Digest.Location
+	if cfg != nil && cfg.Display.Location != nil {
+		return cfg.Display.Location
 	}
 	return time.UTC
 }

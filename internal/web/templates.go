@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/civicwatch/civicwatch/internal/display"
 	"github.com/civicwatch/civicwatch/internal/sources"
 )
 
@@ -115,6 +116,9 @@ func staticHandler() http.Handler {
 
 var funcs = template.FuncMap{
 	"when":    when,
+	"zone":    func(loc *time.Location) string { return display.Zone(loc, time.Now()) },
+	"backlog": display.Backlog,
+	"age":     display.Age,
 	"day":     func(loc *time.Location, t time.Time) string { return t.In(loc).Format("Monday 2 January 2006") },
 	"href":    href,
 	"lang":    lang,
@@ -138,13 +142,9 @@ var funcs = template.FuncMap{
 	},
 }
 
-// when formats a stored time in the console's zone; zero is "never".
-func when(loc *time.Location, t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.In(loc).Format("2006-01-02 15:04")
-}
+// when formats a stored time in the display zone with its offset, as the
+// CLI and the digest do; zero is "—".
+func when(loc *time.Location, t time.Time) string { return display.Time(t, loc) }
 
 // href returns a story's link when it is http(s), else "": a feed may
 // carry javascript: or data: links, which must not become clickable.
