@@ -98,8 +98,12 @@ func TestWalkthroughUnreachableFeeds(t *testing.T) {
 	if code != exitFail || !regexp.MustCompile(`answered 503 Service Unavailable: degraded: \d+ of \d+ enabled feeds failing`).MatchString(errOut) {
 		t.Errorf("healthcheck: exit %d, stderr %q; want 1 and the reason", code, errOut)
 	}
-	if !strings.Contains(stderr.String(), "every feed failed in this poll round") {
-		t.Errorf("the daemon did not warn that every feed failed:\n%s", stderr.String())
+	// The round's summary is logged after its fetches are stored, which
+	// /healthz may read first.
+	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(stderr.String(), "every feed failed in this poll round"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon did not warn that every feed failed:\n%s", stderr.String())
+		}
 	}
 	t.Logf("degraded %s after start", time.Since(started).Round(time.Millisecond))
 }
