@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/display"
 	"github.com/civicwatch/civicwatch/internal/lab"
 )
 
@@ -124,7 +125,7 @@ func rulesTest(e *env, args []string) error {
 		case err != nil:
 			return err
 		}
-		printDiff(e.stdout, res.Diff, res.Scanned, since, "")
+		printDiff(e.stdout, res.Diff, res.Scanned, since, "", cfg.Display.Location)
 		return nil
 	}
 	cmp, err := lab.CompareConfigs(e.ctx, st, cfg, other, since)
@@ -147,7 +148,7 @@ func rulesTest(e *env, args []string) error {
 		case !d.InCandidate:
 			note = " (not in " + other.Path + ")"
 		}
-		printDiff(e.stdout, d, cmp.Scanned, since, note)
+		printDiff(e.stdout, d, cmp.Scanned, since, note, cfg.Display.Location)
 	}
 	return nil
 }
@@ -163,28 +164,28 @@ func hasTopicID(cfg *config.Config, id string) bool {
 
 // printDiff prints a topic's count line, then its gained and lost stories
 // with the terms that fired.
-func printDiff(w io.Writer, d lab.Diff, scanned int, since time.Time, note string) {
+func printDiff(w io.Writer, d lab.Diff, scanned int, since time.Time, note string, loc *time.Location) {
 	name := d.Topic
 	if name == "" {
 		name = "rule"
 	}
-	period := "since " + since.UTC().Format("2006-01-02")
+	period := "since " + display.Date(since, loc)
 	if since.IsZero() {
 		period = "in the whole archive"
 	}
 	fmt.Fprintf(w, "%s%s: %s → %s stories (+%s gained, −%s lost) over %s stories %s\n", name, note,
 		thousands(d.Current), thousands(d.Candidate), thousands(d.NumGained), thousands(d.NumLost), thousands(scanned), period)
-	printEntries(w, "gained", d.Gained, d.NumGained)
-	printEntries(w, "lost", d.Lost, d.NumLost)
+	printEntries(w, "gained", d.Gained, d.NumGained, loc)
+	printEntries(w, "lost", d.Lost, d.NumLost, loc)
 }
 
-func printEntries(w io.Writer, what string, entries []lab.Entry, total int) {
+func printEntries(w io.Writer, what string, entries []lab.Entry, total int, loc *time.Location) {
 	if total == 0 {
 		return
 	}
 	fmt.Fprintf(w, "\n%s (%s):\n", what, thousands(total))
 	for _, en := range entries {
-		fmt.Fprintf(w, "  %d  %s  %s  [%s]\n", en.StoryID, en.FirstSeen.UTC().Format("2006-01-02"),
+		fmt.Fprintf(w, "  %d  %s  %s  [%s]\n", en.StoryID, display.Date(en.FirstSeen, loc),
 			oneLine(en.Title, 100), strings.Join(en.Feeds, ", "))
 		fired := hitTerms(en.Hits)
 		if en.Veto != "" {
