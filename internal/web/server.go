@@ -187,6 +187,12 @@ func (s *Server) logErrors(next http.Handler) http.Handler {
 		case status == http.StatusUnauthorized || status == http.StatusForbidden:
 			level = slog.LevelWarn
 		}
+		if r.URL.Path == "/healthz" {
+			// A health check asks every minute and its 503 is the report,
+			// not a failure of the request; the causes are logged where
+			// they happen.
+			level = slog.LevelDebug
+		}
 		s.log.Log(r.Context(), level, "console request", "method", r.Method, "path", r.URL.Path,
 			"status", status, "duration", time.Since(start).Round(time.Microsecond), "remote", r.RemoteAddr)
 	})
