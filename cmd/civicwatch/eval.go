@@ -24,10 +24,6 @@ type labelled struct {
 // part of a file would mislead.
 func cmdEval(e *env, args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: civicwatch eval [flags] FILE.jsonl   (- reads stdin)")
-		fs.PrintDefaults()
-	}
 	files, err := e.parseFlagsArgs(fs, args)
 	if err != nil {
 		return err
