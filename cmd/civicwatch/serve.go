@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/daemon"
 	"github.com/civicwatch/civicwatch/internal/web"
 )
 
@@ -65,6 +66,9 @@ func cmdServe(e *env, args []string) error {
 	defer st.Close()
 	file := &configFile{path: e.global.config, cfg: cfg, log: e.log, lookupEnv: e.lookupEnv}
 	file.stamp, _ = statStamp(file.path)
+	// /healthz here too, so that civicwatch healthcheck and a container's
+	// HEALTHCHECK work against serve as against run.
+	health := daemon.ConsoleHealth(st, file.current, time.Now())
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *listen, err)
@@ -72,7 +76,7 @@ func cmdServe(e *env, args []string) error {
 	// Built once bound: the console answers to the address as bound, its
 	// port known even for ":0".
 	console, err := web.New(web.Options{Store: st, Config: file.current, Token: token, Listen: ln.Addr().String(),
-		AllowedHosts: *hosts, Log: e.log, LookupEnv: e.lookupEnv})
+		AllowedHosts: *hosts, Log: e.log, LookupEnv: e.lookupEnv, Health: health})
 	if err != nil {
 		ln.Close()
 		return err

@@ -17,6 +17,8 @@ type Config struct {
 	Rules  *match.Rules // Topics compiled over Lists; never nil in a loaded Config
 	Digest *Digest      // nil when the file has no digest: section
 	SMTP   *SMTP        // nil when the file has no smtp: section
+	// Display is the zone times are shown in; always set.
+	Display Display
 	// Console holds the names the console answers to and its public
 	// address; zero when the file has no console: section.
 	Console Console
@@ -31,6 +33,7 @@ type rawFile struct {
 	Topics  []rawTopic          `yaml:"topics"`
 	Digest  *rawDigest          `yaml:"digest"`
 	SMTP    *rawSMTP            `yaml:"smtp"`
+	Display *rawDisplay         `yaml:"display"`
 	Console *rawConsole         `yaml:"console"`
 }
 
@@ -50,6 +53,7 @@ func (r *rawFile) resolve(path string, src []byte, p *problems) *Config {
 	}
 	cfg.SMTP = resolveSMTP(r.SMTP, p)
 	cfg.Digest = resolveDigest(r.Digest, r.SMTP != nil, cfg.Topics, p)
+	cfg.Display = resolveDisplay(r.Display, cfg.Digest, p)
 	cfg.Console = resolveConsole(r.Console, p)
 	return cfg
 }

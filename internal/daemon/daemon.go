@@ -266,6 +266,12 @@ func (d *Daemon) pollRound(ctx context.Context) {
 		t, failed := rep.Totals()
 		d.log.Info("poll round", "feeds", len(rep.Results), "failed", failed, "new", t.New, "updated", t.Updated,
 			"matched", t.Matched, "duration", rep.Duration.Round(time.Millisecond))
+		if failed == len(rep.Results) && ctx.Err() == nil {
+			// Each feed's error is logged on its own line; when all of them
+			// fail at once the cause is rarely the feeds, so say so once.
+			d.log.Warn("every feed failed in this poll round: check this machine's network, DNS and proxy (HTTPS_PROXY) before the feed URLs",
+				"feeds", failed)
+		}
 	}
 	if err != nil && ctx.Err() == nil {
 		d.log.Error("poll round failed", "err", err)
