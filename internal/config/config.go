@@ -19,6 +19,9 @@ type Config struct {
 	SMTP   *SMTP        // nil when the file has no smtp: section
 	// Display is the zone times are shown in; always set.
 	Display Display
+	// Console holds the names the console answers to and its public
+	// address; zero when the file has no console: section.
+	Console Console
 }
 
 // rawFile mirrors the YAML document while decoding. Its yaml tags are the
@@ -31,6 +34,7 @@ type rawFile struct {
 	Digest  *rawDigest          `yaml:"digest"`
 	SMTP    *rawSMTP            `yaml:"smtp"`
 	Display *rawDisplay         `yaml:"display"`
+	Console *rawConsole         `yaml:"console"`
 }
 
 // resolve applies defaults and validates each section in turn. Sections are
@@ -50,6 +54,7 @@ func (r *rawFile) resolve(path string, src []byte, p *problems) *Config {
 	cfg.SMTP = resolveSMTP(r.SMTP, p)
 	cfg.Digest = resolveDigest(r.Digest, r.SMTP != nil, cfg.Topics, p)
 	cfg.Display = resolveDisplay(r.Display, cfg.Digest, p)
+	cfg.Console = resolveConsole(r.Console, p)
 	return cfg
 }
 
