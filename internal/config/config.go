@@ -22,19 +22,22 @@ type Config struct {
 	// Console holds the names the console answers to and its public
 	// address; zero when the file has no console: section.
 	Console Console
+	// Evidence says which stories' articles are captured; always set.
+	Evidence Evidence
 }
 
 // rawFile mirrors the YAML document while decoding. Its yaml tags are the
 // whole key schema: the walker rejects any key not listed here.
 type rawFile struct {
-	Fetch   rawFetch            `yaml:"fetch"`
-	Feeds   []rawFeed           `yaml:"feeds"`
-	Lists   map[string][]string `yaml:"lists"`
-	Topics  []rawTopic          `yaml:"topics"`
-	Digest  *rawDigest          `yaml:"digest"`
-	SMTP    *rawSMTP            `yaml:"smtp"`
-	Display *rawDisplay         `yaml:"display"`
-	Console *rawConsole         `yaml:"console"`
+	Fetch    rawFetch            `yaml:"fetch"`
+	Feeds    []rawFeed           `yaml:"feeds"`
+	Lists    map[string][]string `yaml:"lists"`
+	Topics   []rawTopic          `yaml:"topics"`
+	Digest   *rawDigest          `yaml:"digest"`
+	SMTP     *rawSMTP            `yaml:"smtp"`
+	Display  *rawDisplay         `yaml:"display"`
+	Console  *rawConsole         `yaml:"console"`
+	Evidence *rawEvidence        `yaml:"evidence"`
 }
 
 // resolve applies defaults and validates each section in turn. Sections are
@@ -55,6 +58,7 @@ func (r *rawFile) resolve(path string, src []byte, p *problems) *Config {
 	cfg.Digest = resolveDigest(r.Digest, r.SMTP != nil, cfg.Topics, p)
 	cfg.Display = resolveDisplay(r.Display, cfg.Digest, p)
 	cfg.Console = resolveConsole(r.Console, p)
+	cfg.Evidence = resolveEvidence(r.Evidence, p)
 	return cfg
 }
 
