@@ -1,0 +1,45 @@
+-- +goose Up
+-- The capture queue: one row per story whose article page is to be kept as
+-- evidence. A row is written when the story qualifies (see evidence.capture
+-- in feeds.yaml) and is never deleted while the story lives, so a story is
+-- captured once however often the queue is worked.
+CREATE TABLE evidence_queue (
+    story_id    INTEGER PRIMARY KEY REFERENCES stories(id) ON DELETE CASCADE,
+    url         TEXT NOT NULL,             -- the story's canonical URL when queued
+    state       TEXT NOT NULL,             -- queued | captured | failed
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT NOT NULL DEFAULT '',
+    enqueued_at TEXT NOT NULL,
+    next_at     TEXT NOT NULL,             -- not tried before this time (retry back-off)
+    updated_at  TEXT NOT NULL
+) STRICT;
+CREATE INDEX evidence_queue_due ON evidence_queue(state, next_at);
+
+-- One row per capture. Evidence is never rewritten: a later version of the
+-- page is a new row with its own hashes and its own WARC records.
+CREATE TABLE captures (
+    id             INTEGER PRIMARY KEY,
+    story_id       INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+    captured_at    TEXT NOT NULL,          -- when the request was sent
+    url            TEXT NOT NULL,          -- as requested
+    final_url      TEXT NOT NULL,          -- after redirects
+    status         INTEGER NOT NULL,       -- HTTP status of the final response
+    body_sha256    TEXT NOT NULL,          -- hex SHA-256 of the response body after decompression
+    body_bytes     INTEGER NOT NULL,
+    warc_file      TEXT NOT NULL,          -- file name inside the evidence directory
+    warc_offset    INTEGER NOT NULL,       -- byte offset of the response record's gzip member
+    warc_record_id TEXT NOT NULL           -- WARC-Record-ID of the response record
+) STRICT;
+CREATE INDEX captures_story ON captures(story_id, captured_at);
+
+-- Article fetches per UTC day, captures and re-checks together, so the
+-- daily budget holds across runs and restarts.
+CREATE TABLE evidence_budget (
+    day     TEXT PRIMARY KEY,              -- YYYY-MM-DD, UTC
+    fetches INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- +goose Down
+DROP TABLE evidence_budget;
+DROP TABLE captures;
+DROP TABLE evidence_queue;
