@@ -72,10 +72,10 @@ func NewRunner(st *store.Store, f Fetcher, a Archive, o Options) *Runner {
 
 // Report says what one Run did.
 type Report struct {
-	Queued    int // stories newly queued
-	Captured  int
-	Failed    int      // attempts that failed (some will be retried)
-	Errors    []string // "story N: why", one per failed attempt
+	Queued      int // stories newly queued
+	Captured    int
+	Failed      int      // attempts that failed (some will be retried)
+	Errors      []string // "story N: why", one per failed attempt
 	OutOfBudget bool     // the day's fetch budget ran out before the queue did
 }
 
