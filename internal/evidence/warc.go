@@ -220,3 +220,37 @@ func ReadPayload(path string, offset int64) ([]byte, error) {
 	}
 	return body, nil
 }
+
+// CopyCapture copies the capture at loc, its response record and the request
+// record written after it, byte for byte into w: the gzip members as stored,
+// so the copy is itself a valid WARC file holding only that capture.
+func CopyCapture(path string, offset int64, w io.Writer) (int64, error) {
+	r, err := gowarc.NewWarcFileReader(path, offset)
+	if err != nil {
+		return 0, fmt.Errorf("open WARC file: %w", err)
+	}
+	var size int64
+	for i := range 2 {
+		rec, err := r.Next()
+		if err != nil {
+			r.Close()
+			return 0, fmt.Errorf("read WARC record %d at %d: %w", i+1, offset, err)
+		}
+		size += rec.Size
+		rec.Close()
+	}
+	r.Close()
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("open WARC file: %w", err)
+	}
+	defer f.Close()
+	n, err := io.Copy(w, io.NewSectionReader(f, offset, size))
+	if err == nil && n != size {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		return n, fmt.Errorf("copy WARC records at %d: %w", offset, err)
+	}
+	return n, nil
+}
