@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/config"
@@ -158,4 +159,31 @@ func (r *Runner) captureOne(ctx context.Context, t store.EvidenceTask, rep *Repo
 	rep.Captured++
 	r.o.Log.Info("evidence captured", "story", t.StoryID, "url", ex.FinalURL, "status", ex.Status, "sha256", c.BodySHA256)
 	return nil
+}
+
+// NewFetcher builds a fetcher for captures from the fetch section, exactly
+// as poll.New does for feeds: same limits, same User-Agent, and the
+// private-network guard on unless the config allows private networks. The
+// daemon should hand the poller's own fetcher instead, to keep one client.
+func NewFetcher(fc config.Fetch, userAgent string) *fetch.Fetcher {
+	guard := fetch.PublicOnly
+	if fc.AllowPrivateNetworks {
+		guard = nil
+	}
+	return fetch.New(fetch.Options{
+		Timeout:   fc.Timeout.D(),
+		MaxBody:   int64(fc.MaxBody),
+		PerHost:   fc.PerHost,
+		UserAgent: userAgent,
+		Guard:     guard,
+	})
+}
+
+// Dir is where the evidence of a database is kept: the configured
+// directory, or "evidence" beside the database file.
+func Dir(ec config.Evidence, dbPath string) string {
+	if ec.Dir != "" {
+		return ec.Dir
+	}
+	return filepath.Join(filepath.Dir(dbPath), "evidence")
 }
