@@ -63,6 +63,7 @@ var commands = []command{
 	{"poll", "poll the feeds that are due and store their stories", cmdPoll},
 	{"feeds", "show every feed's health: last success, last error, failures, stories, next poll", cmdFeeds},
 	{"rematch", "match stored stories again with the config's current rules", cmdRematch},
+	{"prune", "delete unmatched stories older than retention.stories (--dry-run: only show what would go)", cmdPrune},
 	{"digest", "send (--send) or preview (--dry-run [--out DIR]) the digests that are due now", cmdDigest},
 	{"digests", "list recent digests and their delivery state per recipient", cmdDigests},
 	{"classify", "match JSON-lines stories from stdin and print their topics and hits", cmdClassify},

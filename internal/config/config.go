@@ -17,6 +17,9 @@ type Config struct {
 	Rules  *match.Rules // Topics compiled over Lists; never nil in a loaded Config
 	Digest *Digest      // nil when the file has no digest: section
 	SMTP   *SMTP        // nil when the file has no smtp: section
+	// Retention says how long unmatched stories are kept; the zero value
+	// keeps everything.
+	Retention Retention
 }
 
 // rawFile mirrors the YAML document while decoding. Its yaml tags are the
@@ -28,6 +31,8 @@ type rawFile struct {
 	Topics []rawTopic          `yaml:"topics"`
 	Digest *rawDigest          `yaml:"digest"`
 	SMTP   *rawSMTP            `yaml:"smtp"`
+	// Retention is optional: without it every story is kept.
+	Retention rawRetention `yaml:"retention"`
 }
 
 // resolve applies defaults and validates each section in turn. Sections are
@@ -46,6 +51,7 @@ func (r *rawFile) resolve(path string, src []byte, p *problems) *Config {
 	}
 	cfg.SMTP = resolveSMTP(r.SMTP, p)
 	cfg.Digest = resolveDigest(r.Digest, r.SMTP != nil, cfg.Topics, p)
+	cfg.Retention = r.Retention.resolve(p)
 	return cfg
 }
 

@@ -29,6 +29,9 @@ type Store struct {
 	read   *sql.DB
 	ingest *ingestStmts
 	now    func() time.Time // the clock that stamps first_seen_at; tests replace it
+	// pruneHook, when set by a test, runs inside each prune batch's
+	// transaction (numbered from 1) before it commits.
+	pruneHook func(batch int, tx *sql.Tx)
 }
 
 // Open opens (creating if needed) the database at path and applies pending
