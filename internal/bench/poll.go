@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+
+	"github.com/civicwatch/civicwatch/internal/config"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -189,31 +191,73 @@ func writeConfig(from, to, base string, o PollOptions) error {
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return fmt.Errorf("read config %s: %w", from, err)
 	}
-	type feedEntry struct {
-		ID  string `yaml:"id"`
-		URL string `yaml:"url"`
-	}
-	out := struct {
-		Fetch  map[string]any `yaml:"fetch"`
-		Feeds  []feedEntry    `yaml:"feeds"`
-		Lists  *yaml.Node     `yaml:"lists,omitempty"`
-		Topics *yaml.Node     `yaml:"topics,omitempty"`
-	}{
+	out := configFile{
 		Fetch: map[string]any{"interval": "30m", "timeout": "2m", "concurrency": o.Concurrency, "per_host": o.Concurrency,
 			"allow_private_networks": true},
 	}
 	for i := range o.Feeds {
 		out.Feeds = append(out.Feeds, feedEntry{ID: fmt.Sprintf("bench-%04d", i), URL: fmt.Sprintf("%s/feed/%d", base, i)})
 	}
-	if doc.Lists.Kind != 0 {
-		out.Lists = &doc.Lists
-	}
-	if doc.Topics.Kind != 0 {
-		out.Topics = &doc.Topics
-	}
-	b, err := yaml.Marshal(out)
+	b, err := out.marshal(doc.Lists, doc.Topics)
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(to, b, 0o644)
+}
+
+type feedEntry struct {
+	ID   string   `yaml:"id"`
+	Name string   `yaml:"name,omitempty"`
+	URL  string   `yaml:"url"`
+	Tags []string `yaml:"tags,omitempty"`
+}
+
+// configFile is a config written for a run: its own fetch and feeds, the
+// lists and topics of another config.
+type configFile struct {
+	Fetch  map[string]any `yaml:"fetch"`
+	Feeds  []feedEntry    `yaml:"feeds"`
+	Lists  *yaml.Node     `yaml:"lists,omitempty"`
+	Topics *yaml.Node     `yaml:"topics,omitempty"`
+	Digest map[string]any `yaml:"digest,omitempty"`
+}
+
+func (c configFile) marshal(lists, topics yaml.Node) ([]byte, error) {
+	if lists.Kind != 0 {
+		c.Lists = &lists
+	}
+	if topics.Kind != 0 {
+		c.Topics = &topics
+	}
+	return yaml.Marshal(c)
+}
+
+// ArchiveConfig is a config for a synthetic archive of n feeds: its feeds
+// (ArchiveFeeds), the lists and topics of the config at shipped, and a
+// digest at 07:00 UTC to one recipient, written to dir.
+func ArchiveConfig(shipped string, n int, dir string) (*config.Config, error) {
+	src, err := os.ReadFile(shipped)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	var doc struct {
+		Lists  yaml.Node `yaml:"lists"`
+		Topics yaml.Node `yaml:"topics"`
+	}
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, fmt.Errorf("read config %s: %w", shipped, err)
+	}
+	out := configFile{
+		Fetch: map[string]any{"allow_private_networks": true},
+		Digest: map[string]any{"schedule": "0 7 * * *", "timezone": "UTC", "delivery": "file", "dir": dir,
+			"from": "civicwatch <digest@example.org>", "recipients": []map[string]any{{"email": "staff@example.org"}}},
+	}
+	for _, f := range ArchiveFeeds(n) {
+		out.Feeds = append(out.Feeds, feedEntry{ID: f.ID, Name: f.Name, URL: f.URL, Tags: f.Tags})
+	}
+	b, err := out.marshal(doc.Lists, doc.Topics)
+	if err != nil {
+		return nil, err
+	}
+	return config.Parse(b, "archive.yaml", nil)
 }
