@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/bench"
@@ -26,6 +27,15 @@ func cmdBench(e *env, args []string) error {
 	items := fs.Int("items", 30, "items per feed (about 1.7 KB each)")
 	conc := fs.Int("concurrency", 16, "fetch.concurrency and fetch.per_host of the run")
 	profile := fs.String("cpuprofile", "", "write the first poll's CPU profile to this file")
+	var childEnv []string
+	fs.Func("env", "set KEY=VALUE in the polls' environment (GOGC=200, GOMEMLIMIT=256MiB); repeatable", func(v string) error {
+		if !strings.Contains(v, "=") {
+			return fmt.Errorf("want KEY=VALUE, got %q", v)
+		}
+		childEnv = append(childEnv, v)
+		return nil
+	})
+	keep := fs.String("dir", "", "work in this directory and keep its config and database (default: a temporary one)")
 	if err := e.parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -39,14 +49,16 @@ func cmdBench(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("find this binary: %w", err)
 	}
-	dir, err := os.MkdirTemp("", "civicwatch-bench-")
-	if err != nil {
-		return err
+	dir := *keep
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "civicwatch-bench-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
 	}
-	defer os.RemoveAll(dir)
-	o := bench.PollOptions{Binary: self, Config: e.global.config, Dir: dir, Feeds: *feeds, Items: *items, Concurrency: *conc}
+	o := bench.PollOptions{Binary: self, Config: e.global.config, Dir: dir, Feeds: *feeds, Items: *items, Concurrency: *conc, Env: childEnv}
 	if *profile != "" {
-		o.Env = append(o.Env, cpuProfileEnv+"="+*profile)
+		o.Profile = cpuProfileEnv + "=" + *profile
 	}
 	fmt.Fprintf(e.stdout, "%d loopback feeds of %d items, %d at a time, topics of %s\n", *feeds, *items, *conc, e.global.config)
 	rep, err := bench.RunPoll(e.ctx, o)
@@ -66,9 +78,12 @@ func cmdBench(e *env, args []string) error {
 			rep.Parse.Seconds()/wall.Seconds(), cpu.Round(time.Millisecond), rep.ParseCPU.Seconds()/cpu.Seconds())
 	}
 	row("parse in memory (baseline)", rep.Parse, rep.ParseCPU, true)
+	row("in-process, no topics", rep.InProcess, rep.InProcessCPU, true)
+	row("poll --all, no topics", rep.Bare, rep.BareCPU, true)
 	row("first poll (poll --all)", rep.First, rep.FirstCPU, true)
 	row("re-poll (every feed 304)", rep.Repoll, rep.RepollCPU, false)
-	fmt.Fprintf(e.stdout, "first poll peak RSS: %.0f MiB\n", float64(rep.FirstPeakRSS)/(1<<20))
+	fmt.Fprintf(e.stdout, "first poll peak RSS: %.0f MiB; first poll vs in-process: %.2fx the wall time, %.2fx the CPU time\n",
+		float64(rep.FirstPeakRSS)/(1<<20), rep.First.Seconds()/rep.InProcess.Seconds(), rep.FirstCPU.Seconds()/rep.InProcessCPU.Seconds())
 	return nil
 }
 

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,6 +20,8 @@ import (
 	"github.com/mmcdole/gofeed"
 
 	"github.com/civicwatch/civicwatch/internal/config"
+	pollpkg "github.com/civicwatch/civicwatch/internal/poll"
+	"github.com/civicwatch/civicwatch/internal/store"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -29,8 +33,10 @@ type PollOptions struct {
 	Feeds       int    // loopback feeds
 	Items       int    // items per feed
 	Concurrency int    // fetch.concurrency and fetch.per_host
-	// Env is added to the first poll's environment (CIVICWATCH_CPUPROFILE=…).
+	// Env is added to the polls' environment (GOGC=200).
 	Env []string
+	// Profile is added to the first poll's (CIVICWATCH_CPUPROFILE=…).
+	Profile string
 }
 
 // PollReport is what one run measured.
@@ -45,6 +51,14 @@ type PollReport struct {
 	// processor time a run needs moves less than its wall time.
 	ParseCPU, FirstCPU, RepollCPU time.Duration
 	Matched                       int // stories the first poll matched to a topic
+	// InProcess and InProcessCPU are BenchmarkPollFirst's work on the same
+	// feeds in this process: poll.Poller without topics into a new
+	// database, the feed server's share of the processor included, as in
+	// the Go benchmark.
+	InProcess, InProcessCPU time.Duration
+	// Bare and BareCPU are `poll --all` with a config of the same feeds
+	// and no topics: the process without the matching.
+	Bare, BareCPU time.Duration
 }
 
 // Rate is feeds and stories per second for a duration of one round.
@@ -65,20 +79,39 @@ func RunPoll(ctx context.Context, o PollOptions) (PollReport, error) {
 	}
 	srv := httptest.NewServer(feedHandler(bodies))
 	defer srv.Close()
-	cfg := filepath.Join(o.Dir, "bench.yaml")
-	if err := writeConfig(o.Config, cfg, srv.URL, o); err != nil {
+	cfg, bareCfg := filepath.Join(o.Dir, "bench.yaml"), filepath.Join(o.Dir, "bench-no-topics.yaml")
+	if err := writeConfig(o.Config, cfg, srv.URL, o, true); err != nil {
 		return rep, err
 	}
-	db := filepath.Join(o.Dir, "bench.db")
+	if err := writeConfig(o.Config, bareCfg, srv.URL, o, false); err != nil {
+		return rep, err
+	}
+	db, bareDB := filepath.Join(o.Dir, "bench.db"), filepath.Join(o.Dir, "bench-no-topics.db")
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		os.Remove(db + suffix)
+		os.Remove(bareDB + suffix)
 	}
 
 	before, cpuBefore, err := parseAll(bodies)
 	if err != nil {
 		return rep, err
 	}
-	first, err := poll(ctx, o, cfg, db, rep.Stories)
+	if rep.InProcess, rep.InProcessCPU, err = pollInProcess(ctx, srv.URL, o); err != nil {
+		return rep, fmt.Errorf("in-process poll: %w", err)
+	}
+	bare, err := poll(ctx, PollOptions{Binary: o.Binary, Env: o.Env}, bareCfg, bareDB, rep.Stories)
+	if err != nil {
+		return rep, fmt.Errorf("first poll without topics: %w", err)
+	}
+	rep.Bare, rep.BareCPU = bare.wall, bare.cpu
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(bareDB + suffix)
+	}
+	profiled := o
+	if o.Profile != "" {
+		profiled.Env = append(slices.Clone(o.Env), o.Profile)
+	}
+	first, err := poll(ctx, profiled, cfg, db, rep.Stories)
 	if err != nil {
 		return rep, fmt.Errorf("first poll: %w", err)
 	}
@@ -86,7 +119,6 @@ func RunPoll(ctx context.Context, o PollOptions) (PollReport, error) {
 	if ru, ok := first.state.SysUsage().(*syscall.Rusage); ok {
 		rep.FirstPeakRSS = ru.Maxrss << 10 // kilobytes on Linux
 	}
-	o.Env = nil // a profile is of the first poll
 	again, err := poll(ctx, o, cfg, db, 0)
 	if err != nil {
 		return rep, fmt.Errorf("re-poll: %w", err)
@@ -98,6 +130,42 @@ func RunPoll(ctx context.Context, o PollOptions) (PollReport, error) {
 	}
 	rep.Parse, rep.ParseCPU = (before+after)/2, (cpuBefore+cpuAfter)/2
 	return rep, nil
+}
+
+// pollInProcess polls the feeds as BenchmarkPollFirst does: a Poller in
+// this process, no topics, a new database.
+func pollInProcess(ctx context.Context, base string, o PollOptions) (wall, cpu time.Duration, err error) {
+	path := filepath.Join(o.Dir, "inprocess.db")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(path + suffix)
+	}
+	defer func() {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(path + suffix)
+		}
+	}()
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer st.Close()
+	fc := config.Fetch{Interval: config.DefaultInterval, Timeout: config.Duration(2 * time.Minute), MaxBody: config.DefaultMaxBody,
+		Concurrency: o.Concurrency, PerHost: o.Concurrency, AllowPrivateNetworks: true}
+	feeds := make([]config.Feed, o.Feeds)
+	for i := range feeds {
+		feeds[i] = config.Feed{ID: fmt.Sprintf("bench-%04d", i), URL: fmt.Sprintf("%s/feed/%d", base, i), Interval: fc.Interval, Enabled: true}
+	}
+	p := pollpkg.New(st, fc, "civicwatch-bench", slog.New(slog.DiscardHandler))
+	start, cpuStart := time.Now(), processCPU()
+	rep, err := p.Poll(ctx, feeds, pollpkg.Selection{All: true})
+	wall, cpu = time.Since(start), processCPU()-cpuStart
+	if err != nil {
+		return wall, cpu, err
+	}
+	if t, failed := rep.Totals(); failed > 0 || t.New != o.Feeds*o.Items {
+		return wall, cpu, fmt.Errorf("stored %d new stories, %d feeds failed; want %d and none", t.New, failed, o.Feeds*o.Items)
+	}
+	return wall, cpu, nil
 }
 
 // feedHandler serves body i at /feed/i with an ETag, answering 304 to a
@@ -179,7 +247,7 @@ func poll(ctx context.Context, o PollOptions, cfg, db string, wantNew int) (poll
 
 // writeConfig writes a config of the loopback feeds with the lists and
 // topics of the config at from.
-func writeConfig(from, to, base string, o PollOptions) error {
+func writeConfig(from, to, base string, o PollOptions, topics bool) error {
 	src, err := os.ReadFile(from)
 	if err != nil {
 		return fmt.Errorf("read config: %w", err)
@@ -197,6 +265,9 @@ func writeConfig(from, to, base string, o PollOptions) error {
 	}
 	for i := range o.Feeds {
 		out.Feeds = append(out.Feeds, feedEntry{ID: fmt.Sprintf("bench-%04d", i), URL: fmt.Sprintf("%s/feed/%d", base, i)})
+	}
+	if !topics {
+		doc.Lists, doc.Topics = yaml.Node{}, yaml.Node{}
 	}
 	b, err := out.marshal(doc.Lists, doc.Topics)
 	if err != nil {
