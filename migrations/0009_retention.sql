@@ -11,5 +11,11 @@ CREATE TABLE story_deletions (
 ) STRICT;
 CREATE INDEX story_deletions_at ON story_deletions(deleted_at);
 
+-- A year of archive (docs/performance.md): the digest's feed-health footer
+-- asks for each feed's latest new-story times, and /sources for counts of
+-- its recent stories; without this index both read every sighting.
+CREATE INDEX sightings_feed_seen ON sightings(feed_id, first_seen_at);
+
 -- +goose Down
+DROP INDEX sightings_feed_seen;
 DROP TABLE story_deletions;
