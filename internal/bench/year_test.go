@@ -190,6 +190,18 @@ func yearCases(y *year) []yearCase {
 	since := url.QueryEscape(y.end.Add(-24 * time.Hour).Format(time.RFC3339))
 	cases := []yearCase{
 		{name: "digest", run: func(tb testing.TB, y *year) { y.digest(tb) }},
+		// The digest's two reads, to place its time: the window's stories
+		// with their matches and feeds, and the feed-health footer.
+		{name: "digest-stories", run: func(tb testing.TB, y *year) {
+			if _, err := y.st.DigestStories(context.Background(), y.end.Add(-17*time.Hour), y.end.Add(7*time.Hour+time.Minute)); err != nil {
+				tb.Fatal(err)
+			}
+		}},
+		{name: "digest-feed-health", run: func(tb testing.TB, y *year) {
+			if _, err := y.st.FeedActivity(context.Background()); err != nil {
+				tb.Fatal(err)
+			}
+		}},
 		{name: "console-home", run: func(tb testing.TB, y *year) { y.get(tb, "/") }},
 		{name: "console-sources", run: func(tb testing.TB, y *year) { y.get(tb, "/sources") },
 			baseline: func(tb testing.TB, y *year) {
@@ -205,6 +217,7 @@ func yearCases(y *year) []yearCase {
 	}
 	ids := map[string]func(tb testing.TB, y *year) []int64{
 		"digest":           digestIDs,
+		"digest-stories":   digestIDs,
 		"console-home":     func(tb testing.TB, y *year) []int64 { return y.dayIDs(tb, store.MatchQuery{}) },
 		"search-two-words": searchIDs("union leader"),
 		"search-khmer":     searchIDs("សហជីព"),

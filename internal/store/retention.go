@@ -9,10 +9,11 @@ import (
 )
 
 // PruneBatch is how many stories one prune transaction deletes at most.
-// Each story's deletion also removes it from the full-text index, about a
-// tenth of a millisecond, so a batch holds the write lock for tens of
-// milliseconds: a poll waiting behind it waits for one batch, not the run.
-const PruneBatch = 500
+// Deleting a story also takes it out of the full-text index, about 0.3 ms
+// of processor time a story on the development machine (docs/performance.md),
+// so a batch holds the write lock for about 60 ms: a poll waiting behind it
+// waits for one batch, not the run.
+const PruneBatch = 200
 
 // DeletionLogKeep is how long the log of deleted story ids is kept. A cache
 // of story ids that has not looked at the log for longer must be rebuilt.
