@@ -17,6 +17,7 @@ type Config struct {
 	Rules  *match.Rules // Topics compiled over Lists; never nil in a loaded Config
 	Digest *Digest      // nil when the file has no digest: section
 	SMTP   *SMTP        // nil when the file has no smtp: section
+	Alerts []Alert      // urgent pushes; empty without an alerts: section
 }
 
 // rawFile mirrors the YAML document while decoding. Its yaml tags are the
@@ -28,6 +29,7 @@ type rawFile struct {
 	Topics []rawTopic          `yaml:"topics"`
 	Digest *rawDigest          `yaml:"digest"`
 	SMTP   *rawSMTP            `yaml:"smtp"`
+	Alerts []rawAlert          `yaml:"alerts"`
 }
 
 // resolve applies defaults and validates each section in turn. Sections are
@@ -46,6 +48,7 @@ func (r *rawFile) resolve(path string, src []byte, p *problems) *Config {
 	}
 	cfg.SMTP = resolveSMTP(r.SMTP, p)
 	cfg.Digest = resolveDigest(r.Digest, r.SMTP != nil, cfg.Topics, p)
+	cfg.Alerts = resolveAlerts(r.Alerts, cfg.Topics, cfg.Lists, cfg.Digest, sourceLines(src), p)
 	return cfg
 }
 

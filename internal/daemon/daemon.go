@@ -18,6 +18,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/civicwatch/civicwatch/internal/alert"
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/digest"
 	"github.com/civicwatch/civicwatch/internal/poll"
@@ -56,6 +57,14 @@ type Options struct {
 	Retry     digest.Retry
 	LookupEnv func(string) (string, bool)
 
+	// Seams for alerts: the HTTP client for channel endpoints (nil: one
+	// built once by package alert), the retry policy (zero: the default),
+	// and a trigger that runs the alert loop at once, as tests need when
+	// they move the clock. Email alerts use Sender.
+	AlertClient  *http.Client
+	AlertBackoff alert.Backoff
+	AlertTrigger <-chan struct{}
+
 	// Ready, when set, is called with the HTTP address once serving.
 	Ready func(addr string)
 }
@@ -79,6 +88,9 @@ func (o *Options) defaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.AlertClient == nil {
+		o.AlertClient = alert.NewClient()
+	}
 }
 
 // Daemon is one running civicwatch.
@@ -100,6 +112,8 @@ type Daemon struct {
 	// current is cfg for readers that must not wait for a poll round to
 	// release work: the console reads it per request.
 	current atomic.Pointer[config.Config]
+
+	alertKick chan struct{} // wakes the alert loop; buffered, one wake-up is enough
 
 	ctx    context.Context // the daemon's life; cron jobs run under it
 	cronMu sync.Mutex
@@ -131,8 +145,10 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	d := &Daemon{opts: opts, log: opts.Log, store: st, metrics: newMetrics(), health: newHealth(opts.Now())}
+	d := &Daemon{opts: opts, log: opts.Log, store: st, metrics: newMetrics(), health: newHealth(opts.Now()),
+		alertKick: make(chan struct{}, 1)}
 	d.apply(cfg)
+	d.startAlerts(ctx)
 	d.health.setConfig(cfg, nil)
 	// The baseline for civicwatch_matches_total: matches stored before
 	// this start are not new.
@@ -173,6 +189,7 @@ func (d *Daemon) serve(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { d.pollLoop(ctx) })
 	wg.Go(func() { d.digestLoop(ctx) })
 	wg.Go(func() { d.reloadLoop(ctx) })
+	wg.Go(func() { d.alertLoop(ctx) })
 
 	<-ctx.Done()
 	d.log.Info("shutting down", "grace", d.opts.Grace)
@@ -247,6 +264,9 @@ func (d *Daemon) pollRound(ctx context.Context) {
 		d.metrics.observePoll(rep)
 		d.countMatches(ctx)
 		t, failed := rep.Totals()
+		if t.Matched > 0 {
+			d.enqueueAlerts(ctx)
+		}
 		d.log.Info("poll round", "feeds", len(rep.Results), "failed", failed, "new", t.New, "updated", t.Updated,
 			"matched", t.Matched, "duration", rep.Duration.Round(time.Millisecond))
 	}
