@@ -285,4 +285,3 @@ func TestNewAlertDoesNotPushTheArchive(t *testing.T) {
 		t.Errorf("%d requests for a story matched before the alert started", n)
 	}
 }
-

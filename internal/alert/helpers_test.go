@@ -268,4 +268,3 @@ func decodeEvent(t *testing.T, body []byte) Event {
 	}
 	return ev
 }
-
