@@ -283,3 +283,67 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestAlertChannelFailingReported: a channel whose messages fail is quiet
+// on /healthz for the first hour and reported after it, with its error but
+// no secret; /metrics counts the attempts.
+func TestAlertChannelFailingReported(t *testing.T) {
+	feedSrv := &growingFeed{}
+	fs := httptest.NewServer(feedSrv)
+	defer fs.Close()
+	hook := &hookReceiver{}
+	hs := httptest.NewServer(hook)
+	defer hs.Close()
+	hook.then("500", "500", "500", "500", "500", "500", "500", "500")
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "feeds.yaml")
+	cfgText := fmt.Sprintf(`fetch:
+  interval: 1s
+  timeout: 2s
+  allow_private_networks: true
+feeds:
+  - id: news
+    url: %s/feed
+topics:
+  - id: unions
+    rule: union*
+alerts:
+  - id: urgent
+    topics: [unions]
+    channels:
+      - webhook: %s/hook?key=querysecret
+        secret_env: CW_HOOK_SECRET
+`, fs.URL, hs.URL)
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	clock := &fixedClock{t: time.Now().UTC().Add(-time.Minute)}
+	env := func(k string) (string, bool) { return alertSecret, k == "CW_HOOK_SECRET" }
+	r := start(t, Options{ConfigPath: cfgPath, DBPath: filepath.Join(dir, "cw.db"), Now: clock.now, LookupEnv: env})
+	feedSrv.add("Union leader arrested")
+	eventually(t, "the first attempt", func() bool { return len(hook.requests()) >= 1 })
+	eventually(t, "the first failure in /metrics", func() bool {
+		return strings.Contains(getMetrics(t, r.addr), `civicwatch_alert_attempts_total{alert="urgent",kind="webhook",outcome="pending"} 1`)
+	})
+	if code, h := getHealth(t, r.addr); len(h.Alerts) != 0 || code != http.StatusOK {
+		t.Errorf("a channel failing for a minute is reported: %d %+v", code, h.Alerts)
+	}
+	clock.add(61 * time.Minute)
+	code, h := getHealth(t, r.addr)
+	if code != http.StatusServiceUnavailable || len(h.Alerts) != 1 {
+		t.Fatalf("/healthz %d, alerts %+v: want the failing channel", code, h.Alerts)
+	}
+	a := h.Alerts[0]
+	if a.Alert != "urgent" || a.Channel != "webhook "+hs.URL+"/hook" || !strings.Contains(a.LastError, "HTTP 500") {
+		t.Errorf("failing channel %+v", a)
+	}
+	resp, err := http.Get("http://" + r.addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(body), "querysecret") || strings.Contains(string(body), alertSecret) {
+		t.Errorf("/healthz shows a secret:\n%s", body)
+	}
+}

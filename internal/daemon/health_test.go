@@ -45,7 +45,7 @@ func TestHealthReport(t *testing.T) {
 			h := newHealth(t0)
 			h.interval = 30 * time.Minute
 			tt.setup(h)
-			got := h.report(tt.now, tt.dbErr, nil)
+			got := h.report(tt.now, tt.dbErr, nil, nil)
 			problems := strings.Join(got.Problems, "; ")
 			switch {
 			case tt.problem == "" && got.Status != "ok":

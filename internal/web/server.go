@@ -110,6 +110,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /digests", s.handleDigests)
 	mux.HandleFunc("GET /digests/{period}/{recipient}", s.handleDigest)
 	mux.HandleFunc("GET /digests/{period}/{recipient}/html", s.handleDigestHTML)
+	mux.HandleFunc("GET /alerts", s.handleAlerts)
 	mux.HandleFunc("GET /labels.jsonl", s.handleLabelsExport)
 	mux.HandleFunc("GET /feeds/{file}", s.handleAtom)
 	mux.HandleFunc("GET /api/matches", s.handleAPIMatches)
