@@ -25,7 +25,7 @@ func Build(in Input) *Digest {
 	if period.IsZero() {
 		period = in.End
 	}
-	d := &Digest{Recipient: in.Recipient, Start: in.Start, End: in.End, Health: in.Health, Location: loc,
+	d := &Digest{Recipient: in.Recipient, Start: in.Start, End: in.End, Health: in.Health, HeldBack: in.HeldBack, Location: loc,
 		Date: period.In(loc), MaxAge: in.MaxAge}
 	wanted := wantedTopics(in.Topics, in.Recipient.Topics)
 	d.Topics = wanted
