@@ -379,10 +379,12 @@ func (s *Store) alertList(ctx context.Context, query string, args ...any) ([]Ale
 	return out, rows.Err()
 }
 
-// AlertSent records that the receiver accepted message id.
+// AlertSent records that the receiver accepted message id. Like the digest
+// ledger, only a pending row changes: a slow attempt cannot turn a message
+// another one finished back.
 func (s *Store) AlertSent(ctx context.Context, id int64, at time.Time) error {
 	if _, err := s.write.ExecContext(ctx, `UPDATE alerts SET status = 'sent', attempts = attempts + 1, last_error = '', sent_at = ?
-        WHERE id = ?`, fmtTime(at), id); err != nil {
+        WHERE id = ? AND status = 'pending'`, fmtTime(at), id); err != nil {
 		return fmt.Errorf("alert %d sent: %w", id, err)
 	}
 	return nil
@@ -396,7 +398,7 @@ func (s *Store) AlertAttemptFailed(ctx context.Context, id int64, errText string
 		status = AlertFailed
 	}
 	if _, err := s.write.ExecContext(ctx, `UPDATE alerts SET status = ?, attempts = attempts + 1, last_error = ?,
-        next_attempt_at = ?, first_failed_at = COALESCE(first_failed_at, ?) WHERE id = ?`,
+        next_attempt_at = ?, first_failed_at = COALESCE(first_failed_at, ?) WHERE id = ? AND status = 'pending'`,
 		status, errText, fmtTime(next), fmtTime(at), id); err != nil {
 		return fmt.Errorf("alert %d failed: %w", id, err)
 	}
