@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"mime"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -257,5 +259,28 @@ func TestSecretsStayOut(t *testing.T) {
 	}
 	if logs := h.logs.String(); strings.Contains(logs, token) || !strings.Contains(logs, "alert not delivered") {
 		t.Errorf("logs:\n%s", logs)
+	}
+}
+
+// TestEmailAsFiles: with the digest's delivery "file", an alert is written
+// beside the day's digest under a name of its own, never over it.
+func TestEmailAsFiles(t *testing.T) {
+	dir := t.TempDir()
+	dg := fmt.Sprintf("digest:\n  from: \"civicwatch <alerts@example.org>\"\n  delivery: file\n  dir: %s\n", dir)
+	digestFile := filepath.Join(dir, "2026-12-03-staff@example.org.eml")
+	if err := os.WriteFile(digestFile, []byte("the digest"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, dg+channelAlert("      - email: [staff@example.org]\n"), nil)
+	pushKhmer(h)
+	h.clock.add(time.Hour)
+	h.poll("vod", h.item("later", "Union congress postponed"))
+	h.round()
+	files, _ := filepath.Glob(filepath.Join(dir, "2026-12-03-alert-cw-*-staff@example.org.eml"))
+	if len(files) != 2 {
+		t.Errorf("alert files %v, want one per message", files)
+	}
+	if b, _ := os.ReadFile(digestFile); string(b) != "the digest" {
+		t.Error("an alert overwrote the day's digest file")
 	}
 }

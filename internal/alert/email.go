@@ -28,7 +28,7 @@ func (e *email) Send(ctx context.Context, m *Message) error {
 		From: e.d.From, To: e.cfg.Email, Subject: m.Event.Title(),
 		Text:      m.Event.Text(e.d.Location, 0),
 		HTML:      "<!doctype html><html><body>" + m.Event.HTML(e.d.Location, 0) + "</body></html>",
-		MessageID: messageID(m.Event.EventID, e.d.From), Date: m.Created,
+		MessageID: messageID(m.Event.EventID, e.d.From), Date: m.Created, FileTag: "alert-" + m.Event.EventID,
 	}
 	return sender.Send(ctx, msg)
 }
