@@ -32,6 +32,10 @@ func cmdAlerts(e *env, args []string) error {
 	if *limit <= 0 {
 		return fmt.Errorf("%w: --limit must be positive", errUsage)
 	}
+	loc, err := e.displayLocation()
+	if err != nil {
+		return err
+	}
 	st, err := e.openStore()
 	if err != nil {
 		return err
@@ -53,28 +57,31 @@ func cmdAlerts(e *env, args []string) error {
 			status += " (test)"
 		}
 		if m.Status == store.AlertPending && m.Attempts > 0 {
-			status += ", next " + m.NextAttemptAt.UTC().Format("15:04:05")
+			status += ", next " + m.NextAttemptAt.In(loc).Format("15:04:05")
 		}
 		stories := fmt.Sprint(m.Stories)
 		if m.Overflow > 0 {
 			stories += fmt.Sprintf(" (+%d held back)", m.Overflow)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", utcMinute(m.CreatedAt), m.Alert, m.Channel, status, m.Attempts,
-			stories, orDash(utcMinute(m.SentAt)), m.EventID, orDash(oneLine(m.LastError, 100)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", minute(m.CreatedAt, loc), m.Alert, m.Channel, status, m.Attempts,
+			stories, orDash(minute(m.SentAt, loc)), m.EventID, orDash(oneLine(m.LastError, 100)))
 	}
 	return tw.Flush()
 }
 
-func utcMinute(t time.Time) string {
+func minute(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2006-01-02 15:04 UTC")
+	return t.In(loc).Format("2006-01-02 15:04 MST")
 }
 
 // alertsTest sends the test messages and prints each channel's outcome. It
 // fails (exit 1) when any channel did not accept its message.
 func alertsTest(e *env, id string) error {
+	// Unlike the listing, a test may run before the daemon ever did: it
+	// records its messages in a database it creates if need be.
+	e.cmd = "alerts test"
 	cfg, st, err := e.open()
 	if err != nil {
 		return err

@@ -32,7 +32,7 @@ func TestSearch(t *testing.T) {
 		t.Errorf("two words:\n%s", out)
 	}
 	_, out, _ = cli(t, a.env, "search", "--limit", "1", "union")
-	if strings.Count(out, "\n  ") != 2 || !strings.Contains(out, "1 story") {
+	if strings.Count(out, "\n  ") != 3 || !strings.Contains(out, "1 story") { // title, snippet, published (issue 14)
 		t.Errorf("--limit 1:\n%s", out)
 	}
 	_, out, _ = cli(t, a.env, "search", "nothing-like-this")
@@ -69,7 +69,7 @@ func TestSearchKhmer(t *testing.T) {
 			}
 		}
 	}
-	_, _, help := cli(t, a.env, "search", "-h")
+	_, help, _ := cli(t, a.env, "search", "-h") // on stdout since issue 14
 	if !strings.Contains(help, "zero-width spaces (U+200B and\nkin)") || !strings.Contains(help, "Only ASCII letters match whatever their\ncase") {
 		t.Errorf("help does not state the limitations:\n%s", help)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/daemon"
 	"github.com/civicwatch/civicwatch/internal/web"
 )
 
@@ -63,7 +64,10 @@ func cmdServe(e *env, args []string) error {
 	defer st.Close()
 	file := &configFile{path: e.global.config, cfg: cfg, log: e.log, lookupEnv: e.lookupEnv}
 	file.stamp, _ = statStamp(file.path)
-	console, err := web.New(web.Options{Store: st, Config: file.current, Token: token, Log: e.log, LookupEnv: e.lookupEnv})
+	// /healthz here too, so that civicwatch healthcheck and a container's
+	// HEALTHCHECK work against serve as against run.
+	health := daemon.ConsoleHealth(st, file.current, time.Now())
+	console, err := web.New(web.Options{Store: st, Config: file.current, Token: token, Log: e.log, LookupEnv: e.lookupEnv, Health: health})
 	if err != nil {
 		return err
 	}

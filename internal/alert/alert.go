@@ -92,7 +92,12 @@ func (s *Service) backoff() Backoff {
 	return s.Backoff
 }
 
+// location is the zone times are shown in: the console's and digest's
+// display zone.
 func (s *Service) location() *time.Location {
+	if l := s.Config.Display.Location; l != nil {
+		return l
+	}
 	if d := s.Config.Digest; d != nil && d.Location != nil {
 		return d.Location
 	}

@@ -65,6 +65,8 @@ func TestParseValid(t *testing.T) {
 			file: "testdata/full.yaml",
 			want: &Config{
 				Path: "testdata/full.yaml",
+				// Without display: or digest:, times are shown in UTC.
+				Display: Display{Timezone: "UTC", Location: time.UTC},
 				Fetch: Fetch{
 					Interval:             hour,
 					Timeout:              Duration(45 * time.Second),
@@ -115,6 +117,8 @@ func TestParseValid(t *testing.T) {
 			file: "testdata/minimal.yaml",
 			want: &Config{
 				Path: "testdata/minimal.yaml",
+				// Without display: or digest:, times are shown in UTC.
+				Display: Display{Timezone: "UTC", Location: time.UTC},
 				Fetch: Fetch{
 					Interval:    30 * minute,
 					Timeout:     Duration(30 * time.Second),
@@ -191,7 +195,11 @@ func TestParseSingleMistake(t *testing.T) {
 		{"tags_not_list", 4, 11, "feeds[0].tags", "expected a list"},
 		{"repeated_key", 4, 5, "feeds[0].url", `key "url" repeated (first at line 3)`},
 		{"unset_env", 3, 10, "feeds[0].url", "CIVICWATCH_TEST_UNSET_URL is not set"},
-		{"syntax", 4, 0, "", "mapping values are not allowed"},
+		// Syntax errors at the line and column where the parser failed
+		// (issue 14: yaml reports the enclosing block's line, no column).
+		{"syntax", 4, 21, "", "YAML syntax: mapping values are not allowed"},
+		{"indentation", 4, 4, "", "YAML syntax: did not find expected '-' indicator"},
+		{"tab", 5, 1, "", "YAML syntax: found a tab character that violates indentation"},
 		{"second_document", 4, 1, "", "more than one YAML document"},
 		{"top_level_list", 1, 1, "", "expected a mapping"},
 		{"empty", 0, 0, "", "file is empty"},

@@ -101,11 +101,16 @@ type Daemon struct {
 	metrics *metrics
 	health  *health
 
-	// work is held by each poll round, digest run and reload, so a digest
-	// is built only between rounds: a story committed by a round after the
-	// digest's query, but stamped before its window's end, would otherwise
-	// fall between two digests.
-	work    sync.Mutex
+	// work is held by each poll round, reload and the building of digests,
+	// so a digest is built only between rounds: a story committed by a
+	// round after the digest's query, but stamped before its window's end,
+	// would otherwise fall between two digests. Delivery happens outside
+	// it, so a slow mail server never holds polls up.
+	work sync.Mutex
+	// sending is held by a whole digest run, building and delivery: the
+	// schedule and the catch-up must never deliver the same pending
+	// digest at once.
+	sending sync.Mutex
 	cfg     *config.Config // guarded by work
 	poller  *poll.Poller   // guarded by work
 	matches map[string]int // match counts after the last round; guarded by work
@@ -269,6 +274,12 @@ func (d *Daemon) pollRound(ctx context.Context) {
 		}
 		d.log.Info("poll round", "feeds", len(rep.Results), "failed", failed, "new", t.New, "updated", t.Updated,
 			"matched", t.Matched, "duration", rep.Duration.Round(time.Millisecond))
+		if failed == len(rep.Results) && ctx.Err() == nil {
+			// Each feed's error is logged on its own line; when all of them
+			// fail at once the cause is rarely the feeds, so say so once.
+			d.log.Warn("every feed failed in this poll round: check this machine's network, DNS and proxy (HTTPS_PROXY) before the feed URLs",
+				"feeds", failed)
+		}
 	}
 	if err != nil && ctx.Err() == nil {
 		d.log.Error("poll round failed", "err", err)

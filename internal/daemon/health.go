@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/digest"
 	"github.com/civicwatch/civicwatch/internal/poll"
+	"github.com/civicwatch/civicwatch/internal/sources"
+	"github.com/civicwatch/civicwatch/internal/store"
 	"github.com/civicwatch/civicwatch/internal/web"
 )
 
@@ -27,11 +30,17 @@ type health struct {
 	lastOK    time.Time // end of the last round that ran
 	digests   map[string]DigestHealth
 	digestErr string
+	// noPolling is set for a console serving health beside no poll loop
+	// of its own (civicwatch serve): the polling checks do not apply.
+	noPolling bool
 }
 
 // Health is the /healthz document.
 type Health struct {
-	Status    string         `json:"status"` // ok | unhealthy
+	Status string `json:"status"` // ok | degraded | unhealthy; both of the latter answer 503
+	// Reason says in one line why the watch is degraded: it names no feed
+	// or recipient, so /healthz shows it to callers without the token.
+	Reason    string         `json:"reason,omitempty"`
 	Problems  []string       `json:"problems,omitempty"`
 	Database  string         `json:"database"` // ok | the error
 	Config    ConfigHealth   `json:"config"`
@@ -156,19 +165,33 @@ func (h *health) digested(results []digest.Result, err error) {
 	}
 }
 
-// report builds the document; db is the database check's error.
-func (h *health) report(now time.Time, dbErr error, failing []FeedFailure, alerts []AlertFailure) Health {
+// report builds the document; dbErr is the database check's error and
+// feeds what the stored feed states add up to; alerts the alert channels
+// failing for over an hour.
+//
+// Two kinds of trouble answer 503. Unhealthy: the daemon itself is stuck
+// (database, config, polling loop, a digest refused for good). Degraded:
+// the daemon runs but collects too little to be trusted, which a setup
+// with no network or wrong URLs would otherwise hide behind a green check:
+//   - no feed was read successfully within 2 × the poll interval (the
+//     shortest of the enabled feeds'), counted from the start when none
+//     was since;
+//   - more than half the enabled feeds are failing.
+//
+// An alert channel failing for over an hour is unhealthy, like a digest
+// refused for good: urgent news is not reaching its readers.
+func (h *health) report(now time.Time, dbErr error, feeds sources.Summary, alerts []AlertFailure) Health {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := Health{Status: "ok", Database: "ok", Config: h.config, LastPoll: h.poll, Failing: failing,
+	out := Health{Status: "ok", Database: "ok", Config: h.config, LastPoll: h.poll, Failing: []FeedFailure{},
 		DigestErr: h.digestErr, StartedAt: h.started.UTC(), CheckedAt: now.UTC(), Digests: []DigestHealth{}, Alerts: []AlertFailure{}}
+	for _, f := range feeds.Failing {
+		out.Failing = append(out.Failing, FeedFailure{ID: f.ID, Failures: f.Failures, LastError: f.LastError, Since: f.LastSuccess})
+	}
 	for _, a := range alerts {
 		out.Alerts = append(out.Alerts, a)
 		out.Problems = append(out.Problems, fmt.Sprintf("alert %s: %s failing since %s: %s", a.Alert, a.Channel,
 			a.Since.UTC().Format(time.RFC3339), a.LastError))
-	}
-	if out.Failing == nil {
-		out.Failing = []FeedFailure{}
 	}
 	if dbErr != nil {
 		out.Database = dbErr.Error()
@@ -181,7 +204,7 @@ func (h *health) report(now time.Time, dbErr error, failing []FeedFailure, alert
 	if since.IsZero() {
 		since = h.started
 	}
-	if limit := 3 * h.interval; limit > 0 && now.Sub(since) > limit {
+	if limit := 3 * h.interval; limit > 0 && now.Sub(since) > limit && !h.noPolling {
 		out.Problems = append(out.Problems, "no successful poll for "+now.Sub(since).Round(time.Second).String())
 	}
 	for _, dh := range h.digests {
@@ -192,8 +215,46 @@ func (h *health) report(now time.Time, dbErr error, failing []FeedFailure, alert
 	}
 	if len(out.Problems) > 0 {
 		out.Status = "unhealthy"
+		return out
+	}
+	var reasons []string
+	if feeds.Enabled > 0 {
+		from, what := feeds.LastSuccess, "the last successful read"
+		if from.Before(h.started) {
+			from, what = h.started, "start"
+		}
+		if bound := 2 * feeds.Interval; now.Sub(from) > bound {
+			reasons = append(reasons, fmt.Sprintf("no feed read successfully in the %s since %s (bound: 2 × poll interval %s); check the network, proxy and feed URLs",
+				now.Sub(from).Round(time.Second), what, feeds.Interval))
+		}
+	}
+	if feeds.MostFail() {
+		reasons = append(reasons, fmt.Sprintf("%d of %d enabled feeds failing", len(feeds.Failing), feeds.Enabled))
+	}
+	if len(reasons) > 0 {
+		out.Status, out.Reason = "degraded", strings.Join(reasons, "; ")
+		out.Problems = reasons
 	}
 	return out
+}
+
+// ConsoleHealth is /healthz for a console without a daemon of its own
+// (civicwatch serve): the database, the config in force, and what the
+// stored feed states say, degraded by the same rules as the daemon's, so a
+// container health check works against either.
+func ConsoleHealth(st *store.Store, config func() *config.Config, started time.Time) http.Handler {
+	h := newHealth(started)
+	h.noPolling = true
+	d := &Daemon{store: st, health: h}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cfg := config(); cfg != nil {
+			d.current.Store(cfg)
+			h.mu.Lock()
+			h.config.Path, h.config.RulesVersion = cfg.Path, cfg.Rules.Version()
+			h.mu.Unlock()
+		}
+		d.serveHealth(w, r)
+	})
 }
 
 // Handler serves the operator console (package web) with /healthz and
@@ -224,16 +285,14 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	_, dbErr := d.store.SchemaVersion(ctx)
-	var failing []FeedFailure
+	var feeds sources.Summary
 	if dbErr == nil {
-		feeds, err := d.store.FeedHealth(ctx)
+		states, err := d.store.FeedStates(ctx)
 		if err != nil {
 			dbErr = err
 		}
-		for _, f := range feeds {
-			if f.Failures > 0 {
-				failing = append(failing, FeedFailure{ID: f.ID, Failures: f.Failures, LastError: f.LastError, Since: f.LastSuccess})
-			}
+		if cfg := d.current.Load(); cfg != nil {
+			feeds = sources.Assess(cfg.Feeds, states)
 		}
 	}
 	var alerts []AlertFailure
@@ -251,7 +310,7 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 			alerts = append(alerts, AlertFailure{Alert: c.Alert, Channel: c.Channel, Since: c.Since.UTC(), LastError: c.LastError})
 		}
 	}
-	h := d.health.report(time.Now(), dbErr, failing, alerts)
+	h := d.health.report(time.Now(), dbErr, feeds, alerts)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	if h.Status != "ok" {

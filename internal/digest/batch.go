@@ -18,7 +18,7 @@ type batch struct {
 	topics  []Topic
 	names   map[string]string // feed id → display name from the config
 	stories map[int64][]Story // candidates by window start (Unix nanoseconds)
-	health  []FeedProblem
+	health  Sources
 	checked bool // health is loaded
 }
 
@@ -67,7 +67,7 @@ func (b *batch) build(ctx context.Context, r config.Recipient) (*store.DigestRec
 	d := Build(Input{
 		Recipient: Recipient{Email: r.Email, Name: r.Name, Topics: r.Topics},
 		Topics:    b.topics, Stories: stories, Start: start, End: b.now, Period: b.period.At,
-		Location: cfg.Location, MaxAge: cfg.MaxAge.D(), Health: health, HeldBack: held, Generated: b.now,
+		Location: cfg.Location, Display: b.s.Config.Display.Location, MaxAge: cfg.MaxAge.D(), Health: health, HeldBack: held, Generated: b.now,
 	})
 	if d.Total == 0 && !cfg.SendEmpty {
 		return nil, OutcomeSkipped, nil
@@ -107,15 +107,15 @@ func (b *batch) candidates(ctx context.Context, start time.Time) ([]Story, error
 }
 
 // feedHealth loads the health footer, the same for every recipient.
-func (b *batch) feedHealth(ctx context.Context) ([]FeedProblem, error) {
+func (b *batch) feedHealth(ctx context.Context) (Sources, error) {
 	if b.checked {
 		return b.health, nil
 	}
 	activity, err := b.s.Store.FeedActivity(ctx)
 	if err != nil {
-		return nil, err
+		return Sources{}, err
 	}
-	b.health, b.checked = FeedHealth(b.s.Config.Feeds, activity, b.now, b.s.Config.Digest.Location), true
+	b.health, b.checked = FeedHealth(b.s.Config.Feeds, activity, b.now, b.s.Config.Display.Location), true
 	return b.health, nil
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/export"
+	"github.com/civicwatch/civicwatch/internal/opml"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
 
@@ -222,4 +224,17 @@ func (s *Server) handleLabelsExport(w http.ResponseWriter, r *http.Request) {
 	if err := export.LabelledJSONL(w, stories, labels, s.config().Feeds); err != nil {
 		s.log.Error("labels export", "err", err)
 	}
+}
+
+// handleOPML serves the configured feeds as OPML 2.0, for a feed reader to
+// subscribe to the same sources.
+func (s *Server) handleOPML(w http.ResponseWriter, r *http.Request) {
+	var buf bytes.Buffer
+	if err := opml.Export(&buf, s.config().Feeds, s.opts.Now()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/x-opml; charset=utf-8")
+	w.Header().Set("Content-Disposition", `inline; filename="feeds.opml"`)
+	_, _ = w.Write(buf.Bytes())
 }

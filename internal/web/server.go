@@ -112,6 +112,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /digests/{period}/{recipient}/html", s.handleDigestHTML)
 	mux.HandleFunc("GET /alerts", s.handleAlerts)
 	mux.HandleFunc("GET /labels.jsonl", s.handleLabelsExport)
+	mux.HandleFunc("GET /feeds.opml", s.handleOPML)
 	mux.HandleFunc("GET /feeds/{file}", s.handleAtom)
 	mux.HandleFunc("GET /api/matches", s.handleAPIMatches)
 	mux.HandleFunc("GET /matches.csv", s.handleCSV)
@@ -133,11 +134,12 @@ func (s *Server) routes() http.Handler {
 // config is the config in force for this request.
 func (s *Server) config() *config.Config { return s.opts.Config() }
 
-// location is where days begin and times are shown: the digest's time
-// zone, so the console and the digest agree on what "today" is.
+// location is where days begin and times are shown: display.timezone
+// (by default the digest's zone), so the console, the CLI and the digest
+// agree on what "today" is.
 func location(cfg *config.Config) *time.Location {
-	if cfg != nil && cfg.Digest != nil && cfg.Digest.Location != nil {
-		return cfg.Digest.Location
+	if cfg != nil && cfg.Display.Location != nil {
+		return cfg.Display.Location
 	}
 	return time.UTC
 }
@@ -185,6 +187,12 @@ func (s *Server) logErrors(next http.Handler) http.Handler {
 			level = slog.LevelError
 		case status == http.StatusUnauthorized || status == http.StatusForbidden:
 			level = slog.LevelWarn
+		}
+		if r.URL.Path == "/healthz" {
+			// A health check asks every minute and its 503 is the report,
+			// not a failure of the request; the causes are logged where
+			// they happen.
+			level = slog.LevelDebug
 		}
 		s.log.Log(r.Context(), level, "console request", "method", r.Method, "path", r.URL.Path,
 			"status", status, "duration", time.Since(start).Round(time.Microsecond), "remote", r.RemoteAddr)
