@@ -7,9 +7,9 @@ import (
 	"github.com/civicwatch/civicwatch/internal/alert"
 )
 
-// alertWait caps how long the alert loop sleeps on its own: a wake-up it
-// computed from a clock that has since moved (a test's, or the machine's
-// after a suspend) is corrected within this time.
+// alertWait caps how long the alert loop sleeps before a cooldown or retry
+// it knows of: a wake-up computed from a clock that has since moved (a
+// test's, or the machine's after a suspend) is corrected within this time.
 const alertWait = 5 * time.Minute
 
 // alertService is the alerter over the running config.
@@ -60,7 +60,9 @@ func (d *Daemon) kickAlerts() {
 
 // alertLoop delivers alerts: at start (messages left pending by the last
 // run go out now), whenever a poll round queued stories, and when the
-// ledger says the next cooldown or retry is due.
+// ledger says the next cooldown or retry is due. With nothing pending it
+// sleeps until a poll round wakes it: it never polls the database on a
+// timer of its own.
 func (d *Daemon) alertLoop(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -72,31 +74,32 @@ func (d *Daemon) alertLoop(ctx context.Context) {
 		case <-d.opts.AlertTrigger:
 		case <-timer.C:
 		}
-		next := d.deliverAlerts(ctx)
-		wait := alertWait
-		if !next.IsZero() {
-			wait = min(max(next.Sub(d.opts.Now()), 0), alertWait)
-		}
+		next, err := d.deliverAlerts(ctx)
 		if !timer.Stop() {
 			select {
 			case <-timer.C:
 			default:
 			}
 		}
-		timer.Reset(wait)
+		switch {
+		case err != nil:
+			timer.Reset(alertWait) // the database was unusable: try again later
+		case !next.IsZero():
+			timer.Reset(min(max(next.Sub(d.opts.Now()), 0), alertWait))
+		}
 	}
 }
 
-func (d *Daemon) deliverAlerts(ctx context.Context) (next time.Time) {
+func (d *Daemon) deliverAlerts(ctx context.Context) (next time.Time, err error) {
 	defer d.recover("alerts")
 	if len(d.current.Load().Alerts) == 0 {
-		return time.Time{}
+		return time.Time{}, nil
 	}
-	next, err := d.alertService().Deliver(ctx)
+	next, err = d.alertService().Deliver(ctx)
 	if err != nil && ctx.Err() == nil {
 		d.log.Error("alerts: deliver", "err", err)
 	}
-	return next
+	return next, err
 }
 
 func (d *Daemon) observeAlert(a alert.Attempt) {
