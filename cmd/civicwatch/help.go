@@ -34,19 +34,23 @@ var (
 // fails for a command without one.
 var helpDocs = map[string]helpDoc{
 	"run": {
-		usage: []string{"run [--listen 127.0.0.1:8080] [--log-format text|json]"},
+		usage: []string{"run [--listen 127.0.0.1:8080] [--allowed-host NAME]... [--log-format text|json]"},
 		about: `The daemon: polls each feed when it is due, sends the digest on digest.schedule,
 reloads the config on SIGHUP or when the file changes, and serves the console,
-/healthz and /metrics on --listen. One daemon per database.
+/healthz and /metrics on --listen. One daemon per database, checked at start
+(a damaged database is refused). The console answers only to its listen
+address, localhost, and the names --allowed-host and console.hosts list.
 Exit status: 0 after SIGINT/SIGTERM; 1 when it could not start; 2 for a bad
 config or flag.`,
 		examples: []string{"civicwatch run", "civicwatch run --listen \"\" --log-format json"},
 		globals:  usesConfigDBLog,
 	},
 	"serve": {
-		usage: []string{"serve [--listen 127.0.0.1:8080]"},
+		usage: []string{"serve [--listen 127.0.0.1:8080] [--allowed-host NAME]..."},
 		about: `Serves the operator console on its own, beside a running daemon or without one.
-A non-loopback address needs CIVICWATCH_CONSOLE_TOKEN.
+A non-loopback address needs CIVICWATCH_CONSOLE_TOKEN. The console answers only
+to its listen address, localhost, and the names --allowed-host and
+console.hosts list.
 Exit status: 0 after SIGINT/SIGTERM; 1 when it could not start; 2 for a bad
 config or flag.`,
 		examples: []string{"civicwatch serve", "CIVICWATCH_CONSOLE_TOKEN=$(openssl rand -hex 32) civicwatch serve --listen 0.0.0.0:8080"},
@@ -62,6 +66,7 @@ Exit status: 0 when it answers 200, 1 otherwise (the status and reason are print
 		usage: []string{"poll [--all] [--feed ID]..."},
 		about: `Polls the feeds that are due (every enabled one with --all, only the named ones
 with --feed), stores their stories and prints a line per feed and a total.
+The database is checked first: a damaged one is refused.
 Exit status: 0 when the round ran, even if feeds failed; 1 when it could not
 run; 2 for a bad config or flag.`,
 		examples: []string{"civicwatch poll", "civicwatch poll --feed cambojanews --feed vod"},
@@ -189,10 +194,10 @@ subscripts ្ដ and ្ត count as one. Only ASCII letters match whatever the
 case: Cyrillic, Greek and accented letters must be typed in the case they
 are written in ("Лидер" does not find "лидер").
 The marks in the snippet ignore case and zero-width spaces. Words of one or
-two characters are slow on a large archive. Reads only: a missing database is
-an error.
+two characters are slow on a large archive. A query has at most 32 words and
+512 bytes. Reads only: a missing database is an error.
 Exit status: 0, also when nothing is found; 1 when the database cannot be read;
-2 for a bad flag.`,
+2 for a bad flag or a query over the limits.`,
 		examples: []string{"civicwatch search union leader arrested", "civicwatch search សហជីព --limit 5 --json"},
 		globals:  usesConfigDB,
 	},
@@ -283,7 +288,7 @@ func printHelp(w io.Writer, name string, fs *flag.FlagSet) {
 
 // valueNames name a flag's value on the help pages; other flags take their
 // own name in capitals.
-var valueNames = map[string]string{"config": "PATH", "db": "PATH", "log-level": "LEVEL", "listen": "ADDR",
+var valueNames = map[string]string{"config": "PATH", "db": "PATH", "log-level": "LEVEL", "listen": "ADDR", "allowed-host": "NAME",
 	"log-format": "FORMAT", "since": "DURATION", "limit": "N", "feed": "ID", "topic": "ID", "out": "FILE",
 	"digest out": "DIR", "rules config": "OTHER.yaml"}
 

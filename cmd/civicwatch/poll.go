@@ -96,6 +96,10 @@ func cmdPoll(e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	// A damaged file is refused before the round writes into it.
+	if err := st.QuickCheck(e.ctx); err != nil {
+		return err
+	}
 
 	log := e.log
 	if !e.global.logSet {

@@ -21,6 +21,7 @@ func cmdRun(e *env, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8080", "address for the console, /healthz and /metrics (\"\" for none); any non-loopback address needs "+web.TokenEnv)
 	format := fs.String("log-format", "text", "log format: text or json")
+	hosts := allowedHostsFlag(fs)
 	if !e.global.logSet {
 		e.global.logLevel = "info" // a daemon's log is its record; the CLI's default (warn) would hide it
 	}
@@ -60,7 +61,7 @@ func cmdRun(e *env, args []string) error {
 		}
 	}()
 	return daemon.Run(e.ctx, daemon.Options{
-		ConfigPath: e.global.config, DBPath: e.global.db, Listen: *listen, ConsoleToken: token, UserAgent: userAgent(),
+		ConfigPath: e.global.config, DBPath: e.global.db, Listen: *listen, AllowedHosts: *hosts, ConsoleToken: token, UserAgent: userAgent(),
 		Log: e.log, Reload: reload, WatchConfig: true,
 		LookupEnv: e.lookupEnv,
 	})

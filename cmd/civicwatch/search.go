@@ -44,6 +44,9 @@ func cmdSearch(e *env, args []string) error {
 	if *limit <= 0 {
 		return fmt.Errorf("%w: --limit must be at least 1", errUsage)
 	}
+	if err := store.CheckQuery(query); err != nil {
+		return fmt.Errorf("%w: %w: search for fewer, shorter words", errUsage, err)
+	}
 	loc, err := e.displayLocation()
 	if err != nil {
 		return err

@@ -108,3 +108,29 @@ func TestSearchJSONAndErrors(t *testing.T) {
 		t.Errorf("unusable database: exit %d, want %d", code, exitFail)
 	}
 }
+
+// TestSearchLimits: past 32 words or 512 bytes, search exits 2 with a
+// message naming the limit; at the limits it runs.
+func TestSearchLimits(t *testing.T) {
+	a := newArchive(t)
+	words := strings.Fields(strings.Repeat("union ", 33))
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"33 words", words, exitUsage},
+		{"2,000 words", strings.Fields(strings.Repeat("w ", 2000)), exitUsage},
+		{"513 bytes", []string{strings.Repeat("u", 513)}, exitUsage},
+		{"32 words", words[:32], exitOK},
+		{"512 bytes", []string{strings.Repeat("u", 512)}, exitOK},
+	} {
+		code, _, errOut := cli(t, a.env, append([]string{"search"}, tc.args...)...)
+		if code != tc.code {
+			t.Errorf("%s: exit %d, want %d: %s", tc.name, code, tc.code, errOut)
+		}
+		if tc.code == exitUsage && !strings.Contains(errOut, "too long") {
+			t.Errorf("%s: stderr %q does not say the query is too long", tc.name, errOut)
+		}
+	}
+}

@@ -19,6 +19,9 @@ type Config struct {
 	SMTP   *SMTP        // nil when the file has no smtp: section
 	// Display is the zone times are shown in; always set.
 	Display Display
+	// Console holds the names the console answers to and its public
+	// address; zero when the file has no console: section.
+	Console Console
 	Alerts  []Alert // urgent pushes; empty without an alerts: section
 }
 
@@ -32,6 +35,7 @@ type rawFile struct {
 	Digest  *rawDigest          `yaml:"digest"`
 	SMTP    *rawSMTP            `yaml:"smtp"`
 	Display *rawDisplay         `yaml:"display"`
+	Console *rawConsole         `yaml:"console"`
 	Alerts  []rawAlert          `yaml:"alerts"`
 }
 
@@ -52,6 +56,7 @@ func (r *rawFile) resolve(path string, src []byte, p *problems) *Config {
 	cfg.SMTP = resolveSMTP(r.SMTP, p)
 	cfg.Digest = resolveDigest(r.Digest, r.SMTP != nil, cfg.Topics, p)
 	cfg.Display = resolveDisplay(r.Display, cfg.Digest, p)
+	cfg.Console = resolveConsole(r.Console, p)
 	cfg.Alerts = resolveAlerts(r.Alerts, cfg.Topics, cfg.Lists, cfg.Digest, sourceLines(src), p)
 	return cfg
 }

@@ -527,3 +527,71 @@ func topicIDs(topics []Topic) []string {
 	}
 	return ids
 }
+
+func TestConsoleSection(t *testing.T) {
+	const feeds = "feeds: [{id: a, url: 'https://a.example/'}]\n"
+	cfg, err := Parse([]byte(feeds+"console:\n  hosts: [Watch.Example.Org, '192.168.1.5:8080', '[fd00::5]:8080']\n  base_url: https://watch.example.org/cw/\n"), "feeds.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"watch.example.org", "192.168.1.5:8080", "[fd00::5]:8080"}; !slices.Equal(cfg.Console.Hosts, want) || cfg.Console.BaseURL != "https://watch.example.org/cw" {
+		t.Errorf("console = %+v; want hosts %v and base_url without its trailing slash", cfg.Console, want)
+	}
+	if cfg, err := Parse([]byte(feeds), "feeds.yaml", nil); err != nil || len(cfg.Console.Hosts) != 0 || cfg.Console.BaseURL != "" {
+		t.Errorf("no console section: %+v, %v", cfg, err)
+	}
+	_, err = Parse([]byte(feeds+"console:\n  hosts: ['http://x.example/', '*.example', 'x.example:port', '']\n  base_url: 'ftp://x.example'\n"), "feeds.yaml", nil)
+	var fields []string
+	for _, p := range problemsOf(t, err) {
+		fields = append(fields, p.Field)
+	}
+	if want := []string{"console.hosts[0]", "console.hosts[1]", "console.hosts[2]", "console.hosts[3]", "console.base_url"}; !slices.Equal(fields, want) {
+		t.Errorf("problems on %v, want %v: %v", fields, want, err)
+	}
+}
+
+func TestTagBounds(t *testing.T) {
+	feedWith := func(tags string) []byte {
+		return []byte("feeds:\n  - id: a\n    url: https://a.example/\n    tags: [" + tags + "]\n")
+	}
+	if _, err := Parse(feedWith(strings.TrimSuffix(strings.Repeat("t, ", maxTags), ", ")), "feeds.yaml", nil); err != nil {
+		t.Errorf("%d tags: %v", maxTags, err)
+	}
+	if _, err := Parse(feedWith(strings.Repeat("t, ", maxTags)+"u"), "feeds.yaml", nil); err == nil || !strings.Contains(err.Error(), "at most 32") {
+		t.Errorf("%d tags: %v, want refused", maxTags+1, err)
+	}
+	if _, err := Parse(feedWith(strings.Repeat("x", maxTagLen)), "feeds.yaml", nil); err != nil {
+		t.Errorf("a tag of %d characters: %v", maxTagLen, err)
+	}
+	if _, err := Parse(feedWith(strings.Repeat("x", maxTagLen+1)), "feeds.yaml", nil); err == nil || !strings.Contains(err.Error(), "at most 64") {
+		t.Errorf("a tag of %d characters: %v, want refused", maxTagLen+1, err)
+	}
+}
+
+// TestShippedConsoleExample keeps the commented-out console example of the
+// shipped feeds.yaml valid: uncommented, the file loads with it.
+func TestShippedConsoleExample(t *testing.T) {
+	data, err := os.ReadFile("../../feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	i := strings.Index(text, "\n# console:\n")
+	if i < 0 {
+		t.Fatal("feeds.yaml has no commented-out console example")
+	}
+	end := i + 1 + strings.Index(text[i+1:], "\n\n")
+	var b strings.Builder
+	b.WriteString(text[:i+1])
+	for _, line := range strings.Split(text[i+1:end], "\n") {
+		b.WriteString(strings.TrimPrefix(line, "# ") + "\n")
+	}
+	b.WriteString(text[end:])
+	cfg, err := Parse([]byte(b.String()), "feeds.yaml (console uncommented)", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Console.Hosts) == 0 || cfg.Console.BaseURL == "" {
+		t.Errorf("console example: %+v", cfg.Console)
+	}
+}

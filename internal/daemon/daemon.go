@@ -34,6 +34,9 @@ type Options struct {
 	// ConsoleToken guards the console and /metrics (see web.TokenEnv);
 	// without one, Listen must be a loopback address.
 	ConsoleToken string
+	// AllowedHosts are names the console answers to besides its listen
+	// address (--allowed-host; the config adds console.hosts).
+	AllowedHosts []string
 	UserAgent    string
 	Log          *slog.Logger
 
@@ -117,6 +120,9 @@ type Daemon struct {
 	// current is cfg for readers that must not wait for a poll round to
 	// release work: the console reads it per request.
 	current atomic.Pointer[config.Config]
+	// listenAddr is the console's address as bound, which requests must
+	// name in their Host header (or a localhost form of it).
+	listenAddr string
 
 	alertKick chan struct{} // wakes the alert loop; buffered, one wake-up is enough
 
@@ -150,6 +156,11 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	// A damaged file is refused before the daemon writes into it.
+	if err := st.QuickCheck(ctx); err != nil {
+		st.Close()
+		return err
+	}
 	d := &Daemon{opts: opts, log: opts.Log, store: st, metrics: newMetrics(), health: newHealth(opts.Now()),
 		alertKick: make(chan struct{}, 1)}
 	d.apply(cfg)
@@ -179,6 +190,7 @@ func (d *Daemon) serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	var srv *http.Server
 	if ln != nil {
+		d.listenAddr = ln.Addr().String()
 		srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		wg.Go(func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

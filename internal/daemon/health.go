@@ -267,6 +267,7 @@ func (d *Daemon) Handler() http.Handler {
 	}
 	console, err := web.New(web.Options{
 		Store: d.store, Config: d.current.Load, Token: d.opts.ConsoleToken, Log: d.log, Now: d.opts.Now,
+		Listen: d.listenAddr, AllowedHosts: d.opts.AllowedHosts,
 		LookupEnv: d.opts.LookupEnv, Health: http.HandlerFunc(d.serveHealth), Metrics: d.metrics.handler(),
 	})
 	if err == nil {

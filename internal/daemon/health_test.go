@@ -136,7 +136,7 @@ func TestHealthHandler(t *testing.T) {
 	d.metrics.observePoll(&poll.Report{Results: []poll.Result{{FeedID: "down", Outcome: store.OutcomeError, Duration: time.Second}}})
 
 	rec := httptest.NewRecorder()
-	d.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	d.Handler().ServeHTTP(rec, loopbackRequest("/healthz"))
 	var h Health
 	if err := json.Unmarshal(rec.Body.Bytes(), &h); err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func TestHealthHandler(t *testing.T) {
 	}
 
 	rec = httptest.NewRecorder()
-	d.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	d.Handler().ServeHTTP(rec, loopbackRequest("/metrics"))
 	if !strings.Contains(rec.Body.String(), `civicwatch_fetches_total{outcome="error"} 1`) {
 		t.Errorf("/metrics lacks the failed fetch:\n%s", rec.Body)
 	}
@@ -160,14 +160,14 @@ func TestHealthHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec = httptest.NewRecorder()
-	d.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	d.Handler().ServeHTTP(rec, loopbackRequest("/healthz"))
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"status": "ok"`) {
 		t.Errorf("/healthz after a success: %d\n%s", rec.Code, rec.Body)
 	}
 
 	st.Close() // a database that stopped working makes /healthz 503
 	rec = httptest.NewRecorder()
-	d.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	d.Handler().ServeHTTP(rec, loopbackRequest("/healthz"))
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("/healthz with a closed database: %d, want 503", rec.Code)
 	}

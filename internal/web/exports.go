@@ -49,7 +49,7 @@ func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	base := baseURL(r)
+	base := s.baseURL()
 	alt := base + "/"
 	if topic != "" {
 		alt += "?topic=" + topic
@@ -66,17 +66,6 @@ func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request) {
 	if err := export.Atom(w, feed, stories); err != nil {
 		s.log.Error("write atom feed", "feed", name, "err", err)
 	}
-}
-
-// baseURL is the console's address as the client reached it, for the
-// feed's self link. The Host header is the client's own claim; it only
-// decorates the feed, it never decides access.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }
 
 // matchFilter reads the topic and since parameters of the exports. An

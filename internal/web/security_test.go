@@ -29,6 +29,12 @@ func TestCheckListen(t *testing.T) {
 		{"0.0.0.0:8080", token, true},
 		{"0.0.0.0:8080", "short", false},
 		{"127.0.0.1:8080", "short", false},
+		{"0.0.0.0:8080", strings.Repeat(" ", 16), false}, // sixteen spaces are no secret
+		{"127.0.0.1:8080", strings.Repeat(" ", 20), false},
+		{"0.0.0.0:8080", strings.Repeat("\t", 16), false},
+		{"0.0.0.0:8080", token + " ", false},
+		{"0.0.0.0:8080", "0123456789\nabcdef0123", false},
+		{"0.0.0.0:8080", "0123456789\u00a0abcdef0123", false}, // a no-break space is a space too
 	} {
 		err := CheckListen(tc.addr, tc.token)
 		if (err == nil) != tc.ok {

@@ -15,7 +15,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/config"
@@ -32,8 +35,16 @@ type Options struct {
 	// Token is the access token (see TokenEnv); "" lets every request in,
 	// which CheckListen allows only on loopback.
 	Token string
-	Log   *slog.Logger
-	Now   func() time.Time // [time.Now]
+	// Listen is the address the console is served on, as bound (port
+	// known): requests must name it, a localhost form of it, or one of
+	// AllowedHosts or the config's console.hosts in their Host header.
+	// "" (a handler not yet bound) lets in localhost forms on any port.
+	Listen string
+	// AllowedHosts are further names the console answers to
+	// (--allowed-host), beside the config's console.hosts.
+	AllowedHosts []string
+	Log          *slog.Logger
+	Now          func() time.Time // [time.Now]
 	// LookupEnv expands ${VAR} when the rules lab writes feeds.yaml back
 	// and validates it. [no variables set]
 	LookupEnv func(string) (string, bool)
@@ -56,6 +67,7 @@ type Server struct {
 	csrf    *csrf
 	pages   *pages
 	lab     *lab.Index // the rules lab's, kept between answers
+	hosts   hostCheck
 	handler http.Handler
 }
 
@@ -90,6 +102,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: opts, log: opts.Log, auth: newAuth(opts.Token), csrf: c, pages: p, lab: lab.NewIndex(opts.Now, labKeepFor)}
+	s.hosts = newHostCheck(opts.Listen, s.allowedHosts)
 	s.handler = s.routes()
 	return s, nil
 }
@@ -128,7 +141,46 @@ func (s *Server) routes() http.Handler {
 		outer.Handle("GET /healthz", s.health(s.opts.Health))
 	}
 	outer.Handle("/", guarded)
-	return secureHeaders(s.logErrors(outer))
+	return secureHeaders(s.logErrors(s.checkHost(outer)))
+}
+
+// checkHost turns away, before any handler or the token check runs, a
+// request for a host name the console does not answer to (see hostCheck).
+func (s *Server) checkHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.hosts.allowed(r.Host, r.TLS != nil) {
+			refuseHost(w)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// allowedHosts is what the operator listed, on the command line and in
+// the config in force.
+func (s *Server) allowedHosts() []string {
+	hosts := s.opts.AllowedHosts
+	if cfg := s.config(); cfg != nil && len(cfg.Console.Hosts) > 0 {
+		hosts = append(slices.Clip(hosts), cfg.Console.Hosts...)
+	}
+	return hosts
+}
+
+// baseURL is the console's own address for the links it hands out that
+// must be absolute (Atom self links): console.base_url, else the listen
+// address. Never the request's Host header, which is the client's claim.
+func (s *Server) baseURL() string {
+	if cfg := s.config(); cfg != nil && cfg.Console.BaseURL != "" {
+		return cfg.Console.BaseURL
+	}
+	host, port, err := net.SplitHostPort(s.opts.Listen)
+	if err != nil {
+		return "http://localhost"
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // config is the config in force for this request.
@@ -185,7 +237,7 @@ func (s *Server) logErrors(next http.Handler) http.Handler {
 		switch {
 		case status >= 500:
 			level = slog.LevelError
-		case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		case status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusMisdirectedRequest:
 			level = slog.LevelWarn
 		}
 		if r.URL.Path == "/healthz" {
