@@ -48,7 +48,7 @@ func (b Backoff) delay(n int) time.Duration {
 type Service struct {
 	Store  *store.Store
 	Config *config.Config
-	Client *http.Client // nil: NewClient()
+	Client *http.Client // nil: NewClient(), built at the first Deliver or Test
 	// Mail sends email alerts; nil: the digest's sender from the config.
 	Mail        digest.Sender
 	LookupEnv   func(string) (string, bool) // secrets; nil: os.LookupEnv
@@ -116,6 +116,14 @@ func (s *Service) deps() Deps {
 		return digest.SenderFor(s.Config, s.LookupEnv)
 	}
 	return d
+}
+
+// ensureClient builds the HTTP client once, before attempts run on
+// goroutines of their own.
+func (s *Service) ensureClient() {
+	if s.Client == nil {
+		s.Client = NewClient()
+	}
 }
 
 // Start records where each alert starts reading the matches (now, for an
@@ -228,6 +236,7 @@ func feedTags(feeds []string, tags map[string][]string) []string {
 // Concurrency at a time. It returns when it next has work (zero: only when
 // new stories are queued), for the caller's timer.
 func (s *Service) Deliver(ctx context.Context) (time.Time, error) {
+	s.ensureClient()
 	now := s.now()
 	var next time.Time
 	for _, a := range s.Config.Alerts {
@@ -434,6 +443,7 @@ func (s *Service) Test(ctx context.Context, alertID string) ([]Attempt, error) {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownAlert, alertID)
 	}
 	a := s.Config.Alerts[i]
+	s.ensureClient()
 	var out []Attempt
 	for _, ch := range a.Channels {
 		ev := Event{Alert: a.ID, EventID: newEventID(), Test: true, Stories: []Story{}}

@@ -184,6 +184,7 @@ func TestFailureKinds(t *testing.T) {
 		{"accepted then dropped", acceptAndDrop, store.AlertSent, "", 0},
 		{"404 is refused", status(404, "no such hook"), store.AlertFailed, "HTTP 404", 0},
 		{"401 is refused", status(401, "bad signature"), store.AlertFailed, "bad signature", 0},
+		{"a redirect is refused, not followed", status(302, "", "Location", "/elsewhere"), store.AlertFailed, "HTTP 302", 0},
 		{"408 is retried", status(408, ""), store.AlertPending, "HTTP 408", DefaultBackoff.First},
 		{"429 waits as asked", status(429, "", "Retry-After", "600"), store.AlertPending, "HTTP 429", 10 * time.Minute},
 		{"502 is retried", status(502, ""), store.AlertPending, "HTTP 502", DefaultBackoff.First},

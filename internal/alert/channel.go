@@ -110,17 +110,16 @@ func NewChannel(c config.Channel, d Deps) (Channel, error) {
 }
 
 // NewClient is the client channels use by default: TLS verified, a bounded
-// request, at most three redirects. Channel endpoints are configured by the
-// operator, unlike feed URLs, so the private-network guard does not apply:
-// a receiver on the LAN is normal.
+// request, and no redirects. A redirected POST becomes a GET without the
+// body, whose 200 would be taken for delivery, so a 3xx is returned as it
+// is and refused (the ledger shows it: fix the URL). Channel endpoints are
+// configured by the operator, unlike feed URLs, so the private-network
+// guard does not apply: a receiver on the LAN is normal.
 func NewClient() *http.Client {
 	return &http.Client{
 		Timeout: 30 * time.Second,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 3 {
-				return errors.New("stopped after 3 redirects")
-			}
-			return nil
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
 		},
 	}
 }
