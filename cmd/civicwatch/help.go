@@ -133,6 +133,19 @@ Exit status: 0; 1 when the database cannot be read.`,
 		examples: []string{"civicwatch digests", "civicwatch digests --limit 5"},
 		globals:  usesConfigDB,
 	},
+	"alerts": {
+		usage: []string{"alerts [--limit 20]", "alerts test ALERT_ID"},
+		about: `The urgent-alert ledger, newest first: when each message was written (in
+display.timezone), alert, channel, status (with the next attempt when pending),
+attempts, stories (and how many max_per_day held back), when sent, event id and
+last error. Reads only: a missing database is an error.
+"alerts test ALERT_ID" sends a message marked as a test to each channel of the
+alert, once, records it in the ledger and prints each channel's outcome.
+Exit status: 0; 1 when the database cannot be read, or when a channel did not
+accept the test message; 2 for an unknown alert, a bad config or flag.`,
+		examples: []string{"civicwatch alerts", "civicwatch alerts test urgent"},
+		globals:  usesConfigDBLog,
+	},
 	"classify": {
 		usage: []string{"classify < stories.jsonl"},
 		about: `Reads stories as JSON lines on stdin (id, title, summary, content, tags) and

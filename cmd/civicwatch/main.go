@@ -66,6 +66,7 @@ var commands = []command{
 	{"rematch", "match stored stories again with the config's current rules", cmdRematch},
 	{"digest", "send (--send) or preview (--dry-run [--out DIR]) the digests that are due now", cmdDigest},
 	{"digests", "list recent digests and their delivery state per recipient", cmdDigests},
+	{"alerts", "list the urgent-alert ledger (alerts [--limit 20]); alerts test ALERT_ID sends a test message to each channel", cmdAlerts},
 	{"classify", "match JSON-lines stories from stdin and print their topics and hits", cmdClassify},
 	{"eval", "score the rules on a labelled JSON-lines file", cmdEval},
 	{"rules", "test a rule change on the archive: rules test (--rule RULE [--topic ID] | --config OTHER.yaml) [--since 90d]", cmdRules},

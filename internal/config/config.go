@@ -22,6 +22,7 @@ type Config struct {
 	// Console holds the names the console answers to and its public
 	// address; zero when the file has no console: section.
 	Console Console
+	Alerts  []Alert // urgent pushes; empty without an alerts: section
 }
 
 // rawFile mirrors the YAML document while decoding. Its yaml tags are the
@@ -35,6 +36,7 @@ type rawFile struct {
 	SMTP    *rawSMTP            `yaml:"smtp"`
 	Display *rawDisplay         `yaml:"display"`
 	Console *rawConsole         `yaml:"console"`
+	Alerts  []rawAlert          `yaml:"alerts"`
 }
 
 // resolve applies defaults and validates each section in turn. Sections are
@@ -55,6 +57,7 @@ func (r *rawFile) resolve(path string, src []byte, p *problems) *Config {
 	cfg.Digest = resolveDigest(r.Digest, r.SMTP != nil, cfg.Topics, p)
 	cfg.Display = resolveDisplay(r.Display, cfg.Digest, p)
 	cfg.Console = resolveConsole(r.Console, p)
+	cfg.Alerts = resolveAlerts(r.Alerts, cfg.Topics, cfg.Lists, cfg.Digest, sourceLines(src), p)
 	return cfg
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/civicwatch/civicwatch/internal/alert"
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/digest"
 	"github.com/civicwatch/civicwatch/internal/poll"
@@ -59,6 +60,14 @@ type Options struct {
 	Retry     digest.Retry
 	LookupEnv func(string) (string, bool)
 
+	// Seams for alerts: the HTTP client for channel endpoints (nil: one
+	// built once by package alert), the retry policy (zero: the default),
+	// and a trigger that runs the alert loop at once, as tests need when
+	// they move the clock. Email alerts use Sender.
+	AlertClient  *http.Client
+	AlertBackoff alert.Backoff
+	AlertTrigger <-chan struct{}
+
 	// Ready, when set, is called with the HTTP address once serving.
 	Ready func(addr string)
 }
@@ -81,6 +90,9 @@ func (o *Options) defaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.AlertClient == nil {
+		o.AlertClient = alert.NewClient()
 	}
 }
 
@@ -111,6 +123,8 @@ type Daemon struct {
 	// listenAddr is the console's address as bound, which requests must
 	// name in their Host header (or a localhost form of it).
 	listenAddr string
+
+	alertKick chan struct{} // wakes the alert loop; buffered, one wake-up is enough
 
 	ctx    context.Context // the daemon's life; cron jobs run under it
 	cronMu sync.Mutex
@@ -147,8 +161,10 @@ func Run(ctx context.Context, opts Options) error {
 		st.Close()
 		return err
 	}
-	d := &Daemon{opts: opts, log: opts.Log, store: st, metrics: newMetrics(), health: newHealth(opts.Now())}
+	d := &Daemon{opts: opts, log: opts.Log, store: st, metrics: newMetrics(), health: newHealth(opts.Now()),
+		alertKick: make(chan struct{}, 1)}
 	d.apply(cfg)
+	d.startAlerts(ctx)
 	d.health.setConfig(cfg, nil)
 	// The baseline for civicwatch_matches_total: matches stored before
 	// this start are not new.
@@ -190,6 +206,7 @@ func (d *Daemon) serve(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { d.pollLoop(ctx) })
 	wg.Go(func() { d.digestLoop(ctx) })
 	wg.Go(func() { d.reloadLoop(ctx) })
+	wg.Go(func() { d.alertLoop(ctx) })
 
 	<-ctx.Done()
 	d.log.Info("shutting down", "grace", d.opts.Grace)
@@ -264,6 +281,9 @@ func (d *Daemon) pollRound(ctx context.Context) {
 		d.metrics.observePoll(rep)
 		d.countMatches(ctx)
 		t, failed := rep.Totals()
+		if t.Matched > 0 {
+			d.enqueueAlerts(ctx)
+		}
 		d.log.Info("poll round", "feeds", len(rep.Results), "failed", failed, "new", t.New, "updated", t.Updated,
 			"matched", t.Matched, "duration", rep.Duration.Round(time.Millisecond))
 		if failed == len(rep.Results) && ctx.Err() == nil {

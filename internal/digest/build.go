@@ -27,7 +27,7 @@ func Build(in Input) *Digest {
 		period = in.End
 	}
 	shown := cmp.Or(in.Display, loc)
-	d := &Digest{Recipient: in.Recipient, Start: in.Start, End: in.End, Health: in.Health, Location: loc,
+	d := &Digest{Recipient: in.Recipient, Start: in.Start, End: in.End, Health: in.Health, HeldBack: in.HeldBack, Location: loc,
 		Display: shown, Date: period.In(loc), MaxAge: in.MaxAge}
 	wanted := wantedTopics(in.Topics, in.Recipient.Topics)
 	d.Topics = wanted
