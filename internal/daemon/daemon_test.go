@@ -295,3 +295,35 @@ func TestLinksToARunningDaemonsDatabaseAreRefused(t *testing.T) {
 	}
 	l.Release()
 }
+
+// stuckSender never hears back from its mail server: each attempt waits
+// until the run gives up on it.
+type stuckSender struct{ calls atomic.Int64 }
+
+func (s *stuckSender) Send(ctx context.Context, _ *digest.Message) error {
+	s.calls.Add(1)
+	<-ctx.Done()
+	return &digest.DeliveryError{Temporary: true, Err: ctx.Err()}
+}
+
+// TestStuckMailServerDoesNotHoldPollsUp: digests are built between poll
+// rounds but delivered beside them, so polling goes on while a delivery
+// waits on a mail server that never answers.
+func TestStuckMailServerDoesNotHoldPollsUp(t *testing.T) {
+	ts, served := feedServer(t, 2, 0)
+	dir := t.TempDir()
+	extra := "digest:\n  delivery: file\n  dir: " + filepath.Join(dir, "out") + "\n  from: \"cw <cw@example.org>\"\n  recipients:\n    - email: a@example.org\n"
+	cfg := writeConfig(t, dir, ts.URL, []string{"good"}, "strike", extra)
+	ss := &stuckSender{}
+	r := start(t, Options{ConfigPath: cfg, DBPath: filepath.Join(dir, "cw.db"), Sender: ss,
+		Retry: digest.Retry{Attempts: 1, Budget: time.Minute, Sleep: digest.DefaultRetry.Sleep}})
+	eventually(t, "a delivery to get stuck", func() bool { return ss.calls.Load() >= 1 })
+	before := served.Load()
+	eventually(t, "the feed to be polled while the delivery is stuck", func() bool { return served.Load() >= before+2 })
+	if n := ss.calls.Load(); n != 1 {
+		t.Errorf("%d deliveries started; the stuck one should still be the only one", n)
+	}
+	if err := r.wait(t); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -46,6 +46,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	write.SetConnMaxLifetime(0)
 	if err := migrate(ctx, write); err != nil {
 		write.Close()
+		if isCorrupt(err) {
+			return nil, damagedError(path, err.Error())
+		}
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
 	read, err := sql.Open("sqlite", dsn(path, true))
@@ -57,6 +60,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{path: path, write: write, read: read, now: time.Now}
 	if s.ingest, err = prepareIngest(ctx, write); err != nil {
 		s.Close()
+		if isCorrupt(err) {
+			return nil, damagedError(path, err.Error())
+		}
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
 	return s, nil

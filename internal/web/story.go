@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/match"
@@ -26,7 +28,8 @@ type storyData struct {
 
 type storedMatch struct {
 	Topic, Name  string
-	Hits         []match.Hit
+	Hits         []match.Hit // the first maxHitsShown
+	MoreHits     int         // how many more there are
 	RulesVersion string
 	MatchedAt    time.Time
 }
@@ -35,9 +38,10 @@ type storedMatch struct {
 type explainView struct {
 	ID, Name, Rule string
 	Matched        bool
-	Stored         bool   // a match is stored (it may predate the rules in force)
-	Veto           string // the NOT clause that turned the story away
-	Hits           []match.Hit
+	Stored         bool        // a match is stored (it may predate the rules in force)
+	Veto           string      // the NOT clause that turned the story away
+	Hits           []match.Hit // the first maxHitsShown
+	MoreHits       int         // how many more there are
 	Fields         []fieldView // the fields with hits, the hits marked
 	Label          *store.Label
 }
@@ -47,6 +51,39 @@ type fieldView struct {
 	Segs []snippet.Segment
 	Lang string
 	Long bool // shown folded
+	Rest int  // bytes past markedWindow, not shown marked
+}
+
+// A story page shows each field whole once, under "Stored fields"; what it
+// repeats per topic is bounded, so that a story with many topics, or a
+// text that repeats a term thousands of times, still makes a page of a
+// size proportional to the stored (bounded) text. Past these limits the
+// page says how much more there is.
+const (
+	maxHitsShown = 50      // hits listed per topic
+	markedWindow = 8 << 10 // bytes of a field shown marked per topic
+)
+
+// firstHits keeps the first maxHitsShown hits and counts the rest.
+func firstHits(hits []match.Hit) ([]match.Hit, int) {
+	if len(hits) <= maxHitsShown {
+		return hits, 0
+	}
+	return hits[:maxHitsShown], len(hits) - maxHitsShown
+}
+
+// markedField marks the spans in the first markedWindow bytes of text.
+func markedField(name match.Field, text string, spans []snippet.Span) fieldView {
+	shown := text
+	if len(text) > markedWindow {
+		end := markedWindow
+		for end > 0 && !utf8.RuneStart(text[end]) {
+			end--
+		}
+		shown = text[:end]
+		spans = slices.DeleteFunc(spans, func(sp snippet.Span) bool { return sp.End > end })
+	}
+	return fieldView{Name: name, Segs: snippet.Mark(shown, spans), Lang: lang("", text), Long: len(text) > longField, Rest: len(text) - len(shown)}
 }
 
 // longField is the length past which a marked field is folded away.
@@ -91,7 +128,8 @@ func (s *Server) handleStory(w http.ResponseWriter, r *http.Request) {
 	d.Row.Title = []snippet.Segment{{Text: snippet.Clean(st.Title)}}
 	d.Tags = rematch.StoryTags(st.Feeds, rematch.FeedTags(cfg.Feeds))
 	for _, m := range stored {
-		d.Stored = append(d.Stored, storedMatch{Topic: m.Topic, Name: topicName(cfg, m.Topic), Hits: m.Hits,
+		hits, more := firstHits(m.Hits)
+		d.Stored = append(d.Stored, storedMatch{Topic: m.Topic, Name: topicName(cfg, m.Topic), Hits: hits, MoreHits: more,
 			RulesVersion: m.RulesVersion, MatchedAt: m.MatchedAt})
 	}
 	d.Explains = explain(cfg, st, d.Tags, stored, labels)
@@ -105,7 +143,8 @@ func explain(cfg *config.Config, st *store.Story, tags []string, stored []store.
 	var out []explainView
 	for i, e := range cfg.Rules.Explain(&ms) {
 		t := cfg.Topics[i]
-		v := explainView{ID: t.ID, Name: t.Name, Rule: t.Rule, Matched: e.Matched, Veto: e.Veto, Hits: e.Hits}
+		v := explainView{ID: t.ID, Name: t.Name, Rule: t.Rule, Matched: e.Matched, Veto: e.Veto}
+		v.Hits, v.MoreHits = firstHits(e.Hits)
 		for _, m := range stored {
 			v.Stored = v.Stored || m.Topic == t.ID
 		}
@@ -119,7 +158,7 @@ func explain(cfg *config.Config, st *store.Story, tags []string, stored []store.
 			if len(spans) == 0 {
 				continue
 			}
-			v.Fields = append(v.Fields, fieldView{Name: f, Segs: snippet.Mark(text[f], spans), Lang: lang("", text[f]), Long: len(text[f]) > longField})
+			v.Fields = append(v.Fields, markedField(f, text[f], spans))
 		}
 		out = append(out, v)
 	}
