@@ -16,6 +16,27 @@ CREATE INDEX story_deletions_at ON story_deletions(deleted_at);
 -- its recent stories; without this index both read every sighting.
 CREATE INDEX sightings_feed_seen ON sightings(feed_id, first_seen_at);
 
+-- How many stories each feed has carried, for /sources and `civicwatch
+-- feeds`: counting them per request read every sighting of the archive
+-- (0.13-0.2 s at a million stories). Triggers keep it, so that ingest,
+-- retention and any later deletion (a cascade from stories fires them too)
+-- cannot drift from it.
+ALTER TABLE feeds ADD COLUMN stories INTEGER NOT NULL DEFAULT 0;
+UPDATE feeds SET stories = (SELECT COUNT(*) FROM sightings s WHERE s.feed_id = feeds.id);
+-- +goose StatementBegin
+CREATE TRIGGER sightings_count_insert AFTER INSERT ON sightings BEGIN
+    UPDATE feeds SET stories = stories + 1 WHERE id = new.feed_id;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER sightings_count_delete AFTER DELETE ON sightings BEGIN
+    UPDATE feeds SET stories = stories - 1 WHERE id = old.feed_id;
+END;
+-- +goose StatementEnd
+
 -- +goose Down
+DROP TRIGGER sightings_count_delete;
+DROP TRIGGER sightings_count_insert;
+ALTER TABLE feeds DROP COLUMN stories;
 DROP INDEX sightings_feed_seen;
 DROP TABLE story_deletions;

@@ -174,3 +174,48 @@ func TestPollDuringPruneWaitsOneBatch(t *testing.T) {
 		t.Fatalf("the poll's story was committed when batches %v ran, want [2 3]: the poll waited for more than one batch", seenBy)
 	}
 }
+
+// checkFeedCounts compares the stories count FeedHealth reports (kept by
+// triggers) with a count of the sightings.
+func checkFeedCounts(t *testing.T, s *Store, step string) {
+	t.Helper()
+	health, err := s.FeedHealth(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range health {
+		var n int
+		if err := s.read.QueryRow(`SELECT COUNT(*) FROM sightings WHERE feed_id = ?`, f.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if f.Stories != n {
+			t.Errorf("%s: feed %s reports %d stories, carries %d", step, f.ID, f.Stories, n)
+		}
+	}
+}
+
+// TestFeedStoryCountFollowsSightings checks the per-feed count through new
+// stories, a story carried by a second feed, a repeat and a prune.
+func TestFeedStoryCountFollowsSightings(t *testing.T) {
+	s, _ := openTest(t)
+	old := time.Date(2025, 1, 10, 8, 0, 0, 0, time.UTC)
+	saveItems(t, s, "cam", old, item("a", "A"), item("b", "B"))
+	saveItems(t, s, "world", old, item("a", "A"), item("c", "C"))
+	saveItems(t, s, "cam", old.Add(time.Hour), item("a", "A"), item("b", "B edited"))
+	checkFeedCounts(t, s, "after ingest")
+	health, err := s.FeedHealth(t.Context())
+	if err != nil || len(health) != 2 || health[0].Stories != 2 || health[1].Stories != 2 {
+		t.Fatalf("feed health %+v (%v): want cam and world with 2 stories each", health, err)
+	}
+	now := old.Add(400 * 24 * time.Hour)
+	s.SetClock(func() time.Time { return now })
+	saveItems(t, s, "world", now, item("d", "D"))
+	if _, err := s.Prune(t.Context(), now.Add(-365*24*time.Hour), nil); err != nil {
+		t.Fatal(err)
+	}
+	checkFeedCounts(t, s, "after prune")
+	health, _ = s.FeedHealth(t.Context())
+	if health[0].Stories != 0 || health[1].Stories != 1 {
+		t.Fatalf("after prune: %+v, want cam 0 and world 1", health)
+	}
+}
