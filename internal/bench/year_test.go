@@ -80,7 +80,7 @@ var (
 	smallErr  error
 )
 
-// smallYear is a 3,000-story archive over 30 days, built once per test
+// smallYear is a 1,000-story archive over 10 days, built once per test
 // binary.
 func smallYear(tb testing.TB) *year {
 	smallOnce.Do(func() {
@@ -96,12 +96,12 @@ func smallYear(tb testing.TB) *year {
 			return
 		}
 		defer st.Close()
-		cfg, err := ArchiveConfig("../../feeds.yaml", 50, dir)
+		cfg, err := ArchiveConfig("../../feeds.yaml", 20, dir)
 		if err != nil {
 			smallErr = err
 			return
 		}
-		smallErr = BuildArchive(context.Background(), st, ArchiveOptions{Stories: 3000, Days: 30, Feeds: 50,
+		smallErr = BuildArchive(context.Background(), st, ArchiveOptions{Stories: 1000, Days: 10, Feeds: 20,
 			End: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), Topical: 0.1, Khmer: DefaultKhmer,
 			Resighted: DefaultResighted, Rules: cfg.Rules})
 	})
