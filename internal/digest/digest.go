@@ -87,14 +87,17 @@ type Count struct {
 // Entry is one story, or one cluster of near-identical stories from several
 // outlets, under its first matching topic.
 type Entry struct {
-	Title    string
-	URL      string // "" unless http or https
-	Host     string
-	Outlets  []string
-	Time     time.Time // first seen, in the digest's time zone
-	Lang     string
-	Snippet  []snippet.Segment // marked: the matched terms
-	Terms    []string          // why it matched, in order of first appearance
-	Badges   []Topic           // its other topics among the recipient's
-	StoryIDs []int64
+	Title   string
+	URL     string // "" unless http or https
+	Host    string
+	Outlets []string
+	Time    time.Time // first seen, in the digest's time zone
+	Lang    string
+	Snippet []snippet.Segment // marked: the matched terms
+	Terms   []string          // why it matched, in order of first appearance
+	Badges  []Topic           // its other topics among the recipient's
+	// NumTopics counts the configured topics the entry's stories match,
+	// the recipient's or not: how widely the news bears on civic space.
+	NumTopics int
+	StoryIDs  []int64
 }
