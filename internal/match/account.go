@@ -285,7 +285,11 @@ func (x *run) missing(n *node) string {
 				return x.missing(k)
 			}
 		}
-		return fmt.Sprintf("%s: both sides found, but not within %d words", clause(n.src), n.near)
+		words := "words"
+		if n.near == 1 {
+			words = "word"
+		}
+		return fmt.Sprintf("%s: both sides found, but not within %d %s", clause(n.src), n.near, words)
 	}
 	return "no match for " + clause(n.src)
 }

@@ -7,9 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/explain"
 	"github.com/civicwatch/civicwatch/internal/match"
-	"github.com/civicwatch/civicwatch/internal/rematch"
 	"github.com/civicwatch/civicwatch/internal/snippet"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
@@ -31,15 +30,15 @@ type storedMatch struct {
 	MatchedAt    time.Time
 }
 
-// explainView is one topic's verdict on the story under the rules in force.
+// explainView is one topic's verdict on the story under the rules in
+// force, as internal/explain built it, with the fields marked and the
+// operator's label.
 type explainView struct {
-	ID, Name, Rule string
-	Matched        bool
-	Stored         bool   // a match is stored (it may predate the rules in force)
-	Veto           string // the NOT clause that turned the story away
-	Hits           []match.Hit
-	Fields         []fieldView // the fields with hits, the hits marked
-	Label          *store.Label
+	explain.Topic
+	Why    []string      // the terms that counted
+	Apart  []explain.Hit // the hits that are no reason: vetoed, traps, unmet
+	Fields []fieldView   // the fields with counted hits, those marked
+	Label  *store.Label
 }
 
 type fieldView struct {
@@ -71,12 +70,7 @@ func (s *Server) handleStory(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	sightings, err := s.opts.Store.Sightings(ctx, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	stored, err := s.opts.Store.MatchesForStory(ctx, id)
+	x, err := explain.Load(ctx, s.opts.Store, s.config(), st)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -87,39 +81,34 @@ func (s *Server) handleStory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cfg := s.config()
-	d := storyData{Story: st, Row: baseRow(st), Sightings: sightings, Version: cfg.Rules.Version()}
+	d := storyData{Story: st, Row: baseRow(st), Sightings: x.Sightings, Version: x.RulesVersion, Tags: x.Tags}
 	d.Row.Title = []snippet.Segment{{Text: snippet.Clean(st.Title)}}
-	d.Tags = rematch.StoryTags(st.Feeds, rematch.FeedTags(cfg.Feeds))
-	for _, m := range stored {
+	for _, m := range x.Stored {
 		d.Stored = append(d.Stored, storedMatch{Topic: m.Topic, Name: topicName(cfg, m.Topic), Hits: m.Hits,
 			RulesVersion: m.RulesVersion, MatchedAt: m.MatchedAt})
 	}
-	d.Explains = explain(cfg, st, d.Tags, stored, labels)
+	d.Explains = explainViews(x, labels)
 	s.render(w, r, http.StatusOK, "story", view{Title: st.Title, Nav: "matches", Data: d})
 }
 
-// explain runs the rules in force on the story, as the poller would now.
-func explain(cfg *config.Config, st *store.Story, tags []string, stored []store.Match, labels []store.Label) []explainView {
-	ms := st.MatchStory(tags)
-	text := map[match.Field]string{match.FieldTitle: ms.Title, match.FieldSummary: ms.Summary, match.FieldContent: ms.Content}
+// explainViews lays out the explanation: per topic the reasons, the hits
+// apart, and the fields with only the counted hits marked.
+func explainViews(x *explain.Report, labels []store.Label) []explainView {
+	ms := x.MatchStory()
 	var out []explainView
-	for i, e := range cfg.Rules.Explain(&ms) {
-		t := cfg.Topics[i]
-		v := explainView{ID: t.ID, Name: t.Name, Rule: t.Rule, Matched: e.Matched, Veto: e.Veto, Hits: e.Hits}
-		for _, m := range stored {
-			v.Stored = v.Stored || m.Topic == t.ID
-		}
+	for _, t := range x.Topics {
+		v := explainView{Topic: t, Why: t.Why(), Apart: t.Apart()}
 		for j := range labels {
 			if labels[j].Topic == t.ID {
 				v.Label = &labels[j]
 			}
 		}
 		for _, f := range []match.Field{match.FieldTitle, match.FieldSummary, match.FieldContent} {
-			spans := snippet.Hits(e.Hits, f)
-			if len(spans) == 0 {
+			text := explain.FieldOf(&ms, f)
+			if len(snippet.Hits(t.Counted(), f)) == 0 {
 				continue
 			}
-			v.Fields = append(v.Fields, fieldView{Name: f, Segs: snippet.Mark(text[f], spans), Lang: lang("", text[f]), Long: len(text[f]) > longField})
+			v.Fields = append(v.Fields, fieldView{Name: f, Segs: t.Marked(f, text), Lang: lang("", text), Long: len(text) > longField})
 		}
 		out = append(out, v)
 	}
