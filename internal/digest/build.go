@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/civicwatch/civicwatch/internal/explain"
 	"github.com/civicwatch/civicwatch/internal/match"
 	"github.com/civicwatch/civicwatch/internal/snippet"
 )
@@ -184,7 +185,7 @@ func entry(cl []Story, all, wanted []Topic, loc *time.Location) (Entry, int) {
 	for _, t := range wanted {
 		hits = append(hits, lead.Matches[t.ID]...)
 	}
-	e.Terms = match.Terms(hits)
+	e.Terms = explain.Why(hits)
 	e.Snippet = pickSnippet(lead, hits)
 	return e, topic
 }
