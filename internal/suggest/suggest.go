@@ -93,7 +93,7 @@ func Suggest(topics []match.Topic, lists match.Lists, cases []Case, opt Options)
 		if opt.Topic != "" && t.ID != opt.Topic {
 			continue
 		}
-		ts, err := suggestTopic(t, lists, cases, got, terms, opt)
+		ts, err := suggestTopic(t, rules, lists, cases, got, terms, opt)
 		if err != nil {
 			return nil, err
 		}
@@ -128,7 +128,7 @@ func roleFor(c *Case, topic string) role {
 	return negative
 }
 
-func suggestTopic(t match.Topic, lists match.Lists, cases []Case, got, terms []map[string]bool, opt Options) (Topic, error) {
+func suggestTopic(t match.Topic, rules *match.Rules, lists match.Lists, cases []Case, got, terms []map[string]bool, opt Options) (Topic, error) {
 	ts := Topic{Topic: t.ID, ArchiveTotal: -1}
 	roles := make([]role, len(cases))
 	matched := make([]bool, len(cases))
@@ -157,15 +157,23 @@ func suggestTopic(t match.Topic, lists match.Lists, cases []Case, got, terms []m
 	// negatives; NOT terms come from the wrongly caught and must be rare
 	// in the positives, which a NOT would drop.
 	var tries []trial
-	for _, c := range shortlisted(missed, neg, terms) {
+	none := func(string) bool { return false }
+	for _, c := range shortlisted(missed, neg, terms, none) {
 		rule, err := match.Widen(t.Rule, lists, c)
 		if err != nil {
 			return ts, fmt.Errorf("suggest %s: %w", t.ID, err)
 		}
-		tries = append(tries, trial{term: c, rule: rule})
+		tries = append(tries, trial{term: c, rule: rule, whole: whole(c, terms)})
 	}
-	for _, c := range shortlisted(caught, pos, terms) {
-		tries = append(tries, trial{term: c, not: true, rule: match.Narrow(t.Rule, c)})
+	// A NOT of the very words the rule matched on says only "not this
+	// topic": the terms that counted in the wrongly caught stories are
+	// left out.
+	reasons := countedTerms(rules, t.ID, cases, caught)
+	isReason := func(c string) bool {
+		return slices.ContainsFunc(reasons, func(r string) bool { return within(c, r) || within(r, c) })
+	}
+	for _, c := range shortlisted(caught, pos, terms, isReason) {
+		tries = append(tries, trial{term: c, not: true, rule: match.Narrow(t.Rule, c), whole: whole(c, terms)})
 	}
 	if len(tries) == 0 {
 		return ts, nil
@@ -178,17 +186,17 @@ func suggestTopic(t match.Topic, lists match.Lists, cases []Case, got, terms []m
 			return ts, err
 		}
 	}
-	for i := range tries {
-		tr := &tries[i]
+	var add, not []trial
+	for _, tr := range tries {
 		if tr.not && len(tr.s.LostNot) > 0 {
-			ts.Not = append(ts.Not, tr.s)
+			not = append(not, tr)
 		}
 		if !tr.not && len(tr.s.GainedRelevant) > 0 {
-			ts.Add = append(ts.Add, tr.s)
+			add = append(add, tr)
 		}
 	}
-	ts.Add = best(ts.Add, opt.Max)
-	ts.Not = best(ts.Not, opt.Max)
+	ts.Add = best(add, opt.Max)
+	ts.Not = best(not, opt.Max)
 	return ts, nil
 }
 
@@ -196,7 +204,36 @@ func suggestTopic(t match.Topic, lists match.Lists, cases []Case, got, terms []m
 type trial struct {
 	term, rule string
 	not        bool
+	whole      bool // whole words as some story wrote them
 	s          Suggestion
+}
+
+// whole reports whether any story offered the term as whole words.
+func whole(term string, terms []map[string]bool) bool {
+	return slices.ContainsFunc(terms, func(m map[string]bool) bool { return m[term] })
+}
+
+// countedTerms is the normalised text of the hits that made the topic
+// match the given stories.
+func countedTerms(rules *match.Rules, topic string, cases []Case, idx []int) []string {
+	var out []string
+	for _, i := range idx {
+		st := &cases[i].Story
+		for _, a := range rules.Account(st) {
+			if a.Topic != topic {
+				continue
+			}
+			for _, h := range a.Counted() {
+				text := map[match.Field]string{match.FieldTitle: st.Title, match.FieldSummary: st.Summary, match.FieldContent: st.Content}[h.Field]
+				if h.End <= len(text) {
+					if n := match.Normalize(text[h.Start:h.End]); n != "" && !slices.Contains(out, n) {
+						out = append(out, n)
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 func counts(roles []role, matched []bool) evaluate.Counts {
@@ -216,10 +253,10 @@ func counts(roles []role, matched []bool) evaluate.Counts {
 
 // shortlisted ranks the terms of the stories to fix (from) by how many of
 // them have the term, less twice how many stories to keep (against) have
-// it, and returns the best few. A term one syllable or word shorter than
-// another found in exactly the same stories is left out: the longer is the
-// word as written.
-func shortlisted(from, against []int, terms []map[string]bool) []string {
+// it, and returns the best few; terms for which skip says so are left out.
+// A term inside another found in as many stories of each kind is left out
+// too: the longer says the same, and is more likely the word as written.
+func shortlisted(from, against []int, terms []map[string]bool, skip func(string) bool) []string {
 	if len(from) == 0 {
 		return nil
 	}
@@ -241,17 +278,9 @@ func shortlisted(from, against []int, terms []map[string]bool) []string {
 	if len(from) >= 3 {
 		support = 2
 	}
-	dominated := map[string]bool{}
-	for c, n := range inFrom {
-		for _, s := range shorter(c) {
-			if inFrom[s] == n && inAgainst[s] == inAgainst[c] {
-				dominated[s] = true
-			}
-		}
-	}
 	var list []string
 	for c, n := range inFrom {
-		if n >= support && !dominated[c] && inAgainst[c] < n {
+		if n >= support && inAgainst[c] < n && !skip(c) {
 			list = append(list, c)
 		}
 	}
@@ -260,7 +289,19 @@ func shortlisted(from, against []int, terms []map[string]bool) []string {
 		return cmp.Or(cmp.Compare(score(b), score(a)), cmp.Compare(inAgainst[a], inAgainst[b]),
 			cmp.Compare(len(b), len(a)), cmp.Compare(a, b))
 	})
-	return list[:min(len(list), shortlist)]
+	var out []string
+	for i, c := range list {
+		if len(out) == shortlist {
+			break
+		}
+		inside := slices.ContainsFunc(list[:i], func(l string) bool {
+			return inFrom[l] == inFrom[c] && inAgainst[l] == inAgainst[c] && within(c, l)
+		})
+		if !inside {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // judge runs every trial's rule over the labelled stories, all compiled
@@ -329,15 +370,41 @@ func archive(t match.Topic, lists match.Lists, tries []trial, count Archive, ts 
 
 // best orders suggestions by the F1 the topic would have, then by how few
 // archive stories they change (a word that brings in thousands would flood
-// the digest), then by how many labelled stories they fix, and keeps max.
-func best(s []Suggestion, max int) []Suggestion {
+// the digest), then by how many labelled stories they fix, whole words
+// before pieces of Khmer runs, shorter before longer; it drops a term
+// inside or around a better one with the same effect, and keeps max.
+func best(tries []trial, max int) []Suggestion {
 	f1 := func(c evaluate.Counts) float64 { f, _ := c.F1(); return f }
 	churn := func(x Suggestion) int { return abs(x.ArchiveAfter - x.ArchiveBefore) }
-	slices.SortStableFunc(s, func(a, b Suggestion) int {
-		return cmp.Or(cmp.Compare(f1(b.After), f1(a.After)), cmp.Compare(churn(a), churn(b)),
-			cmp.Compare(len(b.GainedRelevant)+len(b.LostNot), len(a.GainedRelevant)+len(a.LostNot)))
+	b2i := func(b bool) int {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(tries, func(a, b trial) int {
+		return cmp.Or(cmp.Compare(f1(b.s.After), f1(a.s.After)), cmp.Compare(churn(a.s), churn(b.s)),
+			cmp.Compare(len(b.s.GainedRelevant)+len(b.s.LostNot), len(a.s.GainedRelevant)+len(a.s.LostNot)),
+			cmp.Compare(b2i(b.whole), b2i(a.whole)), cmp.Compare(len(a.term), len(b.term)))
 	})
-	return s[:min(len(s), max)]
+	var out []Suggestion
+	for _, tr := range tries {
+		if len(out) == max {
+			break
+		}
+		same := slices.ContainsFunc(out, func(o Suggestion) bool {
+			return (within(tr.term, o.Term) || within(o.Term, tr.term)) && sameEffect(o, tr.s)
+		})
+		if !same {
+			out = append(out, tr.s)
+		}
+	}
+	return out
+}
+
+func sameEffect(a, b Suggestion) bool {
+	return slices.Equal(a.GainedRelevant, b.GainedRelevant) && slices.Equal(a.GainedNot, b.GainedNot) &&
+		slices.Equal(a.LostRelevant, b.LostRelevant) && slices.Equal(a.LostNot, b.LostNot)
 }
 
 func abs(n int) int {

@@ -13,21 +13,28 @@ import (
 // multiplies the candidates a story yields.
 const maxKhmerClusters = 8
 
+// maxKhmerRuns and maxKhmerJoined bound a Khmer candidate made of the runs
+// a site separated with zero-width spaces: names such as
+// អង្គការ​មិន​មែន​រដ្ឋាភិបាល (NGO) are four runs and thirteen syllables.
+const (
+	maxKhmerRuns   = 4
+	maxKhmerJoined = 16
+)
+
 // candidates returns the distinct terms, written as in a rule, that a story
-// offers: its English words of three letters or more that are not function
-// words, pairs of such words as phrases, and for Khmer, which is written
-// without spaces, every run of two to maxKhmerClusters syllables.
+// offers, each with whether it is whole words as the text wrote them: its
+// English words of three letters or more that are not function words, pairs
+// of such words as phrases, and Khmer words. Khmer is written without
+// spaces, but sites put zero-width spaces between words; the runs between
+// them, alone and up to four together, are the Khmer candidates. A run
+// too long to be a word (a site that puts no breaks) yields every stretch
+// of 2 to maxKhmerClusters syllables instead, which are not whole words.
 func candidates(s *match.Story) map[string]bool {
 	out := map[string]bool{}
 	for _, field := range []string{s.Title, s.Summary, s.Content} {
 		prev := ""
 		for _, tok := range strings.Fields(match.Normalize(field)) {
-			if hasKhmer(tok) {
-				khmerGrams(tok, out)
-				prev = ""
-				continue
-			}
-			if !wordy(tok) {
+			if hasKhmer(tok) || !wordy(tok) {
 				prev = ""
 				continue
 			}
@@ -37,8 +44,75 @@ func candidates(s *match.Story) map[string]bool {
 			}
 			prev = tok
 		}
+		for _, stretch := range khmerStretches(field) {
+			khmerCandidates(stretch, out)
+		}
 	}
 	return out
+}
+
+// khmerStretches splits a field's Khmer into stretches of runs: a run ends
+// at a zero-width space or a space, a stretch at anything else that is not
+// a Khmer letter. Runs are normalised as rules see them.
+func khmerStretches(field string) [][]string {
+	var out [][]string
+	var stretch []string
+	var run []rune
+	endRun := func() {
+		if len(run) > 0 {
+			stretch = append(stretch, match.Normalize(string(run)))
+			run = run[:0]
+		}
+	}
+	for _, r := range field {
+		switch {
+		case khmerLetter(r):
+			run = append(run, r)
+		case r == 0x200B || r == 0x200C || r == 0x200D || r == 0xFEFF || unicode.IsSpace(r):
+			endRun()
+		default:
+			endRun()
+			if len(stretch) > 0 {
+				out = append(out, stretch)
+				stretch = nil
+			}
+		}
+	}
+	endRun()
+	if len(stretch) > 0 {
+		out = append(out, stretch)
+	}
+	return out
+}
+
+// khmerCandidates adds a stretch's words and pairs and triples of words to
+// out as whole words, and the syllable stretches of a run too long to be
+// a word as not whole.
+func khmerCandidates(runs []string, out map[string]bool) {
+	for i := range runs {
+		cs := clusters([]rune(runs[i]))
+		if len(cs) > maxKhmerClusters {
+			for j := range cs {
+				for n := 2; n <= maxKhmerClusters && j+n <= len(cs); n++ {
+					if g := strings.Join(cs[j:j+n], ""); !out[g] {
+						out[g] = false
+					}
+				}
+			}
+			continue
+		}
+		joined, size := "", 0
+		for n := 0; n < maxKhmerRuns && i+n < len(runs); n++ {
+			joined += runs[i+n]
+			size += len(clusters([]rune(runs[i+n])))
+			if size > maxKhmerJoined {
+				break
+			}
+			if size >= 2 {
+				out[joined] = true
+			}
+		}
+	}
 }
 
 // wordy: a word worth proposing, not a number, a stray letter or a function
@@ -90,46 +164,17 @@ func clusters(run []rune) []string {
 	return out
 }
 
-// khmerGrams adds every run of 2..maxKhmerClusters syllables of the Khmer
-// in tok to out.
-func khmerGrams(tok string, out map[string]bool) {
-	var run []rune
-	flush := func() {
-		cs := clusters(run)
-		for i := range cs {
-			for n := 2; n <= maxKhmerClusters && i+n <= len(cs); n++ {
-				out[strings.Join(cs[i:i+n], "")] = true
-			}
-		}
-		run = run[:0]
+// within reports whether term a occurs inside term b: as a substring for
+// Khmer, as whole words for English (quotes of phrases set aside).
+func within(a, b string) bool {
+	a, b = strings.Trim(a, `"`), strings.Trim(b, `"`)
+	if a == b {
+		return true
 	}
-	for _, r := range tok {
-		if khmerLetter(r) {
-			run = append(run, r)
-			continue
-		}
-		flush()
+	if hasKhmer(a) {
+		return strings.Contains(b, a)
 	}
-	flush()
-}
-
-// shorter returns the candidates one step shorter than term: a phrase's
-// words, a Khmer run without its first or its last syllable. A shorter
-// candidate that occurs in exactly the same stories says nothing more and
-// is dropped in favour of the longer, which is the word as written.
-func shorter(term string) []string {
-	if strings.HasPrefix(term, `"`) {
-		a, b, _ := strings.Cut(strings.Trim(term, `"`), " ")
-		return []string{a, b}
-	}
-	if !hasKhmer(term) {
-		return nil
-	}
-	cs := clusters([]rune(term))
-	if len(cs) <= 2 {
-		return nil
-	}
-	return []string{strings.Join(cs[1:], ""), strings.Join(cs[:len(cs)-1], "")}
+	return strings.Contains(" "+b+" ", " "+a+" ")
 }
 
 // stopwords are English function words and the commonest words of news
