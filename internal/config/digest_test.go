@@ -39,7 +39,7 @@ func TestParseDigestAndSMTP(t *testing.T) {
 		t.Errorf("digest\n got: %+v\nwant: %+v", d, want)
 	}
 	wantSMTP := &SMTP{Host: "smtp.example.org", Port: 465, TLS: TLSImplicit, Username: "digest",
-		PasswordEnv: "CIVICWATCH_SMTP_PASSWORD", Line: 26}
+		PasswordEnv: "CIVICWATCH_SMTP_PASSWORD", Timeout: DefaultSMTPTimeout, Line: 26}
 	if !reflect.DeepEqual(s, wantSMTP) {
 		t.Errorf("smtp\n got: %+v\nwant: %+v", s, wantSMTP)
 	}

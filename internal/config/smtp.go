@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 )
 
 // TLS modes of the smtp section.
@@ -23,16 +24,24 @@ type SMTP struct {
 	TLS         string // TLSStartTLS, TLSImplicit or TLSNone
 	Username    string // empty: no AUTH
 	PasswordEnv string // name of the variable holding the password; empty without Username
-	Line        int
+	// Timeout bounds each step of a conversation: the greeting, every
+	// command's reply, the reply to the end of DATA.
+	Timeout Duration
+	Line    int
 }
+
+// DefaultSMTPTimeout is smtp.timeout's default: a mail server answers in
+// seconds, and one silent for half a minute is stuck.
+const DefaultSMTPTimeout = Duration(30 * time.Second)
 
 // rawSMTP is the smtp section as decoded.
 type rawSMTP struct {
-	Host        string  `yaml:"host"`
-	Port        *int    `yaml:"port"`
-	TLS         *string `yaml:"tls"`
-	Username    string  `yaml:"username"`
-	PasswordEnv string  `yaml:"password_env"`
+	Host        string    `yaml:"host"`
+	Port        *int      `yaml:"port"`
+	TLS         *string   `yaml:"tls"`
+	Username    string    `yaml:"username"`
+	PasswordEnv string    `yaml:"password_env"`
+	Timeout     *Duration `yaml:"timeout"`
 }
 
 // resolveSMTP applies defaults and checks the smtp section; nil when the
@@ -47,6 +56,7 @@ func resolveSMTP(r *rawSMTP, p *problems) *SMTP {
 		TLS:         setting(p, f+".tls", r.TLS, TLSStartTLS),
 		Username:    r.Username,
 		PasswordEnv: r.PasswordEnv,
+		Timeout:     setting(p, f+".timeout", r.Timeout, DefaultSMTPTimeout),
 		Line:        p.where(f).line,
 	}
 	defPort := 587 // submission, with STARTTLS
@@ -63,6 +73,7 @@ func resolveSMTP(r *rawSMTP, p *problems) *SMTP {
 		p.add(f+".tls", "unknown tls mode %q: want starttls, tls or none", s.TLS)
 	}
 	checkRange(p, f+".port", s.Port, 1, 65535)
+	checkDuration(p, f+".timeout", s.Timeout, 100*time.Millisecond)
 	checkCredentials(p, s)
 	return s
 }

@@ -10,14 +10,14 @@ import (
 	"github.com/civicwatch/civicwatch/internal/digest"
 )
 
-// digestDeadline bounds one digest run: building is quick, but SMTP
-// retries back off for minutes; a pending digest is resent by the next run.
-const digestDeadline = 10 * time.Minute
+// digestDeadline bounds one digest run, a backstop behind digestRetry's
+// budget: building is quick, and a pending digest is resent by the next run.
+const digestDeadline = 5 * time.Minute
 
 // digestRetry keeps a daemon's digest run short, since it holds up polling:
 // a temporary failure leaves the digest pending and the catch-up a minute
 // later sends the stored message again.
-var digestRetry = digest.Retry{Attempts: 2, Backoff: 5 * time.Second, Sleep: digest.DefaultRetry.Sleep}
+var digestRetry = digest.Retry{Attempts: 2, Backoff: 5 * time.Second, Budget: 90 * time.Second, Sleep: digest.DefaultRetry.Sleep}
 
 // startCron schedules the digest job on the config's schedule, in its zone.
 // Recover keeps a panicking job from killing the process; SkipIfStillRunning

@@ -34,9 +34,12 @@ func (s *Service) newBatch(period Period, now time.Time) *batch {
 }
 
 // build makes a recipient's digest for the period, ready to store. Its
-// window starts where their last sent digest ended, so that downtime loses
-// nothing and nothing is sent twice; the first digest covers the day before
-// the period (see store.DigestWindowStart). Nothing to send gives an outcome instead of a digest.
+// window runs from where their last sent digest ended up to now, the moment
+// it is built: a digest sent late is simply fuller, and the next one starts
+// where it ended, so that downtime loses nothing and nothing is sent twice.
+// The first digest covers the day before the period's send time as well
+// (see store.DigestWindowStart). Nothing to send gives an outcome instead
+// of a digest.
 func (b *batch) build(ctx context.Context, r config.Recipient) (*store.DigestRecord, Outcome, error) {
 	cfg := b.s.Config.Digest
 	start, err := b.s.Store.DigestWindowStart(ctx, r.Email)
@@ -46,8 +49,8 @@ func (b *batch) build(ctx context.Context, r config.Recipient) (*store.DigestRec
 	if start.IsZero() {
 		start = b.period.At.Add(-24 * time.Hour)
 	}
-	if !start.Before(b.period.At) {
-		return nil, OutcomeNotDue, nil // a later period was sent: the schedule or the clock moved back
+	if !start.Before(b.now) {
+		return nil, OutcomeNotDue, nil // the clock moved back behind the last digest's end
 	}
 	stories, err := b.candidates(ctx, start)
 	if err != nil {
@@ -59,7 +62,7 @@ func (b *batch) build(ctx context.Context, r config.Recipient) (*store.DigestRec
 	}
 	d := Build(Input{
 		Recipient: Recipient{Email: r.Email, Name: r.Name, Topics: r.Topics},
-		Topics:    b.topics, Stories: stories, Start: start, End: b.period.At,
+		Topics:    b.topics, Stories: stories, Start: start, End: b.now, Period: b.period.At,
 		Location: cfg.Location, MaxAge: cfg.MaxAge.D(), Health: health, Generated: b.now,
 	})
 	if d.Total == 0 && !cfg.SendEmpty {
@@ -70,18 +73,18 @@ func (b *batch) build(ctx context.Context, r config.Recipient) (*store.DigestRec
 		return nil, "", err
 	}
 	return &store.DigestRecord{
-		Recipient: r.Email, Period: b.period.ID, WindowStart: start, WindowEnd: b.period.At,
+		Recipient: r.Email, Period: b.period.ID, WindowStart: start, WindowEnd: b.now,
 		MessageID: MessageID(r.Email, b.period.ID, cfg.From), From: cfg.From, To: r.Email, ToName: r.Name,
 		Subject: out.Subject, Date: b.now, Text: out.Text, HTML: out.HTML, StoryIDs: storyIDs(d), CreatedAt: b.now,
 	}, "", nil
 }
 
-// candidates loads the matched stories first seen in [start, period).
+// candidates loads the matched stories first seen in [start, now).
 func (b *batch) candidates(ctx context.Context, start time.Time) ([]Story, error) {
 	if got, ok := b.stories[start.UnixNano()]; ok {
 		return got, nil
 	}
-	rows, err := b.s.Store.DigestStories(ctx, start, b.period.At)
+	rows, err := b.s.Store.DigestStories(ctx, start, b.now)
 	if err != nil {
 		return nil, err
 	}

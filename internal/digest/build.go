@@ -22,8 +22,12 @@ func Build(in Input) *Digest {
 	if loc == nil {
 		loc = time.UTC
 	}
+	period := in.Period
+	if period.IsZero() {
+		period = in.End
+	}
 	d := &Digest{Recipient: in.Recipient, Start: in.Start, End: in.End, Health: in.Health, Location: loc,
-		Date: in.End.In(loc)}
+		Date: period.In(loc), MaxAge: in.MaxAge}
 	wanted := wantedTopics(in.Topics, in.Recipient.Topics)
 	d.Topics = wanted
 	var picked []Story
@@ -31,11 +35,13 @@ func Build(in Input) *Digest {
 		if s.FirstSeenAt.Before(in.Start) || !s.FirstSeenAt.Before(in.End) {
 			continue
 		}
-		// A feed added today brings its backlog: old news, first seen now.
-		if in.MaxAge > 0 && s.PublishedAt.Before(s.FirstSeenAt.Add(-in.MaxAge)) {
+		if firstTopic(s, wanted) < 0 {
 			continue
 		}
-		if firstTopic(s, wanted) < 0 {
+		d.Matched++
+		// A feed added today brings its backlog: old news, first seen now.
+		if in.MaxAge > 0 && s.PublishedAt.Before(s.FirstSeenAt.Add(-in.MaxAge)) {
+			d.Backlog++
 			continue
 		}
 		picked = append(picked, s)

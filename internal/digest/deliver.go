@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wneessen/go-mail"
@@ -114,14 +115,22 @@ func IsTemporary(err error) bool {
 
 // SMTPConfig is how to reach the mail server.
 type SMTPConfig struct {
-	Host      string
-	Port      int
-	TLS       string // "starttls" (required), "tls" (implicit, usually port 465) or "none" (localhost relays)
-	Username  string // empty: no AUTH
-	Password  string
+	Host     string
+	Port     int
+	TLS      string // "starttls" (required), "tls" (implicit, usually port 465) or "none" (localhost relays)
+	Username string // empty: no AUTH
+	Password string
+	// Timeout bounds each step of the conversation: the connection and the
+	// greeting, then every command's reply, and the reply to the end of
+	// DATA. Zero means DefaultSMTPTimeout.
 	Timeout   time.Duration
 	TLSConfig *tls.Config // nil: system roots, server name checked
 }
+
+// DefaultSMTPTimeout is how long one SMTP step may take. Mail servers
+// answer in seconds; one that says nothing for half a minute is stuck, and
+// waiting longer only holds the run up.
+const DefaultSMTPTimeout = 30 * time.Second
 
 // SMTP sends over SMTP with go-mail.
 type SMTP struct {
@@ -139,20 +148,23 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 		return nil, errors.New("smtp: host and port are required")
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = time.Minute
+		cfg.Timeout = DefaultSMTPTimeout
 	}
 	return &SMTP{cfg: cfg}, nil
 }
 
-func (s *SMTP) options() []mail.Option {
+func (s *SMTP) options(dial mail.DialContextFunc) []mail.Option {
 	opts := []mail.Option{mail.WithPort(s.cfg.Port), mail.WithTimeout(s.cfg.Timeout), mail.WithHELO(helo())}
 	switch s.cfg.TLS {
 	case "starttls":
-		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory), mail.WithDialContextFunc(dial))
 	case "tls":
+		// go-mail dials implicit TLS itself: it must know the link is
+		// encrypted to offer PLAIN and LOGIN. The conversation is still
+		// bounded by go-mail's deadlines and ended when the run is.
 		opts = append(opts, mail.WithSSL())
 	case "none":
-		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS), mail.WithDialContextFunc(dial))
 	}
 	if s.cfg.TLSConfig != nil {
 		opts = append(opts, mail.WithTLSConfig(s.cfg.TLSConfig))
@@ -173,20 +185,85 @@ func helo() string {
 	return "localhost"
 }
 
-// Send delivers m in one SMTP conversation.
+// Send delivers m in one SMTP conversation. The server's 2xx reply to the
+// end of DATA is the moment of truth: after it the message is accepted, and
+// whatever then happens to RSET, QUIT or the link is no reason to send it
+// again. Only a failure before that reply is returned. The conversation
+// ends, connection closed, as soon as ctx does.
 func (s *SMTP) Send(ctx context.Context, m *Message) error {
 	msg, err := m.mail()
 	if err != nil {
 		return &DeliveryError{Err: err}
 	}
-	client, err := mail.NewClient(s.cfg.Host, s.options()...)
+	var conns connCloser
+	defer conns.stop()
+	client, err := mail.NewClient(s.cfg.Host, s.options(conns.dialer(ctx, s.cfg.Timeout))...)
 	if err != nil {
 		return &DeliveryError{Err: err}
 	}
-	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
+	conv, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return classify(err)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = conv.Close() })
+	defer stop()
+	err = client.SendWithSMTPClient(conv, msg)
+	accepted := msg.IsDelivered()
+	_ = client.CloseWithSMTPClient(conv) // QUIT: a polite goodbye, nothing hangs on it
+	if err != nil && !accepted {
 		return classify(err)
 	}
 	return nil
+}
+
+// connCloser dials for go-mail and keeps the connection in hand, so that
+// the conversation can be cut when the run ends, from the first byte.
+type connCloser struct {
+	mu    sync.Mutex
+	stops []func() bool
+}
+
+func (c *connCloser) dialer(ctx context.Context, timeout time.Duration) mail.DialContextFunc {
+	return func(dctx context.Context, network, addr string) (net.Conn, error) {
+		d := net.Dialer{Timeout: timeout}
+		conn, err := d.DialContext(dctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		c.stops = append(c.stops, context.AfterFunc(ctx, func() { _ = conn.Close() }))
+		c.mu.Unlock()
+		dc := &stepConn{Conn: conn, timeout: timeout}
+		if err := dc.SetDeadline(time.Now().Add(timeout)); err != nil { // the greeting
+			conn.Close()
+			return nil, err
+		}
+		return dc, nil
+	}
+}
+
+func (c *connCloser) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, f := range c.stops {
+		f()
+	}
+}
+
+// stepConn gives every step of the conversation its own deadline: each
+// write is a command (or part of the message) whose reply must come within
+// timeout of it. A server that greets and then stalls on one command is
+// caught as surely as one that never greets.
+type stepConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *stepConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
 }
 
 // classify sorts a go-mail error into temporary and permanent.
@@ -255,15 +332,22 @@ func safeName(s string) string {
 	}, s)
 }
 
-// Retry says how often and how patiently a temporary failure is retried.
+// Retry says how often and how patiently a temporary failure is retried
+// within one run; what is still pending after it is the next run's.
 type Retry struct {
 	Attempts int           // in all, the first included
 	Backoff  time.Duration // before the second attempt; doubled each time
-	Sleep    func(ctx context.Context, d time.Duration) error
+	// Budget bounds a run's deliveries, every recipient's attempts and
+	// waits together: a server that never answers cannot hold a run for
+	// longer. Zero: only Attempts and the SMTP timeouts bound it.
+	Budget time.Duration
+	Sleep  func(ctx context.Context, d time.Duration) error
 }
 
-// DefaultRetry tries four times over about seven minutes.
-var DefaultRetry = Retry{Attempts: 4, Backoff: time.Minute, Sleep: sleep}
+// DefaultRetry tries three times over at most two and a half minutes: a
+// stuck server costs a run of `digest --send` under three minutes, and the
+// digest waits, pending, for the next run.
+var DefaultRetry = Retry{Attempts: 3, Backoff: 15 * time.Second, Budget: 150 * time.Second, Sleep: sleep}
 
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
@@ -282,7 +366,7 @@ func SendWithRetry(ctx context.Context, s Sender, m *Message, r Retry) (int, err
 	wait := r.Backoff
 	var err error
 	for attempt := 1; ; attempt++ {
-		if err = s.Send(ctx, m); err == nil || !IsTemporary(err) || attempt >= r.Attempts {
+		if err = sendOnce(ctx, s, m); err == nil || !IsTemporary(err) || attempt >= r.Attempts {
 			return attempt, err
 		}
 		if serr := r.Sleep(ctx, wait); serr != nil {
@@ -290,4 +374,16 @@ func SendWithRetry(ctx context.Context, s Sender, m *Message, r Retry) (int, err
 		}
 		wait *= 2
 	}
+}
+
+// sendOnce is one attempt. Deliveries run on goroutines of their own, where
+// a panicking Sender would take the whole process down: a panic is a
+// failed attempt instead, temporary, so the digest stays pending.
+func sendOnce(ctx context.Context, s Sender, m *Message) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &DeliveryError{Temporary: true, Err: fmt.Errorf("delivery panicked: %v", p)}
+		}
+	}()
+	return s.Send(ctx, m)
 }

@@ -48,10 +48,11 @@ type Recipient struct {
 // Input is everything Build needs.
 type Input struct {
 	Recipient Recipient
-	Topics    []Topic // every configured topic, in config order
-	Stories   []Story // candidates: first seen within the window
-	Start     time.Time
-	End       time.Time
+	Topics    []Topic        // every configured topic, in config order
+	Stories   []Story        // candidates: first seen within the window
+	Start     time.Time      // the window: stories first seen in [Start, End)
+	End       time.Time      // the moment the digest is built
+	Period    time.Time      // the scheduled send time the digest is for; zero: End
 	Location  *time.Location // the digest's time zone
 	MaxAge    time.Duration  // stories published longer before they were first seen stay out
 	Health    []FeedProblem
@@ -62,8 +63,11 @@ type Input struct {
 type Digest struct {
 	Recipient Recipient
 	Date      time.Time // local date of the period
-	Start     time.Time
+	Start     time.Time // the window: stories first seen in [Start, End)
 	End       time.Time
+	Matched   int // stories of the window that matched the recipient's topics, backlog included
+	Backlog   int // of those, left out as published more than MaxAge before first seen
+	MaxAge    time.Duration
 	Topics    []Topic   // the recipient's topics, in config order
 	Sections  []Section // topics with entries, in config order
 	Counts    []Count   // per topic with entries, in config order

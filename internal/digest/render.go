@@ -7,6 +7,7 @@ import (
 	htmltemplate "html/template"
 	"strings"
 	texttemplate "text/template"
+	"time"
 )
 
 //go:embed templates
@@ -42,6 +43,7 @@ type view struct {
 	Subject string
 	Date    string
 	Window  string
+	Tally   string // how the window's matched stories became the entries shown; "" when one to one
 	Watched string
 	Fonts   htmltemplate.CSS
 }
@@ -65,6 +67,7 @@ func Render(d *Digest, subject string) (*Rendered, error) {
 		Subject: oneLine(sb.String()),
 		Date:    d.Date.Format("Monday 2 January 2006"),
 		Window:  d.Start.In(d.Location).Format("2 Jan 15:04") + " – " + d.End.In(d.Location).Format("2 Jan 15:04") + " (" + d.Location.String() + ")",
+		Tally:   tally(d),
 		Watched: watched(d),
 		Fonts:   htmltemplate.CSS(fonts),
 	}
@@ -76,6 +79,43 @@ func Render(d *Digest, subject string) (*Rendered, error) {
 		return nil, fmt.Errorf("render html: %w", err)
 	}
 	return &Rendered{Subject: v.Subject, Text: text.String(), HTML: html.String()}, nil
+}
+
+// tally accounts for every story of the window that matched the reader's
+// topics, so that the digest's figures agree with the console's: how many
+// matched, how many are shown under another outlet's copy of the same news,
+// and how many were left out as old news.
+func tally(d *Digest) string {
+	shown := 0
+	for _, s := range d.Sections {
+		for _, e := range s.Entries {
+			shown += len(e.StoryIDs)
+		}
+	}
+	grouped := shown - d.Total
+	if grouped == 0 && d.Backlog == 0 {
+		return ""
+	}
+	var parts []string
+	if grouped > 0 {
+		parts = append(parts, fmt.Sprintf("%d shown with another outlet's copy of the same news", grouped))
+	}
+	if d.Backlog > 0 {
+		parts = append(parts, fmt.Sprintf("%d left out as published more than %s before civicwatch first saw %s",
+			d.Backlog, days(d.MaxAge), map[bool]string{true: "it", false: "them"}[d.Backlog == 1]))
+	}
+	return fmt.Sprintf("%d matched your topics: %s", d.Matched, strings.Join(parts, "; "))
+}
+
+// days writes a max_age for readers: "7 days", "36 hours".
+func days(age time.Duration) string {
+	if age%(24*time.Hour) == 0 {
+		if n := int(age / (24 * time.Hour)); n != 1 {
+			return fmt.Sprintf("%d days", n)
+		}
+		return "1 day"
+	}
+	return fmt.Sprintf("%d hours", int(age.Round(time.Hour)/time.Hour))
 }
 
 // watched names the recipient's topics for the footer.

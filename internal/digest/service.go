@@ -1,10 +1,12 @@
 package digest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/config"
@@ -44,20 +46,25 @@ type Service struct {
 	Config *config.Config
 	// Sender delivers; nil builds one from the config: files under
 	// digest.dir, or SMTP with the password from smtp.password_env.
-	Sender    Sender
-	Retry     Retry                       // zero value: DefaultRetry
-	Now       func() time.Time            // nil: time.Now
-	LookupEnv func(string) (string, bool) // reads smtp.password_env; nil: os.LookupEnv
-	Log       *slog.Logger                // nil: discard
+	Sender Sender
+	Retry  Retry // zero value: DefaultRetry
+	// Concurrency is how many digests are delivered at once; 0: 4.
+	Concurrency int
+	Now         func() time.Time            // nil: time.Now
+	LookupEnv   func(string) (string, bool) // reads smtp.password_env; nil: os.LookupEnv
+	Log         *slog.Logger                // nil: discard
 }
 
 // ErrNoRecipients is returned when the config names nobody to send to.
 var ErrNoRecipients = errors.New("no recipients configured")
 
-// Send builds and sends every digest due now, recipient by recipient in
-// config order. A recipient's failed delivery is in their Result and the
-// others are still served; the error is for runs that could not go on (no
-// usable ledger, no SMTP password), with the results so far.
+// Send builds and sends every digest due now. Digests are built one after
+// another (the store is read, not the network), then delivered at most
+// Concurrency at a time, so that one stuck recipient never delays the
+// others; Retry.Budget bounds the deliveries. A recipient's failed delivery
+// is in their Result and the others are still served; the error is for runs
+// that could not go on (no usable ledger, no SMTP password), with the
+// results so far, after what was built has been delivered.
 func (s *Service) Send(ctx context.Context) ([]Result, error) {
 	return s.run(ctx, true)
 }
@@ -66,6 +73,12 @@ func (s *Service) Send(ctx context.Context) ([]Result, error) {
 // send, and records nothing.
 func (s *Service) DryRun(ctx context.Context) ([]Result, error) {
 	return s.run(ctx, false)
+}
+
+// delivery is a stored digest still to send, and where its result goes.
+type delivery struct {
+	row *store.DigestRecord
+	res *Result
 }
 
 func (s *Service) run(ctx context.Context, send bool) ([]Result, error) {
@@ -83,22 +96,39 @@ func (s *Service) run(ctx context.Context, send bool) ([]Result, error) {
 		}
 	}
 	b := s.newBatch(period, now)
-	var results []Result
+	results := make([]Result, 0, len(d.Recipients))
+	var todo []int // indexes into results
+	var rows []*store.DigestRecord
+	var runErr error
 	for _, r := range d.Recipients {
-		if err := ctx.Err(); err != nil {
-			return results, err
+		if runErr = ctx.Err(); runErr != nil {
+			break
 		}
 		if !due {
 			results = append(results, Result{Recipient: r.Email, Outcome: OutcomeNotDue})
 			continue
 		}
-		res, err := s.serve(ctx, b, r, sender)
+		res, row, err := s.prepare(ctx, b, r, sender)
 		results = append(results, res)
 		if err != nil {
-			return results, fmt.Errorf("digest for %s: %w", r.Email, err)
+			runErr = fmt.Errorf("digest for %s: %w", r.Email, err)
+			break
+		}
+		if row != nil {
+			todo, rows = append(todo, len(results)-1), append(rows, row)
 		}
 	}
-	return results, nil
+	jobs := make([]delivery, len(todo))
+	for i, at := range todo {
+		jobs[i] = delivery{row: rows[i], res: &results[at]}
+	}
+	if err := s.deliverAll(ctx, sender, jobs); err != nil && runErr == nil {
+		runErr = err
+	}
+	if runErr == nil {
+		runErr = ctx.Err() // stopped: what was not sent is pending
+	}
+	return results, runErr
 }
 
 func (s *Service) now() time.Time {
@@ -141,33 +171,34 @@ func (s *Service) sender() (Sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewSMTP(SMTPConfig{Host: sc.Host, Port: sc.Port, TLS: sc.TLS, Username: sc.Username, Password: pw})
+	return NewSMTP(SMTPConfig{Host: sc.Host, Port: sc.Port, TLS: sc.TLS, Username: sc.Username, Password: pw, Timeout: sc.Timeout.D()})
 }
 
-// serve does one recipient's period: build and store the digest unless the
-// ledger has it, then send it unless it was sent or refused already.
-func (s *Service) serve(ctx context.Context, b *batch, r config.Recipient, sender Sender) (Result, error) {
+// prepare does the ledger's part of one recipient's period: build and
+// store the digest unless the ledger has it. It returns the row when it is
+// still to be sent, and the result so far.
+func (s *Service) prepare(ctx context.Context, b *batch, r config.Recipient, sender Sender) (Result, *store.DigestRecord, error) {
 	res := Result{Recipient: r.Email, Period: b.period}
 	row, err := s.Store.Digest(ctx, r.Email, b.period.ID)
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
 	res.Resent = row != nil
 	if row == nil {
 		fresh, skip, err := b.build(ctx, r)
 		if err != nil || skip != "" {
 			res.Outcome = skip
-			return res, err
+			return res, nil, err
 		}
 		if sender == nil { // a dry run records nothing
 			res.Outcome, res.Message, res.Stories = OutcomeWouldSend, messageOf(fresh), len(fresh.StoryIDs)
-			return res, nil
+			return res, nil, nil
 		}
 		// Stored before it is sent: from here on a crash or an outage
 		// leaves a pending digest that the next run sends as it is.
 		var created bool
 		if row, created, err = s.Store.CreateDigest(ctx, *fresh); err != nil {
-			return res, err
+			return res, nil, err
 		}
 		res.Resent = !created // another process built it first
 	}
@@ -180,16 +211,82 @@ func (s *Service) serve(ctx context.Context, b *batch, r config.Recipient, sende
 	default:
 		if sender == nil {
 			res.Outcome = OutcomeWouldSend
-			return res, nil
+			return res, nil, nil
 		}
-		return res, s.deliver(ctx, sender, row, &res)
+		return res, row, nil
 	}
-	return res, nil
+	return res, nil, nil
+}
+
+// deliverAll sends the stored digests, at most s.Concurrency at a time,
+// within the retry budget. A digest whose turn does not come before the
+// budget runs out stays pending, and says why.
+func (s *Service) deliverAll(ctx context.Context, sender Sender, jobs []delivery) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	retry := s.retry()
+	dctx, cancel := ctx, context.CancelFunc(func() {})
+	if retry.Budget > 0 {
+		dctx, cancel = context.WithTimeout(ctx, retry.Budget)
+	}
+	defer cancel()
+	slots := make(chan struct{}, s.concurrency())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	keep := func(err error) {
+		if err != nil {
+			mu.Lock()
+			firstErr = cmp.Or(firstErr, err)
+			mu.Unlock()
+		}
+	}
+	// Turns are given in config order; a digest waits for a free slot,
+	// and one whose turn comes after the budget is not attempted.
+	for _, j := range jobs {
+		select {
+		case slots <- struct{}{}:
+			if dctx.Err() != nil {
+				<-slots
+				keep(s.notAttempted(ctx, j.row, j.res))
+				continue
+			}
+		case <-dctx.Done():
+			keep(s.notAttempted(ctx, j.row, j.res))
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			keep(s.deliver(dctx, sender, j.row, j.res, retry))
+		})
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// concurrentDeliveries is how many digests are sent at once by default:
+// enough that a stuck recipient holds nobody up, few enough not to look
+// like a flood to the mail server.
+const concurrentDeliveries = 4
+
+func (s *Service) concurrency() int {
+	if s.Concurrency > 0 {
+		return s.Concurrency
+	}
+	return concurrentDeliveries
+}
+
+// notAttempted records that the run ended before this digest's turn.
+func (s *Service) notAttempted(ctx context.Context, row *store.DigestRecord, res *Result) error {
+	res.Outcome = OutcomePending
+	res.Err = errors.New("not attempted: the run ended before its turn; the next run sends it")
+	return s.Store.DigestFailed(context.WithoutCancel(ctx), row.Recipient, row.Period, 0, res.Err.Error(), false)
 }
 
 // deliver sends a stored digest and records the outcome in the ledger.
-func (s *Service) deliver(ctx context.Context, sender Sender, row *store.DigestRecord, res *Result) error {
-	attempts, err := SendWithRetry(ctx, sender, res.Message, s.retry())
+func (s *Service) deliver(ctx context.Context, sender Sender, row *store.DigestRecord, res *Result, retry Retry) error {
+	attempts, err := SendWithRetry(ctx, sender, res.Message, retry)
 	res.Attempts = attempts
 	// The ledger must hear how it went even when the run is being stopped.
 	wctx := context.WithoutCancel(ctx)
@@ -200,7 +297,7 @@ func (s *Service) deliver(ctx context.Context, sender Sender, row *store.DigestR
 		return s.Store.DigestSent(wctx, row.Recipient, row.Period, attempts, s.now())
 	}
 	res.Err = err
-	// A run stopped mid-send is no verdict on the address.
+	// A run stopped mid-send, or out of time, is no verdict on the address.
 	permanent := !IsTemporary(err) && ctx.Err() == nil
 	res.Outcome = OutcomePending
 	if permanent {

@@ -31,13 +31,16 @@ type Server struct {
 	srv      *smtp.Server
 	mu       sync.Mutex
 	received []Message
-	faults   []string // consumed in order: "rcpt:451", "rcpt:550", "data:421", "data:drop"
+	faults   []string // consumed in order: "rcpt:451", "rcpt:550", "data:421", "data:drop", "data:250-drop"
 	rejected []string // addresses refused with 550 every time
 	rcpts    int      // RCPT commands seen, accepted or not
 	user     string   // when set, AUTH PLAIN with user/pass is required
 	pass     string
 	sawTLS   bool
 	down     bool // greet every connection with 421 and hang up
+	stall    int  // connections still to hold ungreeted; < 0: every one
+	stalled  int  // connections held ungreeted so far
+	held     []net.Conn
 }
 
 // Message is one message the server accepted.
@@ -72,7 +75,7 @@ func StartAt(t testing.TB, addr string, cert *tls.Certificate) *Server {
 	}
 	s.Addr = l.Addr().String()
 	s.Port = l.Addr().(*net.TCPAddr).Port
-	go s.srv.Serve(l)
+	go s.srv.Serve(&stallListener{Listener: l, srv: s})
 	t.Cleanup(s.Close)
 	return s
 }
@@ -109,8 +112,64 @@ func listen(addr string) (net.Listener, error) {
 	return nil, err
 }
 
-// Close stops the server: connections are refused from now on.
-func (s *Server) Close() { s.srv.Close() }
+// Close stops the server: connections are refused from now on, and those
+// held by Stall are closed.
+func (s *Server) Close() {
+	s.srv.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.held {
+		c.Close()
+	}
+	s.held = nil
+}
+
+// Stall makes the server accept the next n connections and never say a
+// word on them, as a mail server wedged behind its listener does: no
+// greeting, no reply, the connection held open until the server stops.
+// n < 0 stalls every connection from now on; 0 ends stalling.
+func (s *Server) Stall(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stall = n
+}
+
+// Stalled is how many connections the server has held ungreeted.
+func (s *Server) Stalled() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stalled
+}
+
+// hold keeps c ungreeted if a stall is due, and says whether it did.
+func (s *Server) hold(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stall == 0 {
+		return false
+	}
+	if s.stall > 0 {
+		s.stall--
+	}
+	s.stalled++
+	s.held = append(s.held, c)
+	return true
+}
+
+// stallListener hands go-smtp only the connections that are to be served.
+type stallListener struct {
+	net.Listener
+	srv *Server
+}
+
+func (l *stallListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil || !l.srv.hold(c) {
+			return c, err
+		}
+	}
+}
 
 // Fault queues faults, consumed in order by the stage they name.
 func (s *Server) Fault(f ...string) {
@@ -219,6 +278,7 @@ type session struct {
 	conn   *smtp.Conn
 	authed bool
 	msg    Message
+	hangUp bool // after the reply to DATA: the "data:250-drop" fault
 }
 
 func (x *session) AuthMechanisms() []string {
@@ -279,13 +339,28 @@ func (x *session) Data(r io.Reader) error {
 		x.srv.accept(Message{From: x.msg.From, To: x.msg.To, Data: data})
 		x.conn.Close()
 		return nil
+	case "data:250-drop":
+		// Accepted, and the client is told so; then the link dies before
+		// its next command (RSET or QUIT). The message must not be sent
+		// again.
+		x.hangUp = true
 	}
 	x.msg.Data = data
 	x.srv.accept(x.msg)
 	return nil
 }
 
-func (x *session) Reset()        { x.msg = Message{} }
+// Reset runs on RSET and, in go-smtp, right after the reply to DATA has
+// been written: the moment to hang up for "data:250-drop".
+func (x *session) Reset() {
+	x.msg = Message{}
+	if x.hangUp {
+		x.hangUp = false
+		// The socket itself: go-smtp holds its connection's lock while
+		// resetting, so its own Close would wait for ever.
+		x.conn.Conn().Close()
+	}
+}
 func (x *session) Logout() error { return nil }
 
 // Cert makes a self-signed certificate for 127.0.0.1 and localhost, and a
