@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,8 +79,8 @@ func TestWhyNamesOnlyCountedTerms(t *testing.T) {
 	}
 	for _, sec := range d.Sections {
 		for _, e := range sec.Entries {
-			if e.StoryIDs[0] == 1 && !strings.Contains(strings.Join(e.Terms, ","), "union*") {
-				t.Errorf("Why of the arrest story: %v, want union*", e.Terms)
+			if e.StoryIDs[0] == 1 && !slices.ContainsFunc(e.Terms, func(t string) bool { return strings.Contains(t, "union") }) {
+				t.Errorf("Why of the arrest story: %v, want a union term", e.Terms)
 			}
 		}
 	}
