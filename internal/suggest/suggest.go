@@ -371,8 +371,10 @@ func archive(t match.Topic, lists match.Lists, tries []trial, count Archive, ts 
 // best orders suggestions by the F1 the topic would have, then by how few
 // archive stories they change (a word that brings in thousands would flood
 // the digest), then by how many labelled stories they fix, whole words
-// before pieces of Khmer runs, shorter before longer; it drops a term
-// inside or around a better one with the same effect, and keeps max.
+// before pieces of Khmer runs, longer before shorter (of equal effect, the
+// longer is the more specific, and the pieces of a name read as noise); it
+// drops a term inside or around a better one with the same effect, and
+// keeps max.
 func best(tries []trial, max int) []Suggestion {
 	f1 := func(c evaluate.Counts) float64 { f, _ := c.F1(); return f }
 	churn := func(x Suggestion) int { return abs(x.ArchiveAfter - x.ArchiveBefore) }
@@ -385,7 +387,7 @@ func best(tries []trial, max int) []Suggestion {
 	slices.SortStableFunc(tries, func(a, b trial) int {
 		return cmp.Or(cmp.Compare(f1(b.s.After), f1(a.s.After)), cmp.Compare(churn(a.s), churn(b.s)),
 			cmp.Compare(len(b.s.GainedRelevant)+len(b.s.LostNot), len(a.s.GainedRelevant)+len(a.s.LostNot)),
-			cmp.Compare(b2i(b.whole), b2i(a.whole)), cmp.Compare(len(a.term), len(b.term)))
+			cmp.Compare(b2i(b.whole), b2i(a.whole)), cmp.Compare(len(b.term), len(a.term)))
 	})
 	var out []Suggestion
 	for _, tr := range tries {
