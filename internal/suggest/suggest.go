@@ -10,6 +10,7 @@ package suggest
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -80,7 +81,7 @@ func Suggest(topics []match.Topic, lists match.Lists, cases []Case, opt Options)
 		return nil, fmt.Errorf("suggest: %w", err)
 	}
 	got := make([]map[string]bool, len(cases))
-	terms := make([]map[string]bool, len(cases))
+	terms := make([]map[string]uint8, len(cases))
 	for i := range cases {
 		got[i] = map[string]bool{}
 		for _, r := range rules.Match(&cases[i].Story) {
@@ -128,7 +129,7 @@ func roleFor(c *Case, topic string) role {
 	return negative
 }
 
-func suggestTopic(t match.Topic, rules *match.Rules, lists match.Lists, cases []Case, got, terms []map[string]bool, opt Options) (Topic, error) {
+func suggestTopic(t match.Topic, rules *match.Rules, lists match.Lists, cases []Case, got []map[string]bool, terms []map[string]uint8, opt Options) (Topic, error) {
 	ts := Topic{Topic: t.ID, ArchiveTotal: -1}
 	roles := make([]role, len(cases))
 	matched := make([]bool, len(cases))
@@ -163,7 +164,7 @@ func suggestTopic(t match.Topic, rules *match.Rules, lists match.Lists, cases []
 		if err != nil {
 			return ts, fmt.Errorf("suggest %s: %w", t.ID, err)
 		}
-		tries = append(tries, trial{term: c, rule: rule, whole: whole(c, terms)})
+		tries = append(tries, trial{term: c, rule: rule, parts: parts(c, terms)})
 	}
 	// A NOT of the very words the rule matched on says only "not this
 	// topic": the terms that counted in the wrongly caught stories are
@@ -173,7 +174,7 @@ func suggestTopic(t match.Topic, rules *match.Rules, lists match.Lists, cases []
 		return slices.ContainsFunc(reasons, func(r string) bool { return within(c, r) || within(r, c) })
 	}
 	for _, c := range shortlisted(caught, pos, terms, isReason) {
-		tries = append(tries, trial{term: c, not: true, rule: match.Narrow(t.Rule, c), whole: whole(c, terms)})
+		tries = append(tries, trial{term: c, not: true, rule: match.Narrow(t.Rule, c), parts: parts(c, terms)})
 	}
 	if len(tries) == 0 {
 		return ts, nil
@@ -204,13 +205,28 @@ func suggestTopic(t match.Topic, rules *match.Rules, lists match.Lists, cases []
 type trial struct {
 	term, rule string
 	not        bool
-	whole      bool // whole words as some story wrote them
+	parts      uint8 // the fewest words of a story it is made of; 0 for a piece of a word
 	s          Suggestion
 }
 
-// whole reports whether any story offered the term as whole words.
-func whole(term string, terms []map[string]bool) bool {
-	return slices.ContainsFunc(terms, func(m map[string]bool) bool { return m[term] })
+// parts is the fewest words, as the stories wrote them, a term is made of:
+// 1 for a word, 0 for a piece of one.
+func parts(term string, terms []map[string]uint8) uint8 {
+	var best uint8
+	for _, m := range terms {
+		if p := m[term]; p > 0 && (best == 0 || p < best) {
+			best = p
+		}
+	}
+	return best
+}
+
+// rank orders parts: fewer words first, pieces of words last.
+func rank(parts uint8) int {
+	if parts == 0 {
+		return 256
+	}
+	return int(parts)
 }
 
 // countedTerms is the normalised text of the hits that made the topic
@@ -256,20 +272,25 @@ func counts(roles []role, matched []bool) evaluate.Counts {
 // it, and returns the best few; terms for which skip says so are left out.
 // A term inside another found in as many stories of each kind is left out
 // too: the longer says the same, and is more likely the word as written.
-func shortlisted(from, against []int, terms []map[string]bool, skip func(string) bool) []string {
+func shortlisted(from, against []int, terms []map[string]uint8, skip func(string) bool) []string {
 	if len(from) == 0 {
 		return nil
 	}
 	inFrom, inAgainst := map[string]int{}, map[string]int{}
-	for _, i := range from {
+	// Which stories have a term, as a key: near-copies of one story share
+	// hundreds of runs of words, which say the same thing.
+	where := map[string][]byte{}
+	for k, i := range from {
 		for c := range terms[i] {
 			inFrom[c]++
+			where[c] = binary.AppendUvarint(where[c], uint64(k))
 		}
 	}
-	for _, i := range against {
+	for k, i := range against {
 		for c := range terms[i] {
 			if inFrom[c] > 0 {
 				inAgainst[c]++
+				where[c] = binary.AppendUvarint(where[c], uint64(len(from)+k))
 			}
 		}
 	}
@@ -278,18 +299,21 @@ func shortlisted(from, against []int, terms []map[string]bool, skip func(string)
 	if len(from) >= 3 {
 		support = 2
 	}
+	word := map[string]int{}
 	var list []string
 	for c, n := range inFrom {
 		if n >= support && inAgainst[c] < n && !skip(c) {
 			list = append(list, c)
+			word[c] = rank(parts(c, terms))
 		}
 	}
 	score := func(c string) int { return inFrom[c] - 2*inAgainst[c] }
 	slices.SortFunc(list, func(a, b string) int {
 		return cmp.Or(cmp.Compare(score(b), score(a)), cmp.Compare(inAgainst[a], inAgainst[b]),
-			cmp.Compare(len(b), len(a)), cmp.Compare(a, b))
+			cmp.Compare(word[a], word[b]), cmp.Compare(len(b), len(a)), cmp.Compare(a, b))
 	})
 	var out []string
+	seen := map[string]int{}
 	for i, c := range list {
 		if len(out) == shortlist {
 			break
@@ -297,12 +321,16 @@ func shortlisted(from, against []int, terms []map[string]bool, skip func(string)
 		inside := slices.ContainsFunc(list[:i], func(l string) bool {
 			return inFrom[l] == inFrom[c] && inAgainst[l] == inAgainst[c] && within(c, l)
 		})
-		if !inside {
+		if key := string(where[c]); !inside && seen[key] < perStories {
+			seen[key]++
 			out = append(out, c)
 		}
 	}
 	return out
 }
+
+// perStories is how many terms found in exactly the same stories are tried.
+const perStories = 3
 
 // judge runs every trial's rule over the labelled stories, all compiled
 // together so that each story is scanned once.
@@ -370,24 +398,17 @@ func archive(t match.Topic, lists match.Lists, tries []trial, count Archive, ts 
 
 // best orders suggestions by the F1 the topic would have, then by how few
 // archive stories they change (a word that brings in thousands would flood
-// the digest), then by how many labelled stories they fix, whole words
-// before pieces of Khmer runs, longer before shorter (of equal effect, the
-// longer is the more specific, and the pieces of a name read as noise); it
-// drops a term inside or around a better one with the same effect, and
-// keeps max.
+// the digest), then by how many labelled stories they fix, words before
+// phrases before pieces of Khmer runs, longer before shorter (of equal
+// effect, the longer is the more specific); it drops a term inside or
+// around a better one with the same effect, and keeps max.
 func best(tries []trial, max int) []Suggestion {
 	f1 := func(c evaluate.Counts) float64 { f, _ := c.F1(); return f }
 	churn := func(x Suggestion) int { return abs(x.ArchiveAfter - x.ArchiveBefore) }
-	b2i := func(b bool) int {
-		if b {
-			return 1
-		}
-		return 0
-	}
 	slices.SortStableFunc(tries, func(a, b trial) int {
 		return cmp.Or(cmp.Compare(f1(b.s.After), f1(a.s.After)), cmp.Compare(churn(a.s), churn(b.s)),
 			cmp.Compare(len(b.s.GainedRelevant)+len(b.s.LostNot), len(a.s.GainedRelevant)+len(a.s.LostNot)),
-			cmp.Compare(b2i(b.whole), b2i(a.whole)), cmp.Compare(len(b.term), len(a.term)))
+			cmp.Compare(rank(a.parts), rank(b.parts)), cmp.Compare(len(b.term), len(a.term)))
 	})
 	var out []Suggestion
 	for _, tr := range tries {

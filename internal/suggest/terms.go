@@ -22,15 +22,16 @@ const (
 )
 
 // candidates returns the distinct terms, written as in a rule, that a story
-// offers, each with whether it is whole words as the text wrote them: its
+// offers, each with how many words as the text wrote them it is made of (0
+// for a piece of a word): its
 // English words of three letters or more that are not function words, pairs
 // of such words as phrases, and Khmer words. Khmer is written without
 // spaces, but sites put zero-width spaces between words; the runs between
 // them, alone and up to four together, are the Khmer candidates. A run
 // too long to be a word (a site that puts no breaks) yields every stretch
 // of 2 to maxKhmerClusters syllables instead, which are not whole words.
-func candidates(s *match.Story) map[string]bool {
-	out := map[string]bool{}
+func candidates(s *match.Story) map[string]uint8 {
+	out := map[string]uint8{}
 	for _, field := range []string{s.Title, s.Summary, s.Content} {
 		prev := ""
 		for _, tok := range strings.Fields(match.Normalize(field)) {
@@ -38,9 +39,9 @@ func candidates(s *match.Story) map[string]bool {
 				prev = ""
 				continue
 			}
-			out[tok] = true
+			out[tok] = 1
 			if prev != "" {
-				out[`"`+prev+" "+tok+`"`] = true
+				out[`"`+prev+" "+tok+`"`] = 2
 			}
 			prev = tok
 		}
@@ -88,14 +89,14 @@ func khmerStretches(field string) [][]string {
 // khmerCandidates adds a stretch's words and pairs and triples of words to
 // out as whole words, and the syllable stretches of a run too long to be
 // a word as not whole.
-func khmerCandidates(runs []string, out map[string]bool) {
+func khmerCandidates(runs []string, out map[string]uint8) {
 	for i := range runs {
 		cs := clusters([]rune(runs[i]))
 		if len(cs) > maxKhmerClusters {
 			for j := range cs {
 				for n := 2; n <= maxKhmerClusters && j+n <= len(cs); n++ {
-					if g := strings.Join(cs[j:j+n], ""); !out[g] {
-						out[g] = false
+					if g := strings.Join(cs[j:j+n], ""); out[g] == 0 && !khmerStopwords[g] {
+						out[g] = 0
 					}
 				}
 			}
@@ -108,8 +109,11 @@ func khmerCandidates(runs []string, out map[string]bool) {
 			if size > maxKhmerJoined {
 				break
 			}
-			if size >= 2 {
-				out[joined] = true
+			if n == 0 && khmerStopwords[joined] {
+				continue
+			}
+			if parts := uint8(n + 1); size >= 2 && (out[joined] == 0 || out[joined] > parts) {
+				out[joined] = parts
 			}
 		}
 	}
@@ -191,6 +195,19 @@ according
 monday tuesday wednesday thursday friday saturday sunday january february march april june july august september
 october november december today yesterday tomorrow per cent percent million billion still even already another`) {
 		m[w] = true
+	}
+	return m
+}()
+
+// khmerStopwords are Khmer function words, which a site's word breaks set
+// apart as often as the words that matter: ការ (the act of), និង (and),
+// នៅ (at), បាន (did), ដែល (that), ... A candidate is never one of them
+// alone.
+var khmerStopwords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`ការ និង នៅ បាន ដែល ជា របស់ ពី ទៅ ក្នុង លោក នេះ នោះ ថា មាន ត្រូវ ឱ្យ ឲ្យ ជាមួយ លើ ដើម្បី
+ហើយ ក៏ដោយ ដោយ សម្រាប់ ទៀត គឺ ផង នឹង មិន ពួកគេ គាត់ យើង ខ្ញុំ អ្នក ទាំង តែ ដូច ក្រោយ មុន ចំពោះ រួច ខណៈ កាលពី ថ្ងៃ ខែ ឆ្នាំ`) {
+		m[match.Normalize(w)] = true
 	}
 	return m
 }()
