@@ -154,27 +154,9 @@ func suggestTopic(t match.Topic, rules *match.Rules, lists match.Lists, cases []
 	ts.Positives, ts.Negatives = len(pos), len(neg)
 	ts.Before = counts(roles, matched)
 
-	// Words to add come from the missed stories and must be rare in the
-	// negatives; NOT terms come from the wrongly caught and must be rare
-	// in the positives, which a NOT would drop.
-	var tries []trial
-	none := func(string) bool { return false }
-	for _, c := range shortlisted(missed, neg, terms, none) {
-		rule, err := match.Widen(t.Rule, lists, c)
-		if err != nil {
-			return ts, fmt.Errorf("suggest %s: %w", t.ID, err)
-		}
-		tries = append(tries, trial{term: c, rule: rule, parts: parts(c, terms)})
-	}
-	// A NOT of the very words the rule matched on says only "not this
-	// topic": the terms that counted in the wrongly caught stories are
-	// left out.
-	reasons := countedTerms(rules, t.ID, cases, caught)
-	isReason := func(c string) bool {
-		return slices.ContainsFunc(reasons, func(r string) bool { return within(c, r) || within(r, c) })
-	}
-	for _, c := range shortlisted(caught, pos, terms, isReason) {
-		tries = append(tries, trial{term: c, not: true, rule: match.Narrow(t.Rule, c), parts: parts(c, terms)})
+	tries, err := trials(t, rules, lists, cases, terms, missed, caught, pos, neg)
+	if err != nil {
+		return ts, err
 	}
 	if len(tries) == 0 {
 		return ts, nil
@@ -199,6 +181,34 @@ func suggestTopic(t match.Topic, rules *match.Rules, lists match.Lists, cases []
 	ts.Add = best(add, opt.Max)
 	ts.Not = best(not, opt.Max)
 	return ts, nil
+}
+
+// trials are the candidates worth running through the matcher. Words to
+// add come from the missed stories and must be rare in the negatives; NOT
+// terms come from the wrongly caught and must be rare in the positives,
+// which a NOT would drop.
+func trials(t match.Topic, rules *match.Rules, lists match.Lists, cases []Case, terms []map[string]uint8,
+	missed, caught, pos, neg []int) ([]trial, error) {
+	var tries []trial
+	none := func(string) bool { return false }
+	for _, c := range shortlisted(missed, neg, terms, none) {
+		rule, err := match.Widen(t.Rule, lists, c)
+		if err != nil {
+			return nil, fmt.Errorf("suggest %s: %w", t.ID, err)
+		}
+		tries = append(tries, trial{term: c, rule: rule, parts: parts(c, terms)})
+	}
+	// A NOT of the very words the rule matched on says only "not this
+	// topic": the terms that counted in the wrongly caught stories are
+	// left out.
+	reasons := countedTerms(rules, t.ID, cases, caught)
+	isReason := func(c string) bool {
+		return slices.ContainsFunc(reasons, func(r string) bool { return within(c, r) || within(r, c) })
+	}
+	for _, c := range shortlisted(caught, pos, terms, isReason) {
+		tries = append(tries, trial{term: c, not: true, rule: match.Narrow(t.Rule, c), parts: parts(c, terms)})
+	}
+	return tries, nil
 }
 
 // trial is a candidate on its way to a Suggestion.
@@ -235,11 +245,11 @@ func countedTerms(rules *match.Rules, topic string, cases []Case, idx []int) []s
 	var out []string
 	for _, i := range idx {
 		st := &cases[i].Story
-		for _, a := range rules.Account(st) {
-			if a.Topic != topic {
+		for _, r := range rules.Match(st) {
+			if r.Topic != topic {
 				continue
 			}
-			for _, h := range a.Counted() {
+			for _, h := range r.Hits {
 				text := map[match.Field]string{match.FieldTitle: st.Title, match.FieldSummary: st.Summary, match.FieldContent: st.Content}[h.Field]
 				if h.End <= len(text) {
 					if n := match.Normalize(text[h.Start:h.End]); n != "" && !slices.Contains(out, n) {
