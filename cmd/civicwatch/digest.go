@@ -47,7 +47,7 @@ func cmdDigest(e *env, args []string) error {
 		// The daemon sends on its own schedule; two senders of one
 		// pending digest could both deliver it, so --send takes the
 		// daemon's lock and stands aside while one runs.
-		lock, err := daemon.AcquireLock(e.global.db + ".lock")
+		lock, err := daemon.AcquireLock(e.global.db)
 		if err != nil {
 			if errors.Is(err, daemon.ErrLocked) {
 				return fmt.Errorf("digest --send: %w; it sends due digests itself every minute", err)
@@ -165,12 +165,18 @@ func cmdDigests(e *env, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PERIOD\tRECIPIENT\tSTATUS\tATTEMPTS\tSENT AT\tSUBJECT\tLAST ERROR")
+	fmt.Fprintln(tw, "PERIOD\tRECIPIENT\tSTATUS\tATTEMPTS\tWINDOW (FIRST SEEN)\tSTORIES\tSENT AT\tSUBJECT\tLAST ERROR")
 	for _, d := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", d.Period, d.Recipient, d.Status, d.Attempts, sentAt(d),
-			oneLine(d.Subject, 60), orDash(oneLine(d.LastError, 100)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\n", d.Period, d.Recipient, d.Status, d.Attempts, window(d),
+			len(d.StoryIDs), sentAt(d), oneLine(d.Subject, 60), orDash(oneLine(d.LastError, 100)))
 	}
 	return tw.Flush()
+}
+
+// window is the digest's window: the stories first seen from its start up
+// to its end, the moment it was built.
+func window(d store.DigestRecord) string {
+	return d.WindowStart.UTC().Format("2006-01-02 15:04") + " – " + d.WindowEnd.UTC().Format("2006-01-02 15:04 UTC")
 }
 
 func sentAt(d store.DigestRecord) string {

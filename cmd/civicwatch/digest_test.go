@@ -229,6 +229,47 @@ func TestDigestServerDownThenBack(t *testing.T) {
 	}
 }
 
+// A mail server that accepts connections and never says a word: the run
+// ends within its budget, the digests stay pending, and `digests` says why
+// and which window each covers. Timeouts are scaled down from the defaults
+// (30 s a step, 150 s a run).
+func TestDigestSilentServer(t *testing.T) {
+	srv := mailtest.Start(t, nil)
+	env, _ := digestSetup(t, digestFeeds, srv, "")
+	cfg, err := os.ReadFile(env["CIVICWATCH_CONFIG"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(env["CIVICWATCH_CONFIG"], append(cfg, "  timeout: 300ms\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	digestRetry = digest.Retry{Attempts: 3, Backoff: 100 * time.Millisecond, Budget: 1500 * time.Millisecond,
+		Sleep: digest.DefaultRetry.Sleep}
+	srv.Stall(-1)
+	began := time.Now()
+	code, out, errOut := cli(t, env, "digest", "--send")
+	if took := time.Since(began); took > 3*time.Second {
+		t.Errorf("digest --send against a silent server took %v, want within its 1.5 s budget and one 300 ms step", took)
+	}
+	lines := strings.Split(out, "\n")
+	if code != exitOK || !containsFields(lines, "a@example.org", "pending") || !containsFields(lines, "b@example.org", "pending") {
+		t.Fatalf("silent server: exit %d\n%s%s", code, out, errOut)
+	}
+	_, list, _ := cli(t, env, "digests")
+	for _, rcpt := range []string{"a@example.org", "b@example.org"} {
+		if !containsFields(strings.Split(list, "\n"), rcpt, "pending") {
+			t.Errorf("digests does not list %s as pending:\n%s", rcpt, list)
+		}
+	}
+	if !strings.Contains(list, "timeout") || !strings.Contains(list, "WINDOW") || !regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d – \d{4}-\d\d-\d\d \d\d:\d\d`).MatchString(list) {
+		t.Errorf("digests does not show why they wait, or their windows:\n%s", list)
+	}
+	srv.Stall(0)
+	if code, out, _ := cli(t, env, "digest", "--send"); code != exitOK || !containsFields(strings.Split(out, "\n"), "a@example.org", "sent (stored by an earlier run)") {
+		t.Errorf("server back: exit %d\n%s", code, out)
+	}
+}
+
 func TestDigestHostileFeedText(t *testing.T) {
 	srv := mailtest.Start(t, nil)
 	items := map[string]string{
@@ -333,7 +374,7 @@ func TestDigestCommandErrors(t *testing.T) {
 	env["CW_TEST_SMTP_PASSWORD"] = "s3cret"
 	// While a daemon holds the database, --send stands aside rather than
 	// race it for the same pending digest.
-	held, err := daemon.AcquireLock(db + ".lock")
+	held, err := daemon.AcquireLock(db)
 	if err != nil {
 		t.Fatal(err)
 	}

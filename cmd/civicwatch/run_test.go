@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -66,6 +67,29 @@ func TestRunCommand(t *testing.T) {
 	code, _, errOut := cli(t, env, "run", "--listen", "")
 	if code != exitFail || !strings.Contains(errOut, db+".lock") || !strings.Contains(errOut, "pid ") {
 		t.Errorf("second run: exit %d, stderr %q; want 1 naming the lock file and its holder", code, errOut)
+	}
+	// The lock follows the file, whatever it is called: a symlink and a
+	// hard link to the daemon's database are refused, naming its PID.
+	other := t.TempDir()
+	sym, hard := filepath.Join(other, "alias.db"), filepath.Join(other, "hard.db")
+	if err := os.Symlink(db, sym); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(db, hard); err != nil {
+		t.Fatal(err)
+	}
+	pid := fmt.Sprintf("pid %d", cmd.Process.Pid)
+	sender := writeConfig(t, other, map[string]string{"a": ts.URL}, "digest:\n  delivery: file\n  dir: "+other+
+		"\n  from: \"cw <cw@example.org>\"\n  recipients:\n    - email: a@example.org\n")
+	for _, alias := range []string{sym, hard} {
+		code, _, errOut := cli(t, nil, "run", "--listen", "", "--config", cfg, "--db", alias)
+		if code != exitFail || !strings.Contains(errOut, pid) || !strings.Contains(errOut, alias) {
+			t.Errorf("run --db %s: exit %d, stderr %q; want 1 naming it and %s", alias, code, errOut, pid)
+		}
+		code, _, errOut = cli(t, nil, "digest", "--send", "--config", sender, "--db", alias)
+		if code != exitFail || !strings.Contains(errOut, pid) {
+			t.Errorf("digest --send --db %s: exit %d, stderr %q; want 1 naming %s", alias, code, errOut, pid)
+		}
 	}
 	if code, out, errOut := cli(t, nil, "healthcheck", "--url", "http://"+addr+"/healthz"); code != exitOK {
 		t.Errorf("healthcheck: exit %d %s %s", code, out, errOut)

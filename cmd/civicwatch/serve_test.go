@@ -46,7 +46,7 @@ func TestServeWithATokenBesideADaemon(t *testing.T) {
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, map[string]string{"a": "https://a.example/feed"}, "topics:\n  - id: unions\n    rule: union\n")
 	db := filepath.Join(dir, "cw.db")
-	lock, err := daemon.AcquireLock(db + ".lock")
+	lock, err := daemon.AcquireLock(db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,11 +89,16 @@ type Daemon struct {
 	metrics *metrics
 	health  *health
 
-	// work is held by each poll round, digest run and reload, so a digest
-	// is built only between rounds: a story committed by a round after the
-	// digest's query, but stamped before its window's end, would otherwise
-	// fall between two digests.
-	work    sync.Mutex
+	// work is held by each poll round, reload and the building of digests,
+	// so a digest is built only between rounds: a story committed by a
+	// round after the digest's query, but stamped before its window's end,
+	// would otherwise fall between two digests. Delivery happens outside
+	// it, so a slow mail server never holds polls up.
+	work sync.Mutex
+	// sending is held by a whole digest run, building and delivery: the
+	// schedule and the catch-up must never deliver the same pending
+	// digest at once.
+	sending sync.Mutex
 	cfg     *config.Config // guarded by work
 	poller  *poll.Poller   // guarded by work
 	matches map[string]int // match counts after the last round; guarded by work
@@ -118,7 +123,7 @@ func Run(ctx context.Context, opts Options) error {
 			return err
 		}
 	}
-	lock, err := AcquireLock(opts.DBPath + ".lock")
+	lock, err := AcquireLock(opts.DBPath)
 	if err != nil {
 		return err
 	}

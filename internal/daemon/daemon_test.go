@@ -246,3 +246,84 @@ func TestPanicsAndHangsDoNotStopTheDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLinksToARunningDaemonsDatabaseAreRefused: the lock follows the file,
+// not its name. A symlink and a hard link to the database of a running
+// daemon are refused, naming its PID, and it keeps running.
+func TestLinksToARunningDaemonsDatabaseAreRefused(t *testing.T) {
+	ts, _ := feedServer(t, 1, 0)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, ts.URL, []string{"a"}, "", "")
+	db := filepath.Join(dir, "cw.db")
+	first := start(t, Options{ConfigPath: cfg, DBPath: db})
+
+	other := t.TempDir() // a hard link's side file would be elsewhere
+	sym, hard := filepath.Join(other, "alias.db"), filepath.Join(other, "hard.db")
+	if err := os.Symlink(db, sym); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(db, hard); err != nil {
+		t.Fatal(err)
+	}
+	for _, alias := range []string{sym, hard} {
+		err := Run(context.Background(), Options{ConfigPath: cfg, DBPath: alias, Listen: "127.0.0.1:0"})
+		if !errors.Is(err, ErrLocked) {
+			t.Fatalf("daemon on %s: %v, want ErrLocked", alias, err)
+		}
+		for _, want := range []string{alias, fmt.Sprintf("pid %d", os.Getpid())} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("message %q does not name %q", err, want)
+			}
+		}
+		if _, err := AcquireLock(alias); !errors.Is(err, ErrLocked) {
+			t.Errorf("AcquireLock(%s) beside the daemon: %v, want ErrLocked", alias, err)
+		}
+	}
+	if code, _ := getHealth(t, first.addr); code != http.StatusOK {
+		t.Errorf("first daemon's /healthz: %d after the links were refused", code)
+	}
+	if err := first.wait(t); err != nil {
+		t.Fatal(err)
+	}
+	// Free again: the hard link now takes the lock, and the original is refused.
+	l, err := AcquireLock(hard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := AcquireLock(db); !errors.Is(err, ErrLocked) {
+		t.Errorf("AcquireLock(%s) beside its hard link's holder: %v", db, err)
+	}
+	l.Release()
+}
+
+// stuckSender never hears back from its mail server: each attempt waits
+// until the run gives up on it.
+type stuckSender struct{ calls atomic.Int64 }
+
+func (s *stuckSender) Send(ctx context.Context, _ *digest.Message) error {
+	s.calls.Add(1)
+	<-ctx.Done()
+	return &digest.DeliveryError{Temporary: true, Err: ctx.Err()}
+}
+
+// TestStuckMailServerDoesNotHoldPollsUp: digests are built between poll
+// rounds but delivered beside them, so polling goes on while a delivery
+// waits on a mail server that never answers.
+func TestStuckMailServerDoesNotHoldPollsUp(t *testing.T) {
+	ts, served := feedServer(t, 2, 0)
+	dir := t.TempDir()
+	extra := "digest:\n  delivery: file\n  dir: " + filepath.Join(dir, "out") + "\n  from: \"cw <cw@example.org>\"\n  recipients:\n    - email: a@example.org\n"
+	cfg := writeConfig(t, dir, ts.URL, []string{"good"}, "strike", extra)
+	ss := &stuckSender{}
+	r := start(t, Options{ConfigPath: cfg, DBPath: filepath.Join(dir, "cw.db"), Sender: ss,
+		Retry: digest.Retry{Attempts: 1, Budget: time.Minute, Sleep: digest.DefaultRetry.Sleep}})
+	eventually(t, "a delivery to get stuck", func() bool { return ss.calls.Load() >= 1 })
+	before := served.Load()
+	eventually(t, "the feed to be polled while the delivery is stuck", func() bool { return served.Load() >= before+2 })
+	if n := ss.calls.Load(); n != 1 {
+		t.Errorf("%d deliveries started; the stuck one should still be the only one", n)
+	}
+	if err := r.wait(t); err != nil {
+		t.Fatal(err)
+	}
+}

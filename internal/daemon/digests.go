@@ -70,26 +70,21 @@ func (d *Daemon) runDigest(ctx context.Context, why string) {
 	d.sendDigests(ctx, why)
 }
 
-// sendDigests runs digest.Service.Send between poll rounds, with a deadline.
+// sendDigests builds the due digests between poll rounds, then delivers
+// them while polling goes on, all within digestDeadline.
 func (d *Daemon) sendDigests(ctx context.Context, why string) {
-	d.work.Lock()
-	defer d.work.Unlock()
-	if ctx.Err() != nil {
-		return
-	}
-	cfg := d.cfg
-	if cfg.Digest == nil || len(cfg.Digest.Recipients) == 0 {
-		return
-	}
-	retry := d.opts.Retry
-	if retry.Attempts == 0 {
-		retry = digestRetry
-	}
-	svc := &digest.Service{Store: d.store, Config: cfg, Sender: d.opts.Sender, Retry: retry,
-		Now: d.opts.Now, LookupEnv: d.opts.LookupEnv, Log: d.log}
+	d.sending.Lock()
+	defer d.sending.Unlock()
 	dctx, cancel := context.WithTimeout(ctx, digestDeadline)
 	defer cancel()
-	results, err := svc.Send(dctx)
+	prepared, err := d.prepareDigests(dctx)
+	if prepared == nil {
+		if err != nil {
+			d.log.Error("digest run failed", "run", why, "err", err)
+		}
+		return
+	}
+	results, err := prepared.Deliver(dctx)
 	d.metrics.observeDigests(results)
 	d.health.digested(results, err)
 	for _, r := range results {
@@ -106,6 +101,32 @@ func (d *Daemon) sendDigests(ctx context.Context, why string) {
 	if err != nil {
 		d.log.Error("digest run failed", "run", why, "err", err)
 	}
+}
+
+// prepareDigests builds and stores the due digests under the work lock;
+// nil when there is nothing to do.
+func (d *Daemon) prepareDigests(ctx context.Context) (*digest.Prepared, error) {
+	d.work.Lock()
+	defer d.work.Unlock()
+	if ctx.Err() != nil {
+		return nil, nil
+	}
+	cfg := d.cfg
+	if cfg.Digest == nil || len(cfg.Digest.Recipients) == 0 {
+		return nil, nil
+	}
+	retry := d.opts.Retry
+	if retry.Attempts == 0 {
+		retry = digestRetry
+	}
+	svc := &digest.Service{Store: d.store, Config: cfg, Sender: d.opts.Sender, Retry: retry,
+		Now: d.opts.Now, LookupEnv: d.opts.LookupEnv, Log: d.log}
+	p, err := svc.Prepare(ctx)
+	if err != nil {
+		d.health.digested(nil, err)
+		return nil, err
+	}
+	return p, nil
 }
 
 // cronLogger adapts slog to cron.Logger.

@@ -331,3 +331,28 @@ func checkExactlyOnce(t *testing.T, r *rig, guids []string, end time.Time) {
 		}
 	}
 }
+
+// The same with the shipped defaults, unscaled (30 s a step, 15 s before
+// the second attempt): a first connection that is never greeted delays its
+// recipient by one step's timeout and a backoff, and the run is over well
+// within three minutes.
+func TestStuckFirstConnectionWithTheDefaults(t *testing.T) {
+	t.Parallel()
+	r, svc := stuckRig(t, DefaultSMTPTimeout, DefaultRetry)
+	r.srv.Stall(1)
+	start := time.Now()
+	results, err := svc.Send(t.Context())
+	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range results {
+		if res.Outcome != OutcomeSent {
+			t.Errorf("%s: %+v, want sent", res.Recipient, res)
+		}
+	}
+	if r.srv.Stalled() != 1 || took > 3*time.Minute {
+		t.Errorf("%d stalled, run took %v; want 1 and under 3 minutes", r.srv.Stalled(), took)
+	}
+	t.Logf("run took %v", took)
+}

@@ -58,21 +58,44 @@ type Service struct {
 // ErrNoRecipients is returned when the config names nobody to send to.
 var ErrNoRecipients = errors.New("no recipients configured")
 
-// Send builds and sends every digest due now. Digests are built one after
-// another (the store is read, not the network), then delivered at most
-// Concurrency at a time, so that one stuck recipient never delays the
-// others; Retry.Budget bounds the deliveries. A recipient's failed delivery
-// is in their Result and the others are still served; the error is for runs
-// that could not go on (no usable ledger, no SMTP password), with the
-// results so far, after what was built has been delivered.
+// Send builds and sends every digest due now: Prepare, then Deliver. A
+// recipient's failed delivery is in their Result and the others are still
+// served; the error is for runs that could not go on (no usable ledger, no
+// SMTP password), with the results so far, after what was built has been
+// delivered.
 func (s *Service) Send(ctx context.Context) ([]Result, error) {
-	return s.run(ctx, true)
+	p, err := s.prepareRun(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	return p.Deliver(ctx)
 }
 
 // DryRun works out what Send would do now, rendering the digests it would
 // send, and records nothing.
 func (s *Service) DryRun(ctx context.Context) ([]Result, error) {
-	return s.run(ctx, false)
+	p, err := s.prepareRun(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	return p.results, p.err
+}
+
+// Prepare builds and stores every digest due now, one after another (the
+// store is read, not the network), and returns them ready to deliver. The
+// daemon prepares between poll rounds and delivers while polls go on: a
+// slow mail server must not hold up the watch.
+func (s *Service) Prepare(ctx context.Context) (*Prepared, error) {
+	return s.prepareRun(ctx, true)
+}
+
+// Prepared is a run's digests, built and stored, still to deliver.
+type Prepared struct {
+	s       *Service
+	sender  Sender
+	results []Result
+	jobs    []delivery
+	err     error // why preparing stopped early, if it did
 }
 
 // delivery is a stored digest still to send, and where its result goes.
@@ -81,54 +104,59 @@ type delivery struct {
 	res *Result
 }
 
-func (s *Service) run(ctx context.Context, send bool) ([]Result, error) {
+// Deliver sends the prepared digests at most Concurrency at a time, so
+// that one stuck recipient never delays the others, within Retry.Budget,
+// and returns every recipient's result in config order.
+func (p *Prepared) Deliver(ctx context.Context) ([]Result, error) {
+	err := p.err
+	if derr := p.s.deliverAll(ctx, p.sender, p.jobs); derr != nil && err == nil {
+		err = derr
+	}
+	if err == nil {
+		err = ctx.Err() // stopped: what was not sent is pending
+	}
+	return p.results, err
+}
+
+func (s *Service) prepareRun(ctx context.Context, send bool) (*Prepared, error) {
 	d := s.Config.Digest
 	if d == nil || len(d.Recipients) == 0 {
 		return nil, ErrNoRecipients
 	}
 	now := s.now()
 	period, due := CurrentPeriod(d.Cron, d.Location, now)
-	var sender Sender
+	p := &Prepared{s: s, results: make([]Result, 0, len(d.Recipients))}
 	if send && due {
 		var err error
-		if sender, err = s.sender(); err != nil {
+		if p.sender, err = s.sender(); err != nil {
 			return nil, err
 		}
 	}
 	b := s.newBatch(period, now)
-	results := make([]Result, 0, len(d.Recipients))
-	var todo []int // indexes into results
+	var todo []int // indexes into results, which never grows past its capacity
 	var rows []*store.DigestRecord
-	var runErr error
 	for _, r := range d.Recipients {
-		if runErr = ctx.Err(); runErr != nil {
+		if p.err = ctx.Err(); p.err != nil {
 			break
 		}
 		if !due {
-			results = append(results, Result{Recipient: r.Email, Outcome: OutcomeNotDue})
+			p.results = append(p.results, Result{Recipient: r.Email, Outcome: OutcomeNotDue})
 			continue
 		}
-		res, row, err := s.prepare(ctx, b, r, sender)
-		results = append(results, res)
+		res, row, err := s.prepare(ctx, b, r, p.sender)
+		p.results = append(p.results, res)
 		if err != nil {
-			runErr = fmt.Errorf("digest for %s: %w", r.Email, err)
+			p.err = fmt.Errorf("digest for %s: %w", r.Email, err)
 			break
 		}
 		if row != nil {
-			todo, rows = append(todo, len(results)-1), append(rows, row)
+			todo, rows = append(todo, len(p.results)-1), append(rows, row)
 		}
 	}
-	jobs := make([]delivery, len(todo))
 	for i, at := range todo {
-		jobs[i] = delivery{row: rows[i], res: &results[at]}
+		p.jobs = append(p.jobs, delivery{row: rows[i], res: &p.results[at]})
 	}
-	if err := s.deliverAll(ctx, sender, jobs); err != nil && runErr == nil {
-		runErr = err
-	}
-	if runErr == nil {
-		runErr = ctx.Err() // stopped: what was not sent is pending
-	}
-	return results, runErr
+	return p, nil
 }
 
 func (s *Service) now() time.Time {

@@ -168,6 +168,11 @@ func TestDigestPages(t *testing.T) {
 		!strings.Contains(body, "550 no such user") || !strings.Contains(body, `href="/digests/2026-11-27/staff@example.org"`) {
 		t.Errorf("/digests: %d\n%s", res.StatusCode, body)
 	}
+	// The window each digest covers, from and to, in the console's zone.
+	loc := location(f.cfg)
+	if span := when(loc, now.Add(-24*60*60*1e9)) + " – " + when(loc, now); !strings.Contains(body, span) {
+		t.Errorf("/digests does not show the window %q:\n%s", span, body)
+	}
 	res, body = f.get("/digests/2026-11-27/staff@example.org")
 	if res.StatusCode != 200 || !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt; union strike") ||
 		!strings.Contains(body, fmt.Sprintf(`href="/stories/%d"`, id)) {
