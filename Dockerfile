@@ -23,7 +23,14 @@ VOLUME /data
 USER 65532:65532
 # The console listens on 127.0.0.1 inside the container (run's default):
 # publishing it is the operator's decision (docs/docker.md). The health check
-# is the binary itself, since distroless has no curl.
+# is the binary itself, since distroless has no curl, and asks run's default
+# address, http://127.0.0.1:8080/healthz. It turns unhealthy while the daemon
+# is stuck or degraded (no feed read within 2 × the poll interval, or most
+# feeds failing).
+# Changing the command? With `run --listen ADDR` give the same address:
+#   docker run --health-cmd 'civicwatch healthcheck --url http://ADDR/healthz' …
+# (for 0.0.0.0:PORT ask 127.0.0.1:PORT). `run --listen ""` serves no
+# /healthz at all: run the container with --no-healthcheck then.
 HEALTHCHECK --interval=1m --timeout=15s --start-period=30s --retries=3 \
     CMD ["/usr/local/bin/civicwatch", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/civicwatch"]

@@ -11,6 +11,7 @@ import (
 
 	"github.com/civicwatch/civicwatch/internal/daemon"
 	"github.com/civicwatch/civicwatch/internal/digest"
+	"github.com/civicwatch/civicwatch/internal/display"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
 
@@ -151,6 +152,10 @@ func cmdDigests(e *env, args []string) error {
 	if *limit <= 0 {
 		return fmt.Errorf("%w: --limit must be positive", errUsage)
 	}
+	loc, err := e.displayLocation()
+	if err != nil {
+		return err
+	}
 	st, err := e.openStore()
 	if err != nil {
 		return err
@@ -167,23 +172,23 @@ func cmdDigests(e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PERIOD\tRECIPIENT\tSTATUS\tATTEMPTS\tWINDOW (FIRST SEEN)\tSTORIES\tSENT AT\tSUBJECT\tLAST ERROR")
 	for _, d := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\n", d.Period, d.Recipient, d.Status, d.Attempts, window(d),
-			len(d.StoryIDs), sentAt(d), oneLine(d.Subject, 60), orDash(oneLine(d.LastError, 100)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\n", d.Period, d.Recipient, d.Status, d.Attempts, window(d, loc),
+			len(d.StoryIDs), sentAt(d, loc), oneLine(d.Subject, 60), orDash(oneLine(d.LastError, 100)))
 	}
 	return tw.Flush()
 }
 
 // window is the digest's window: the stories first seen from its start up
-// to its end, the moment it was built.
-func window(d store.DigestRecord) string {
-	return d.WindowStart.UTC().Format("2006-01-02 15:04") + " – " + d.WindowEnd.UTC().Format("2006-01-02 15:04 UTC")
+// to its end, the moment it was built; in the display zone, the offset once.
+func window(d store.DigestRecord, loc *time.Location) string {
+	return d.WindowStart.In(loc).Format("2006-01-02 15:04") + " – " + display.Time(d.WindowEnd, loc)
 }
 
-func sentAt(d store.DigestRecord) string {
+func sentAt(d store.DigestRecord, loc *time.Location) string {
 	if d.SentAt.IsZero() {
 		return "-"
 	}
-	return d.SentAt.UTC().Format("2006-01-02 15:04 UTC")
+	return display.Time(d.SentAt, loc)
 }
 
 func errText(err error) string {

@@ -10,6 +10,9 @@ import (
 )
 
 func cmdFeeds(e *env, args []string) error {
+	if ok, err := feedsSubcommand(e, args); ok {
+		return err
+	}
 	if err := e.parseFlags(flag.NewFlagSet("feeds", flag.ContinueOnError), args); err != nil {
 		return err
 	}

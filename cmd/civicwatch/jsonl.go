@@ -87,6 +87,7 @@ type inputStory struct {
 	Tags    []string        `json:"tags"`
 	Expect  string          `json:"expect"`
 	Topics  []string        `json:"topics"`
+	Lang    string          `json:"lang"` // "km" rows are also scored on their own by eval
 }
 
 func parseStory(line []byte) (*inputStory, error) {

@@ -14,8 +14,10 @@ import (
 // cmdLabels handles the operators' labels; export is its one subcommand
 // (labels are set in the console).
 func cmdLabels(e *env, args []string) error {
+	if len(args) > 0 && isHelpArg(args[0]) {
+		return labelsExport(e, args)
+	}
 	if len(args) == 0 || args[0] != "export" {
-		fmt.Fprintln(e.stderr, "Usage: civicwatch labels export [--out FILE]")
 		if len(args) == 0 {
 			return fmt.Errorf("%w: labels needs a subcommand: export", errUsage)
 		}
@@ -30,10 +32,6 @@ func cmdLabels(e *env, args []string) error {
 func labelsExport(e *env, args []string) error {
 	fs := flag.NewFlagSet("labels export", flag.ContinueOnError)
 	out := fs.String("out", "", "write to this file instead of stdout (replaced whole, or left as it was on error)")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: civicwatch labels export [--out FILE]\n\nWrites the labelled stories as JSON lines for `civicwatch eval FILE`.")
-		fs.PrintDefaults()
-	}
 	if err := e.parseFlags(fs, args); err != nil {
 		return err
 	}

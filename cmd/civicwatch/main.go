@@ -46,6 +46,7 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	global *globals
+	cmd    string // the command's name, for its help page
 	log    *slog.Logger
 	getenv func(string) string // the process environment; tests pass their own
 }
@@ -65,6 +66,7 @@ var commands = []command{
 	{"rematch", "match stored stories again with the config's current rules", cmdRematch},
 	{"digest", "send (--send) or preview (--dry-run [--out DIR]) the digests that are due now", cmdDigest},
 	{"digests", "list recent digests and their delivery state per recipient", cmdDigests},
+	{"alerts", "list the urgent-alert ledger (alerts [--limit 20]); alerts test ALERT_ID sends a test message to each channel", cmdAlerts},
 	{"classify", "match JSON-lines stories from stdin and print their topics and hits", cmdClassify},
 	{"eval", "score the rules on a labelled JSON-lines file", cmdEval},
 	{"rules", "test a rule change on the archive: rules test (--rule RULE [--topic ID] | --config OTHER.yaml) [--since 90d]; propose terms from labelled stories: rules suggest FILE.jsonl [--topic ID]", cmdRules},
@@ -78,32 +80,44 @@ var commands = []command{
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	g := newGlobals(getenv)
 	fs := flag.NewFlagSet("civicwatch", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // errors are printed once, below, with the one prefix
+	fs.Usage = func() {}
 	g.register(fs)
-	fs.Usage = func() { usage(stderr, fs) }
+	showVersion := fs.Bool("version", false, "print the version")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout)
 			return exitOK
 		}
+		fmt.Fprintf(stderr, "civicwatch: %v (civicwatch --help lists the flags)\n", err)
 		return exitUsage
 	}
+	if *showVersion {
+		fmt.Fprintf(stdout, "civicwatch %s\n", versionString())
+		return exitOK
+	}
 	if fs.NArg() == 0 {
-		usage(stderr, fs)
-		return exitUsage
+		// Run without a command, civicwatch explains itself: a newcomer's
+		// first try should not end in an error.
+		usage(stdout)
+		return exitOK
 	}
 	name, rest := fs.Arg(0), fs.Args()[1:]
 	for _, c := range commands {
 		if c.name != name {
 			continue
 		}
-		e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, global: g, getenv: getenv}
+		e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, global: g, getenv: getenv, cmd: name}
 		err := c.run(e, rest)
 		switch {
 		case err == nil:
 			return exitOK
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
-		case errors.Is(err, errUsage) || errors.As(err, new(*configError)) || errors.As(err, new(*inputError)):
+		case errors.Is(err, errUsage):
+			fmt.Fprintf(stderr, "civicwatch %s: %s (civicwatch %s --help shows its usage)\n", name, strings.TrimPrefix(err.Error(), "usage: "), name)
+			return exitUsage
+		case errors.As(err, new(*configError)) || errors.As(err, new(*inputError)):
 			fmt.Fprintf(stderr, "civicwatch %s: %v\n", name, err)
 			return exitUsage
 		default:
@@ -111,19 +125,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return exitFail
 		}
 	}
-	fmt.Fprintf(stderr, "civicwatch: unknown command %q\n\n", name)
-	usage(stderr, fs)
+	fmt.Fprintf(stderr, "civicwatch: unknown command %q (civicwatch help lists the commands)\n", name)
 	return exitUsage
-}
-
-func usage(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: civicwatch [global flags] COMMAND [flags]\n\nCommands:\n")
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintf(w, "\nGlobal flags (also accepted after the command):\n")
-	fs.SetOutput(w)
-	fs.PrintDefaults()
 }
 
 // globals are the flags every command takes, before or after its name.
@@ -148,7 +151,9 @@ func newGlobals(getenv func(string) string) *globals {
 func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.config, "config", g.config, "config file (env CIVICWATCH_CONFIG)")
 	fs.StringVar(&g.db, "db", g.db, "SQLite database file (env CIVICWATCH_DB)")
-	fs.Func("log-level", "log level: debug, info, warn or error (default warn)", func(s string) error {
+	// The default shown is the one in force: run and serve set info
+	// before registering.
+	fs.Func("log-level", "log level: debug, info, warn or error (default "+g.logLevel+")", func(s string) error {
 		var l slog.Level
 		if err := l.UnmarshalText([]byte(s)); err != nil {
 			return err
@@ -174,12 +179,16 @@ func (e *env) parseFlags(fs *flag.FlagSet, args []string) error {
 // parseFlagsArgs is parseFlags for a command that takes arguments: flags may
 // come before, between or after them.
 func (e *env) parseFlagsArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(e.stderr)
+	// flag's own messages would repeat the error run prints and put the
+	// help on stderr; help goes to stdout, on request only.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	e.global.register(fs)
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				printHelp(e.stdout, e.cmd, fs)
 				return nil, err
 			}
 			return nil, fmt.Errorf("%w: %v", errUsage, err)

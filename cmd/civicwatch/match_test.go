@@ -103,11 +103,11 @@ func TestClassify(t *testing.T) {
 
 // evalRows is a labelled file whose score under testTopics is worked out by
 // hand in TestEval.
-const evalRows = `{"id":"r1","title":"Workers strike in Phnom Penh","tags":["cambodia"],"expect":"relevant","topics":["strikes"]}
+const evalRows = `{"id":"r1","title":"Workers strike in Phnom Penh","lang":"km","tags":["cambodia"],"expect":"relevant","topics":["strikes"]}
 {"id":"r2","title":"Union leader arrested","tags":[],"expect":"relevant","topics":["unions"]}
-{"id":"r3","title":"Workers strike","tags":["global"],"expect":"relevant","topics":["strikes"]}
+{"id":"r3","title":"Workers strike","lang":"km","tags":["global"],"expect":"relevant","topics":["strikes"]}
 {"id":"r4","title":"European Union trade deal with union","expect":"not","topics":[]}
-{"id":"r5","title":"Football team on strike","tags":["cambodia"],"expect":"not","topics":[]}
+{"id":"r5","title":"Football team on strike","lang":"km","tags":["cambodia"],"expect":"not","topics":[]}
 {"id":"r6","title":"Union strike","tags":["cambodia"],"expect":"borderline","topics":["unions"]}
 {"id":"r7","title":"European Union and union talks","expect":"relevant","topics":["unions"]}
 {"id":"r8","title":"Union picnic","expect":"relevant","topics":[]}
@@ -135,6 +135,8 @@ func TestEval(t *testing.T) {
 		{"unions", "2", "0", "1", "1.00", "0.67", "0.80"},
 		{"stories: TP 4  FP 1  FN 2  precision 0.80  recall 0.67  F1 0.73  (6 relevant, 2 not; 1 borderline not scored)"},
 		{"topic recall: 0.60 (3 of 5 listed topics matched)"},
+		// r1 found, r3 missed, r5 a false positive: the rows marked km.
+		{"khmer stories (lang km): TP 1  FP 1  FN 1  precision 0.50  recall 0.50  (2 relevant, 1 not)"},
 		{"false positives", "(1)"}, {"r5", "Football team on strike"}, {"strikes: strike (title)"},
 		{"false negatives", "(2)"}, {"r3", "Workers strike"}, {"r7", "European Union and union talks"},
 		{"unions:", "union (title)", "vetoed by NOT @eu"},

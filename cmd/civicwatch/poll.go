@@ -4,7 +4,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,7 +30,21 @@ func (e *env) loadConfig() (*config.Config, error) {
 	return cfg, nil
 }
 
+// readOnly are the commands that only read the database. They never create
+// one: a missing file means the user pointed at the wrong place, and an
+// empty new database would answer "nothing found" and hide it.
+var readOnly = map[string]bool{"search": true, "explain": true, "feeds": true, "digests": true, "labels": true, "rules": true, "alerts": true}
+
+// errNoDatabase is a read-only command's database that does not exist.
+var errNoDatabase = errors.New("no database")
+
 func (e *env) openStore() (*store.Store, error) {
+	if readOnly[e.cmd] {
+		if _, err := os.Stat(e.global.db); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w at %s: point --db (or CIVICWATCH_DB) at the database civicwatch run or poll fills; this command creates none",
+				errNoDatabase, e.global.db)
+		}
+	}
 	return store.Open(e.ctx, e.global.db)
 }
 
@@ -44,6 +60,20 @@ func (e *env) open() (*config.Config, *store.Store, error) {
 		return nil, nil, err
 	}
 	return cfg, st, nil
+}
+
+// displayLocation is the zone the command shows times in: the config's
+// display.timezone (by default the digest's zone), UTC when there is no
+// config file, so that a command needing only the database still works.
+func (e *env) displayLocation() (*time.Location, error) {
+	if _, err := os.Stat(e.global.config); errors.Is(err, fs.ErrNotExist) {
+		return time.UTC, nil
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Display.Location, nil
 }
 
 func userAgent() string {
@@ -66,6 +96,10 @@ func cmdPoll(e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	// A damaged file is refused before the round writes into it.
+	if err := st.QuickCheck(e.ctx); err != nil {
+		return err
+	}
 
 	log := e.log
 	if !e.global.logSet {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/display"
 	"github.com/civicwatch/civicwatch/internal/lab"
 )
 
@@ -21,9 +22,8 @@ const rulesUsage = `usage: civicwatch rules test --rule RULE [--topic ID] [--sin
 // whole other config, would gain and lose across the archive (test), and
 // which terms labelled stories call for (suggest). Nothing is written.
 func cmdRules(e *env, args []string) error {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-		fmt.Fprintln(e.stderr, rulesUsage)
-		return flag.ErrHelp
+	if len(args) > 0 && isHelpArg(args[0]) {
+		return rulesTest(e, args)
 	}
 	switch {
 	case len(args) > 0 && args[0] == "test":
@@ -49,7 +49,7 @@ type rulesFlags struct {
 func (f *rulesFlags) parse(e *env, args []string) error {
 	f.lookback = sinceFlag{d: 90 * 24 * time.Hour}
 	fs := flag.NewFlagSet("rules test", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(io.Discard) // run prints the error; help goes to stdout
 	fs.StringVar(&f.rule, "rule", "", "the candidate rule, tested against the topic's current one (or alone)")
 	fs.StringVar(&f.topic, "topic", "", "the topic whose rule --rule replaces; with --config, show only this topic")
 	fs.StringVar(&f.other, "config", "", "another config file to compare with the current one, topic by topic")
@@ -62,13 +62,10 @@ func (f *rulesFlags) parse(e *env, args []string) error {
 			fs.Var(g.Value, g.Name, g.Usage)
 		}
 	})
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, rulesUsage)
-		fs.PrintDefaults()
-		fmt.Fprintln(e.stderr, "The current config is the global --config given before the command name.")
-	}
+	fs.Usage = func() {} // flag calls it on errors too; help is printed on request only
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			printHelp(e.stdout, "rules", fs)
 			return err
 		}
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -132,7 +129,7 @@ func rulesTest(e *env, args []string) error {
 		case err != nil:
 			return err
 		}
-		printDiff(e.stdout, res.Diff, res.Scanned, since, "")
+		printDiff(e.stdout, res.Diff, res.Scanned, since, "", cfg.Display.Location)
 		return nil
 	}
 	cmp, err := lab.CompareConfigs(e.ctx, st, cfg, other, since)
@@ -155,7 +152,7 @@ func rulesTest(e *env, args []string) error {
 		case !d.InCandidate:
 			note = " (not in " + other.Path + ")"
 		}
-		printDiff(e.stdout, d, cmp.Scanned, since, note)
+		printDiff(e.stdout, d, cmp.Scanned, since, note, cfg.Display.Location)
 	}
 	return nil
 }
@@ -171,28 +168,28 @@ func hasTopicID(cfg *config.Config, id string) bool {
 
 // printDiff prints a topic's count line, then its gained and lost stories
 // with the terms that fired.
-func printDiff(w io.Writer, d lab.Diff, scanned int, since time.Time, note string) {
+func printDiff(w io.Writer, d lab.Diff, scanned int, since time.Time, note string, loc *time.Location) {
 	name := d.Topic
 	if name == "" {
 		name = "rule"
 	}
-	period := "since " + since.UTC().Format("2006-01-02")
+	period := "since " + display.Date(since, loc)
 	if since.IsZero() {
 		period = "in the whole archive"
 	}
 	fmt.Fprintf(w, "%s%s: %s → %s stories (+%s gained, −%s lost) over %s stories %s\n", name, note,
 		thousands(d.Current), thousands(d.Candidate), thousands(d.NumGained), thousands(d.NumLost), thousands(scanned), period)
-	printEntries(w, "gained", d.Gained, d.NumGained)
-	printEntries(w, "lost", d.Lost, d.NumLost)
+	printEntries(w, "gained", d.Gained, d.NumGained, loc)
+	printEntries(w, "lost", d.Lost, d.NumLost, loc)
 }
 
-func printEntries(w io.Writer, what string, entries []lab.Entry, total int) {
+func printEntries(w io.Writer, what string, entries []lab.Entry, total int, loc *time.Location) {
 	if total == 0 {
 		return
 	}
 	fmt.Fprintf(w, "\n%s (%s):\n", what, thousands(total))
 	for _, en := range entries {
-		fmt.Fprintf(w, "  %d  %s  %s  [%s]\n", en.StoryID, en.FirstSeen.UTC().Format("2006-01-02"),
+		fmt.Fprintf(w, "  %d  %s  %s  [%s]\n", en.StoryID, display.Date(en.FirstSeen, loc),
 			oneLine(en.Title, 100), strings.Join(en.Feeds, ", "))
 		fired := hitTerms(en.Hits)
 		if en.Veto != "" {

@@ -149,8 +149,9 @@ func TestRulesTestMistakes(t *testing.T) {
 			}
 		})
 	}
-	if code, _, errOut := cli(t, env, "rules", "test", "--help"); code != exitOK || !strings.Contains(errOut, "--config OTHER.yaml") {
-		t.Errorf("--help: exit %d, stderr %q", code, errOut)
+	// Help goes to stdout (issue 14; it was stderr).
+	if code, out, _ := cli(t, env, "rules", "test", "--help"); code != exitOK || !strings.Contains(out, "--config OTHER.yaml") {
+		t.Errorf("--help: exit %d, stdout %q", code, out)
 	}
 }
 

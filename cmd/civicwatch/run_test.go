@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -96,6 +97,21 @@ func TestRunCommand(t *testing.T) {
 	}
 	if code, _, _ := cli(t, nil, "healthcheck", "--url", "http://"+addr+"/nowhere"); code != exitFail {
 		t.Errorf("healthcheck of a 404: exit %d, want 1", code)
+	}
+	// The daemon's console answers only to its own address: a rebinding
+	// page's name is refused (421), on /healthz too.
+	_, port, _ := net.SplitHostPort(addr)
+	for _, path := range []string{"/", "/healthz"} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
+		req.Host = "evil.example:" + port
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusMisdirectedRequest {
+			t.Errorf("GET %s with Host %s: %s, want 421", path, req.Host, res.Status)
+		}
 	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/civicwatch/civicwatch/internal/display"
 	"github.com/civicwatch/civicwatch/internal/snippet"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
@@ -16,6 +17,8 @@ import (
 type searchHit struct {
 	ID        int64     `json:"id"`
 	FirstSeen time.Time `json:"first_seen"`
+	Published time.Time `json:"published"`
+	Backlog   bool      `json:"backlog"` // published long before first seen (display.BacklogAfter)
 	Feeds     []string  `json:"feeds"`
 	Title     string    `json:"title"`
 	URL       string    `json:"url"`
@@ -25,31 +28,11 @@ type searchHit struct {
 	Snippet string `json:"snippet"`
 }
 
-const searchHelp = `Usage: civicwatch search [flags] QUERY...
-
-Finds the stored stories whose title or text contains every word of QUERY,
-newest first, and shows where the words occur, marked »like this«.
-
-Khmer is found however the word was typed: zero-width spaces (U+200B and
-kin), which many sites put inside words, are ignored on both sides, and the
-subscripts ្ដ and ្ត count as one. Only ASCII letters match whatever their
-case: Cyrillic, Greek and accented letters must be typed in the case they
-are written in ("Лидер" does not find "лидер").
-The marks in the snippet ignore case and zero-width spaces. Words of one or
-two characters are slow on a large archive.
-
-Flags:
-`
-
 // cmdSearch is the CLI twin of the console's /search.
 func cmdSearch(e *env, args []string) error {
 	fs := flag.NewFlagSet("search", flag.ContinueOnError)
 	limit := fs.Int("limit", 20, "show at most this many stories")
 	asJSON := fs.Bool("json", false, "print one JSON object per story")
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, searchHelp)
-		fs.PrintDefaults()
-	}
 	words, err := e.parseFlagsArgs(fs, args)
 	if err != nil {
 		return err
@@ -60,6 +43,13 @@ func cmdSearch(e *env, args []string) error {
 	}
 	if *limit <= 0 {
 		return fmt.Errorf("%w: --limit must be at least 1", errUsage)
+	}
+	if err := store.CheckQuery(query); err != nil {
+		return fmt.Errorf("%w: %w: search for fewer, shorter words", errUsage, err)
+	}
+	loc, err := e.displayLocation()
+	if err != nil {
+		return err
 	}
 	st, err := e.openStore()
 	if err != nil {
@@ -79,13 +69,14 @@ func cmdSearch(e *env, args []string) error {
 		// Listings leave the text out; the passage may be in it.
 		full, err := st.Story(e.ctx, m.ID)
 		if err != nil {
-			return fmt.Errorf("search: %w", err)
+			return fmt.Errorf("story %d: %w", m.ID, err)
 		}
 		topics := m.Topics()
 		if topics == nil {
 			topics = []string{}
 		}
-		hits = append(hits, searchHit{ID: m.ID, FirstSeen: m.FirstSeenAt, Feeds: m.Feeds, Title: m.Title, URL: m.URL,
+		hits = append(hits, searchHit{ID: m.ID, FirstSeen: m.FirstSeenAt, Published: m.PublishedAt,
+			Backlog: display.Backlog(m.PublishedAt, m.FirstSeenAt), Feeds: m.Feeds, Title: m.Title, URL: m.URL,
 			Topics: topics, Snippet: marked(searchSnippet(full, searchTerms(query)))})
 	}
 	if *asJSON {
@@ -102,8 +93,12 @@ func cmdSearch(e *env, args []string) error {
 		if len(h.Topics) > 0 {
 			topics = strings.Join(h.Topics, ", ")
 		}
-		fmt.Fprintf(e.stdout, "%d  %s  %s  [%s]\n  %s\n  %s\n", h.ID, h.FirstSeen.UTC().Format("2006-01-02"),
-			strings.Join(h.Feeds, ", "), topics, snippet.Clean(h.Title), h.Snippet)
+		published := "published " + display.Time(h.Published, loc)
+		if h.Backlog {
+			published += " · backlog: " + display.Age(h.Published, h.FirstSeen) + " before first seen"
+		}
+		fmt.Fprintf(e.stdout, "%d  %s  %s  [%s]\n  %s\n  %s\n  %s\n", h.ID, display.Time(h.FirstSeen, loc),
+			strings.Join(h.Feeds, ", "), topics, snippet.Clean(h.Title), h.Snippet, published)
 	}
 	switch {
 	case len(hits) == 0:

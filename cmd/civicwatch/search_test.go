@@ -32,7 +32,7 @@ func TestSearch(t *testing.T) {
 		t.Errorf("two words:\n%s", out)
 	}
 	_, out, _ = cli(t, a.env, "search", "--limit", "1", "union")
-	if strings.Count(out, "\n  ") != 2 || !strings.Contains(out, "1 story") {
+	if strings.Count(out, "\n  ") != 3 || !strings.Contains(out, "1 story") { // title, snippet, published (issue 14)
 		t.Errorf("--limit 1:\n%s", out)
 	}
 	_, out, _ = cli(t, a.env, "search", "nothing-like-this")
@@ -69,7 +69,7 @@ func TestSearchKhmer(t *testing.T) {
 			}
 		}
 	}
-	_, _, help := cli(t, a.env, "search", "-h")
+	_, help, _ := cli(t, a.env, "search", "-h") // on stdout since issue 14
 	if !strings.Contains(help, "zero-width spaces (U+200B and\nkin)") || !strings.Contains(help, "Only ASCII letters match whatever their\ncase") {
 		t.Errorf("help does not state the limitations:\n%s", help)
 	}
@@ -106,5 +106,31 @@ func TestSearchJSONAndErrors(t *testing.T) {
 	bad := map[string]string{"CIVICWATCH_CONFIG": a.cfg, "CIVICWATCH_DB": a.dir} // a directory
 	if code, _, _ := cli(t, bad, "search", "union"); code != exitFail {
 		t.Errorf("unusable database: exit %d, want %d", code, exitFail)
+	}
+}
+
+// TestSearchLimits: past 32 words or 512 bytes, search exits 2 with a
+// message naming the limit; at the limits it runs.
+func TestSearchLimits(t *testing.T) {
+	a := newArchive(t)
+	words := strings.Fields(strings.Repeat("union ", 33))
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"33 words", words, exitUsage},
+		{"2,000 words", strings.Fields(strings.Repeat("w ", 2000)), exitUsage},
+		{"513 bytes", []string{strings.Repeat("u", 513)}, exitUsage},
+		{"32 words", words[:32], exitOK},
+		{"512 bytes", []string{strings.Repeat("u", 512)}, exitOK},
+	} {
+		code, _, errOut := cli(t, a.env, append([]string{"search"}, tc.args...)...)
+		if code != tc.code {
+			t.Errorf("%s: exit %d, want %d: %s", tc.name, code, tc.code, errOut)
+		}
+		if tc.code == exitUsage && !strings.Contains(errOut, "too long") {
+			t.Errorf("%s: stderr %q does not say the query is too long", tc.name, errOut)
+		}
 	}
 }

@@ -9,10 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/daemon"
 	"github.com/civicwatch/civicwatch/internal/web"
 )
 
@@ -43,6 +45,7 @@ func consoleToken(e *env, listen string) (string, error) {
 func cmdServe(e *env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the console; any non-loopback address needs "+web.TokenEnv)
+	hosts := allowedHostsFlag(fs)
 	if !e.global.logSet {
 		e.global.logLevel = "info" // a server's log is its record
 	}
@@ -63,15 +66,38 @@ func cmdServe(e *env, args []string) error {
 	defer st.Close()
 	file := &configFile{path: e.global.config, cfg: cfg, log: e.log, lookupEnv: e.lookupEnv}
 	file.stamp, _ = statStamp(file.path)
-	console, err := web.New(web.Options{Store: st, Config: file.current, Token: token, Log: e.log, LookupEnv: e.lookupEnv})
-	if err != nil {
-		return err
-	}
+	// /healthz here too, so that civicwatch healthcheck and a container's
+	// HEALTHCHECK work against serve as against run.
+	health := daemon.ConsoleHealth(st, file.current, time.Now())
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *listen, err)
 	}
+	// Built once bound: the console answers to the address as bound, its
+	// port known even for ":0".
+	console, err := web.New(web.Options{Store: st, Config: file.current, Token: token, Listen: ln.Addr().String(),
+		AllowedHosts: *hosts, Log: e.log, LookupEnv: e.lookupEnv, Health: health})
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	return serveConsole(e.ctx, ln, console, e.log, token != "")
+}
+
+// allowedHostsFlag defines the repeatable --allowed-host of run and serve:
+// a name the console answers to besides its listen address (see
+// web.Options.Listen), checked as it is read so a typo is exit 2.
+func allowedHostsFlag(fs *flag.FlagSet) *[]string {
+	var hosts []string
+	fs.Func("allowed-host", "a host name (or name:port) the console answers to besides its listen address, e.g. the name of a reverse proxy (repeatable; also console.hosts in the config)", func(v string) error {
+		v = strings.ToLower(strings.TrimSpace(v))
+		if msg := config.CheckHostName(v); msg != "" {
+			return errors.New(msg)
+		}
+		hosts = append(hosts, v)
+		return nil
+	})
+	return &hosts
 }
 
 // serveConsole serves until ctx ends, then lets requests in flight finish

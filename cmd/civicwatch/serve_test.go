@@ -30,8 +30,18 @@ func TestServeRefusesAnOpenConsoleWithoutAToken(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and a refusal naming %s", args, code, errOut, web.TokenEnv)
 		}
 	}
+	for _, bad := range []string{"http://lan.example/", "*.example", "lan.example:port"} {
+		code, _, errOut := cli(t, env, "serve", "--allowed-host", bad)
+		if code != exitUsage || !strings.Contains(errOut, "allowed-host") {
+			t.Errorf("--allowed-host %q: exit %d, stderr %q; want 2 naming the flag", bad, code, errOut)
+		}
+	}
 	if _, err := os.Stat(filepath.Join(dir, "cw.db")); err == nil {
 		t.Error("refused, yet the database was created")
+	}
+	env[web.TokenEnv] = strings.Repeat(" ", 16)
+	if code, _, errOut := cli(t, env, "serve", "--listen", "0.0.0.0:8080"); code != exitUsage || !strings.Contains(errOut, "spaces") {
+		t.Errorf("a token of 16 spaces: exit %d, stderr %q; want 2 and a refusal", code, errOut)
 	}
 	env[web.TokenEnv] = "short"
 	if code, _, errOut := cli(t, env, "serve", "--listen", "0.0.0.0:8080"); code != exitUsage || !strings.Contains(errOut, "at least 16") {
@@ -54,7 +64,7 @@ func TestServeWithATokenBesideADaemon(t *testing.T) {
 
 	const token = "a-long-console-token-for-tests"
 	var stderr lockedBuffer
-	cmd := startMain(t, "serve --listen 0.0.0.0:0 --config "+cfg+" --db "+db, &stderr, web.TokenEnv+"="+token)
+	cmd := startMain(t, "serve --listen 0.0.0.0:0 --allowed-host lan.example --config "+cfg+" --db "+db, &stderr, web.TokenEnv+"="+token)
 	portRE := regexp.MustCompile(`msg="console serving" addr=\S*:(\d+)`)
 	var port string
 	for deadline := time.Now().Add(20 * time.Second); port == ""; time.Sleep(20 * time.Millisecond) {
@@ -83,6 +93,21 @@ func TestServeWithATokenBesideADaemon(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		t.Errorf("with the token: %s, want 200", res.Status)
+	}
+	// With the token, still only the names it answers to: the one
+	// --allowed-host lists, not a rebinding attacker's.
+	for host, want := range map[string]int{"lan.example:" + port: http.StatusOK, "evil.example:" + port: http.StatusMisdirectedRequest} {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Host = host
+		req.SetBasicAuth("operator", token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("Host %s with the token: %s, want %d", host, res.Status, want)
+		}
 	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)

@@ -17,17 +17,26 @@ type Config struct {
 	Rules  *match.Rules // Topics compiled over Lists; never nil in a loaded Config
 	Digest *Digest      // nil when the file has no digest: section
 	SMTP   *SMTP        // nil when the file has no smtp: section
+	// Display is the zone times are shown in; always set.
+	Display Display
+	// Console holds the names the console answers to and its public
+	// address; zero when the file has no console: section.
+	Console Console
+	Alerts  []Alert // urgent pushes; empty without an alerts: section
 }
 
 // rawFile mirrors the YAML document while decoding. Its yaml tags are the
 // whole key schema: the walker rejects any key not listed here.
 type rawFile struct {
-	Fetch  rawFetch            `yaml:"fetch"`
-	Feeds  []rawFeed           `yaml:"feeds"`
-	Lists  map[string][]string `yaml:"lists"`
-	Topics []rawTopic          `yaml:"topics"`
-	Digest *rawDigest          `yaml:"digest"`
-	SMTP   *rawSMTP            `yaml:"smtp"`
+	Fetch   rawFetch            `yaml:"fetch"`
+	Feeds   []rawFeed           `yaml:"feeds"`
+	Lists   map[string][]string `yaml:"lists"`
+	Topics  []rawTopic          `yaml:"topics"`
+	Digest  *rawDigest          `yaml:"digest"`
+	SMTP    *rawSMTP            `yaml:"smtp"`
+	Display *rawDisplay         `yaml:"display"`
+	Console *rawConsole         `yaml:"console"`
+	Alerts  []rawAlert          `yaml:"alerts"`
 }
 
 // resolve applies defaults and validates each section in turn. Sections are
@@ -46,6 +55,9 @@ func (r *rawFile) resolve(path string, src []byte, p *problems) *Config {
 	}
 	cfg.SMTP = resolveSMTP(r.SMTP, p)
 	cfg.Digest = resolveDigest(r.Digest, r.SMTP != nil, cfg.Topics, p)
+	cfg.Display = resolveDisplay(r.Display, cfg.Digest, p)
+	cfg.Console = resolveConsole(r.Console, p)
+	cfg.Alerts = resolveAlerts(r.Alerts, cfg.Topics, cfg.Lists, cfg.Digest, sourceLines(src), p)
 	return cfg
 }
 

@@ -65,6 +65,8 @@ func TestParseValid(t *testing.T) {
 			file: "testdata/full.yaml",
 			want: &Config{
 				Path: "testdata/full.yaml",
+				// Without display: or digest:, times are shown in UTC.
+				Display: Display{Timezone: "UTC", Location: time.UTC},
 				Fetch: Fetch{
 					Interval:             hour,
 					Timeout:              Duration(45 * time.Second),
@@ -115,6 +117,8 @@ func TestParseValid(t *testing.T) {
 			file: "testdata/minimal.yaml",
 			want: &Config{
 				Path: "testdata/minimal.yaml",
+				// Without display: or digest:, times are shown in UTC.
+				Display: Display{Timezone: "UTC", Location: time.UTC},
 				Fetch: Fetch{
 					Interval:    30 * minute,
 					Timeout:     Duration(30 * time.Second),
@@ -191,7 +195,11 @@ func TestParseSingleMistake(t *testing.T) {
 		{"tags_not_list", 4, 11, "feeds[0].tags", "expected a list"},
 		{"repeated_key", 4, 5, "feeds[0].url", `key "url" repeated (first at line 3)`},
 		{"unset_env", 3, 10, "feeds[0].url", "CIVICWATCH_TEST_UNSET_URL is not set"},
-		{"syntax", 4, 0, "", "mapping values are not allowed"},
+		// Syntax errors at the line and column where the parser failed
+		// (issue 14: yaml reports the enclosing block's line, no column).
+		{"syntax", 4, 21, "", "YAML syntax: mapping values are not allowed"},
+		{"indentation", 4, 4, "", "YAML syntax: did not find expected '-' indicator"},
+		{"tab", 5, 1, "", "YAML syntax: found a tab character that violates indentation"},
 		{"second_document", 4, 1, "", "more than one YAML document"},
 		{"top_level_list", 1, 1, "", "expected a mapping"},
 		{"empty", 0, 0, "", "file is empty"},
@@ -518,4 +526,72 @@ func topicIDs(topics []Topic) []string {
 		ids[i] = t.ID
 	}
 	return ids
+}
+
+func TestConsoleSection(t *testing.T) {
+	const feeds = "feeds: [{id: a, url: 'https://a.example/'}]\n"
+	cfg, err := Parse([]byte(feeds+"console:\n  hosts: [Watch.Example.Org, '192.168.1.5:8080', '[fd00::5]:8080']\n  base_url: https://watch.example.org/cw/\n"), "feeds.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"watch.example.org", "192.168.1.5:8080", "[fd00::5]:8080"}; !slices.Equal(cfg.Console.Hosts, want) || cfg.Console.BaseURL != "https://watch.example.org/cw" {
+		t.Errorf("console = %+v; want hosts %v and base_url without its trailing slash", cfg.Console, want)
+	}
+	if cfg, err := Parse([]byte(feeds), "feeds.yaml", nil); err != nil || len(cfg.Console.Hosts) != 0 || cfg.Console.BaseURL != "" {
+		t.Errorf("no console section: %+v, %v", cfg, err)
+	}
+	_, err = Parse([]byte(feeds+"console:\n  hosts: ['http://x.example/', '*.example', 'x.example:port', '']\n  base_url: 'ftp://x.example'\n"), "feeds.yaml", nil)
+	var fields []string
+	for _, p := range problemsOf(t, err) {
+		fields = append(fields, p.Field)
+	}
+	if want := []string{"console.hosts[0]", "console.hosts[1]", "console.hosts[2]", "console.hosts[3]", "console.base_url"}; !slices.Equal(fields, want) {
+		t.Errorf("problems on %v, want %v: %v", fields, want, err)
+	}
+}
+
+func TestTagBounds(t *testing.T) {
+	feedWith := func(tags string) []byte {
+		return []byte("feeds:\n  - id: a\n    url: https://a.example/\n    tags: [" + tags + "]\n")
+	}
+	if _, err := Parse(feedWith(strings.TrimSuffix(strings.Repeat("t, ", maxTags), ", ")), "feeds.yaml", nil); err != nil {
+		t.Errorf("%d tags: %v", maxTags, err)
+	}
+	if _, err := Parse(feedWith(strings.Repeat("t, ", maxTags)+"u"), "feeds.yaml", nil); err == nil || !strings.Contains(err.Error(), "at most 32") {
+		t.Errorf("%d tags: %v, want refused", maxTags+1, err)
+	}
+	if _, err := Parse(feedWith(strings.Repeat("x", maxTagLen)), "feeds.yaml", nil); err != nil {
+		t.Errorf("a tag of %d characters: %v", maxTagLen, err)
+	}
+	if _, err := Parse(feedWith(strings.Repeat("x", maxTagLen+1)), "feeds.yaml", nil); err == nil || !strings.Contains(err.Error(), "at most 64") {
+		t.Errorf("a tag of %d characters: %v, want refused", maxTagLen+1, err)
+	}
+}
+
+// TestShippedConsoleExample keeps the commented-out console example of the
+// shipped feeds.yaml valid: uncommented, the file loads with it.
+func TestShippedConsoleExample(t *testing.T) {
+	data, err := os.ReadFile("../../feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	i := strings.Index(text, "\n# console:\n")
+	if i < 0 {
+		t.Fatal("feeds.yaml has no commented-out console example")
+	}
+	end := i + 1 + strings.Index(text[i+1:], "\n\n")
+	var b strings.Builder
+	b.WriteString(text[:i+1])
+	for _, line := range strings.Split(text[i+1:end], "\n") {
+		b.WriteString(strings.TrimPrefix(line, "# ") + "\n")
+	}
+	b.WriteString(text[end:])
+	cfg, err := Parse([]byte(b.String()), "feeds.yaml (console uncommented)", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Console.Hosts) == 0 || cfg.Console.BaseURL == "" {
+		t.Errorf("console example: %+v", cfg.Console)
+	}
 }

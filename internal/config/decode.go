@@ -35,6 +35,8 @@ func parseDocument(data []byte, p *problems) *yaml.Node {
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			p.addAt(position{}, "", "file is empty: expected the fetch: and feeds: sections")
+		} else if line, col, msg, ok := locateSyntaxError(data, err); ok {
+			p.addAt(position{line, col}, "", "YAML syntax: "+msg)
 		} else {
 			p.yamlError(err)
 		}

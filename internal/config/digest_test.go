@@ -225,4 +225,31 @@ func TestShippedDigestExample(t *testing.T) {
 	if cfg.Digest == nil || len(cfg.Digest.Recipients) == 0 || cfg.SMTP == nil || cfg.Digest.Delivery != DeliverySMTP {
 		t.Errorf("example: digest %+v, smtp %+v", cfg.Digest, cfg.SMTP)
 	}
+	// The alerts example after it, every channel kind.
+	if len(cfg.Alerts) != 1 || len(cfg.Alerts[0].Channels) != 6 || cfg.Alerts[0].Rules == nil {
+		t.Errorf("example: alerts %+v", cfg.Alerts)
+	}
+}
+
+// TestDisplayZone: display.timezone, else the digest's zone, else UTC.
+func TestDisplayZone(t *testing.T) {
+	for _, c := range []struct{ yaml, want, problem string }{
+		{"", "UTC", ""},
+		{"digest:\n  timezone: Asia/Phnom_Penh\n", "Asia/Phnom_Penh", ""},
+		{"digest:\n  timezone: Asia/Phnom_Penh\ndisplay:\n  timezone: Europe/Amsterdam\n", "Europe/Amsterdam", ""},
+		{"display:\n  timezone: Asia/Bangkok\n", "Asia/Bangkok", ""},
+		{"display:\n  timezone: Mars/Olympus\n", "", "display.timezone: unknown time zone"},
+	} {
+		cfg, err := Parse([]byte("feeds:\n  - id: a\n    url: https://a.example/feed\n"+c.yaml), "f.yaml", nil)
+		switch {
+		case c.problem != "":
+			if err == nil || !strings.Contains(err.Error(), c.problem) {
+				t.Errorf("%q: err %v, want %q", c.yaml, err, c.problem)
+			}
+		case err != nil:
+			t.Errorf("%q: %v", c.yaml, err)
+		case cfg.Display.Location.String() != c.want || cfg.Display.Timezone != c.want:
+			t.Errorf("%q: display zone %s (%s), want %s", c.yaml, cfg.Display.Location, cfg.Display.Timezone, c.want)
+		}
+	}
 }

@@ -113,12 +113,28 @@ func checkURL(raw string) error {
 	return nil
 }
 
+// Bounds on a feed's tags: every story the feed carries is matched with
+// them, and the console and exports show them, so they are bounded like
+// the fields of a story.
+const (
+	maxTags   = 32
+	maxTagLen = 64
+)
+
 // resolveTags lower-cases tags so rules match regardless of how the file
 // spells them, and drops repeats.
 func resolveTags(raw []string, field string, p *problems) []string {
+	if len(raw) > maxTags {
+		p.add(field, "%d tags: at most %d", len(raw), maxTags)
+		return nil
+	}
 	var tags []string
 	for i, t := range raw {
 		tag := strings.ToLower(t)
+		if len(tag) > maxTagLen {
+			p.add(fmt.Sprintf("%s[%d]", field, i), "tag of %d characters: at most %d", len(tag), maxTagLen)
+			continue
+		}
 		if !tagRE.MatchString(tag) {
 			p.add(fmt.Sprintf("%s[%d]", field, i), "invalid tag %q: use letters, digits and hyphens", t)
 			continue

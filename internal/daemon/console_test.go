@@ -35,7 +35,7 @@ func TestConsoleFollowsReloads(t *testing.T) {
 	h := d.Handler()
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		h.ServeHTTP(rec, loopbackRequest(path))
 		return rec.Code, rec.Body.String()
 	}
 	if code, body := get("/rules"); code != 200 || !strings.Contains(body, `value="before"`) {
@@ -67,4 +67,13 @@ func TestRunRefusesAnOpenConsole(t *testing.T) {
 	if m, _ := filepath.Glob(filepath.Join(dir, "cw.db*")); len(m) != 0 {
 		t.Errorf("refused, yet it created %v", m)
 	}
+}
+
+// loopbackRequest is a GET as a browser on this machine sends it: the
+// console answers only to its own address and localhost forms of it, not
+// to httptest's default Host (example.com).
+func loopbackRequest(path string) *http.Request {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Host = "127.0.0.1:8080"
+	return req
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/civicwatch/civicwatch/internal/alert"
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/digest"
 	"github.com/civicwatch/civicwatch/internal/poll"
@@ -33,6 +34,9 @@ type Options struct {
 	// ConsoleToken guards the console and /metrics (see web.TokenEnv);
 	// without one, Listen must be a loopback address.
 	ConsoleToken string
+	// AllowedHosts are names the console answers to besides its listen
+	// address (--allowed-host; the config adds console.hosts).
+	AllowedHosts []string
 	UserAgent    string
 	Log          *slog.Logger
 
@@ -56,6 +60,14 @@ type Options struct {
 	Retry     digest.Retry
 	LookupEnv func(string) (string, bool)
 
+	// Seams for alerts: the HTTP client for channel endpoints (nil: one
+	// built once by package alert), the retry policy (zero: the default),
+	// and a trigger that runs the alert loop at once, as tests need when
+	// they move the clock. Email alerts use Sender.
+	AlertClient  *http.Client
+	AlertBackoff alert.Backoff
+	AlertTrigger <-chan struct{}
+
 	// Ready, when set, is called with the HTTP address once serving.
 	Ready func(addr string)
 }
@@ -78,6 +90,9 @@ func (o *Options) defaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.AlertClient == nil {
+		o.AlertClient = alert.NewClient()
 	}
 }
 
@@ -105,6 +120,11 @@ type Daemon struct {
 	// current is cfg for readers that must not wait for a poll round to
 	// release work: the console reads it per request.
 	current atomic.Pointer[config.Config]
+	// listenAddr is the console's address as bound, which requests must
+	// name in their Host header (or a localhost form of it).
+	listenAddr string
+
+	alertKick chan struct{} // wakes the alert loop; buffered, one wake-up is enough
 
 	ctx    context.Context // the daemon's life; cron jobs run under it
 	cronMu sync.Mutex
@@ -136,8 +156,15 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	d := &Daemon{opts: opts, log: opts.Log, store: st, metrics: newMetrics(), health: newHealth(opts.Now())}
+	// A damaged file is refused before the daemon writes into it.
+	if err := st.QuickCheck(ctx); err != nil {
+		st.Close()
+		return err
+	}
+	d := &Daemon{opts: opts, log: opts.Log, store: st, metrics: newMetrics(), health: newHealth(opts.Now()),
+		alertKick: make(chan struct{}, 1)}
 	d.apply(cfg)
+	d.startAlerts(ctx)
 	d.health.setConfig(cfg, nil)
 	// The baseline for civicwatch_matches_total: matches stored before
 	// this start are not new.
@@ -163,6 +190,7 @@ func (d *Daemon) serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	var srv *http.Server
 	if ln != nil {
+		d.listenAddr = ln.Addr().String()
 		srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		wg.Go(func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -178,6 +206,7 @@ func (d *Daemon) serve(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { d.pollLoop(ctx) })
 	wg.Go(func() { d.digestLoop(ctx) })
 	wg.Go(func() { d.reloadLoop(ctx) })
+	wg.Go(func() { d.alertLoop(ctx) })
 
 	<-ctx.Done()
 	d.log.Info("shutting down", "grace", d.opts.Grace)
@@ -252,8 +281,17 @@ func (d *Daemon) pollRound(ctx context.Context) {
 		d.metrics.observePoll(rep)
 		d.countMatches(ctx)
 		t, failed := rep.Totals()
+		if t.Matched > 0 {
+			d.enqueueAlerts(ctx)
+		}
 		d.log.Info("poll round", "feeds", len(rep.Results), "failed", failed, "new", t.New, "updated", t.Updated,
 			"matched", t.Matched, "duration", rep.Duration.Round(time.Millisecond))
+		if failed == len(rep.Results) && ctx.Err() == nil {
+			// Each feed's error is logged on its own line; when all of them
+			// fail at once the cause is rarely the feeds, so say so once.
+			d.log.Warn("every feed failed in this poll round: check this machine's network, DNS and proxy (HTTPS_PROXY) before the feed URLs",
+				"feeds", failed)
+		}
 	}
 	if err != nil && ctx.Err() == nil {
 		d.log.Error("poll round failed", "err", err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/civicwatch/civicwatch/internal/display"
 	"github.com/civicwatch/civicwatch/internal/explain"
 	"github.com/civicwatch/civicwatch/internal/match"
 	"github.com/civicwatch/civicwatch/internal/snippet"
@@ -26,8 +27,9 @@ func Build(in Input) *Digest {
 	if period.IsZero() {
 		period = in.End
 	}
-	d := &Digest{Recipient: in.Recipient, Start: in.Start, End: in.End, Health: in.Health, Location: loc,
-		Date: period.In(loc), MaxAge: in.MaxAge}
+	shown := cmp.Or(in.Display, loc)
+	d := &Digest{Recipient: in.Recipient, Start: in.Start, End: in.End, Health: in.Health, HeldBack: in.HeldBack, Location: loc,
+		Display: shown, Date: period.In(loc), MaxAge: in.MaxAge}
 	wanted := wantedTopics(in.Topics, in.Recipient.Topics)
 	d.Topics = wanted
 	var picked []Story
@@ -51,7 +53,7 @@ func Build(in Input) *Digest {
 	})
 	bySection := make([][]Entry, len(wanted))
 	for _, cl := range cluster(picked) {
-		e, topic := entry(cl, in.Topics, wanted, loc)
+		e, topic := entry(cl, in.Topics, wanted, shown)
 		bySection[topic] = append(bySection[topic], e)
 	}
 	for i, entries := range bySection {
@@ -164,7 +166,8 @@ func entry(cl []Story, all, wanted []Topic, loc *time.Location) (Entry, int) {
 	for _, s := range cl {
 		topic = min(topic, firstTopic(s, wanted))
 	}
-	e := Entry{Title: snippet.Clean(lead.Title), Time: lead.FirstSeenAt.In(loc), Lang: lead.Lang}
+	e := Entry{Title: snippet.Clean(lead.Title), Time: lead.FirstSeenAt.In(loc), Lang: lead.Lang,
+		Published: lead.PublishedAt.In(loc), Backlog: display.Backlog(lead.PublishedAt, lead.FirstSeenAt)}
 	e.URL, e.Host = safeLink(lead.URL)
 	for _, s := range cl {
 		e.StoryIDs = append(e.StoryIDs, s.ID)

@@ -31,6 +31,10 @@ type Message struct {
 	HTML      string
 	MessageID string // without angle brackets
 	Date      time.Time
+	// FileTag, when set, goes into the file names delivery "file" writes,
+	// so that several messages to one reader on one day (urgent alerts
+	// beside the digest) do not overwrite each other.
+	FileTag string
 }
 
 // MessageID is the fixed id of a recipient's digest for a period, so that a
@@ -203,7 +207,7 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 	}
 	conv, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
-		return classify(err)
+		return stopped(ctx, classify(err))
 	}
 	stop := context.AfterFunc(ctx, func() { _ = conv.Close() })
 	defer stop()
@@ -211,9 +215,19 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 	accepted := msg.IsDelivered()
 	_ = client.CloseWithSMTPClient(conv) // QUIT: a polite goodbye, nothing hangs on it
 	if err != nil && !accepted {
-		return classify(err)
+		return stopped(ctx, classify(err))
 	}
 	return nil
+}
+
+// stopped says so when the conversation was cut because the run ended (its
+// budget ran out, or the daemon is stopping): the error the cut itself
+// caused, a closed connection, would not tell the operator why.
+func stopped(ctx context.Context, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	return &DeliveryError{Temporary: true, Err: fmt.Errorf("the run's time for delivery ran out (%w) after: %w", ctx.Err(), err)}
 }
 
 // connCloser dials for go-mail and keeps the connection in hand, so that
@@ -319,7 +333,11 @@ func (f *Files) Send(_ context.Context, m *Message) error {
 }
 
 func fileName(m *Message) string {
-	return m.Date.UTC().Format("2006-01-02") + "-" + safeName(m.To)
+	tag := ""
+	if m.FileTag != "" {
+		tag = safeName(m.FileTag) + "-"
+	}
+	return m.Date.UTC().Format("2006-01-02") + "-" + tag + safeName(m.To)
 }
 
 // safeName keeps an address usable as part of a file name.

@@ -35,7 +35,7 @@ type Story struct {
 // FeedProblem is a line of the health footer.
 type FeedProblem struct {
 	Feed   string // the feed's name
-	Reason string // "failing since 24 Nov: HTTP 503", "silent for 9 days (usually daily)"
+	Reason string // "failing since 24 Nov 06:00 (9 attempts): HTTP 503", "for 9 days (usually daily)"
 }
 
 // Recipient is one reader.
@@ -53,10 +53,23 @@ type Input struct {
 	Start     time.Time      // the window: stories first seen in [Start, End)
 	End       time.Time      // the moment the digest is built
 	Period    time.Time      // the scheduled send time the digest is for; zero: End
-	Location  *time.Location // the digest's time zone
-	MaxAge    time.Duration  // stories published longer before they were first seen stay out
-	Health    []FeedProblem
+	Location  *time.Location // the digest's time zone: what a period's date is
+	// Display is the zone times are shown in (config display.timezone);
+	// nil shows them in Location.
+	Display   *time.Location
+	MaxAge    time.Duration // stories published longer before they were first seen stay out
+	Health    Sources
+	HeldBack  []HeldBack // urgent alerts' stories held back by max_per_day in the window
 	Generated time.Time
+}
+
+// HeldBack says how many stories an urgent alert did not push in the
+// window because it had reached max_per_day: the digest is where they are
+// read, so it says so.
+type HeldBack struct {
+	Alert     string
+	MaxPerDay int
+	Stories   int
 }
 
 // Digest is one recipient's email, ready to render.
@@ -72,8 +85,10 @@ type Digest struct {
 	Sections  []Section // topics with entries, in config order
 	Counts    []Count   // per topic with entries, in config order
 	Total     int
-	Health    []FeedProblem
+	Health    Sources
+	HeldBack  []HeldBack
 	Location  *time.Location
+	Display   *time.Location // where the times shown are; never nil after Build
 }
 
 // Section is one topic's entries.
@@ -95,11 +110,15 @@ type Entry struct {
 	URL     string // "" unless http or https
 	Host    string
 	Outlets []string
-	Time    time.Time // first seen, in the digest's time zone
-	Lang    string
-	Snippet []snippet.Segment // marked: the matched terms
-	Terms   []string          // why it matched: the terms that counted (explain.Why), in order of first appearance
-	Badges  []Topic           // its other topics among the recipient's
+	Time    time.Time // first seen, in the display zone
+	// Published is when the outlet dated it, in the display zone; Backlog
+	// marks one published long before first seen (display.Backlog).
+	Published time.Time
+	Backlog   bool
+	Lang      string
+	Snippet   []snippet.Segment // marked: the matched terms
+	Terms     []string          // why it matched: the terms that counted (explain.Why), in order of first appearance
+	Badges    []Topic           // its other topics among the recipient's
 	// NumTopics counts the configured topics the entry's stories match,
 	// the recipient's or not: how widely the news bears on civic space.
 	NumTopics int

@@ -45,7 +45,8 @@ func fixtureStories() []Story {
 	s2.Matches = map[string][]match.Hit{"unions": {hit("union", match.FieldTitle, s2.Title, "Union")}}
 	s3 := Story{ID: 3, Title: "ក្រសួង\u200bមហាផ្ទៃ ព្រមាន\u200bសមាគម\u200bមួយ", URL: "https://khmer.cambojanews.com/moi-warns/",
 		Summary: "ក្រសួង\u200bមហាផ្ទៃ បាន​ព្រមាន​សមាគម​មួយ​ក្នុង​ខេត្ត​កណ្ដាល ពី​ការ​រៀបចំ​វេទិកា​សាធារណៈ។", Lang: "km",
-		FirstSeenAt: periodEnd.Add(-5 * time.Hour), PublishedAt: periodEnd.Add(-6 * time.Hour), Outlets: []string{"CamboJA ខ្មែរ"}}
+		// Backlog: published three days before it was first seen, within max_age.
+		FirstSeenAt: periodEnd.Add(-5 * time.Hour), PublishedAt: periodEnd.Add(-77 * time.Hour), Outlets: []string{"CamboJA ខ្មែរ"}}
 	s3.Matches = map[string][]match.Hit{"moi": {hit("ក្រសួងមហាផ្ទៃ", match.FieldTitle, s3.Title, "ក្រសួង\u200bមហាផ្ទៃ"), hit("ក្រសួងមហាផ្ទៃ", match.FieldSummary, s3.Summary, "ក្រសួង\u200bមហាផ្ទៃ")}}
 	// Hostile text: a header injection, script, a javascript: link and a
 	// right-to-left override.
@@ -64,7 +65,8 @@ func fixtureStories() []Story {
 func fixtureInput(r Recipient) Input {
 	return Input{Recipient: r, Topics: topics, Stories: fixtureStories(), Start: periodEnd.Add(-24 * time.Hour), End: periodEnd,
 		Location: amsterdam, MaxAge: 7 * 24 * time.Hour, Generated: periodEnd,
-		Health: []FeedProblem{{Feed: "Rasmei", Reason: "failing since 24 Nov: HTTP 503 Service Unavailable"}}}
+		Health: Sources{Enabled: 24, Failing: []FeedProblem{{Feed: "Rasmei", Reason: "failing since 24 Nov 06:10 (9 attempts): HTTP 503 Service Unavailable"}},
+			Silent: []FeedProblem{{Feed: "Khmer Times", Reason: "for 9 days (usually daily)"}}}}
 }
 
 func TestBuildSelectsClustersAndOrders(t *testing.T) {
@@ -120,7 +122,7 @@ func TestRenderGolden(t *testing.T) {
 	}{
 		{"digest", fixtureInput(Recipient{Email: "a@example.org"})},
 		{"empty", Input{Recipient: Recipient{Email: "a@example.org", Topics: []string{"moi"}}, Topics: topics,
-			Start: periodEnd.Add(-24 * time.Hour), End: periodEnd, Location: amsterdam}},
+			Start: periodEnd.Add(-24 * time.Hour), End: periodEnd, Location: amsterdam, Health: Sources{Enabled: 3}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r, err := Render(Build(c.in), "")
@@ -204,5 +206,30 @@ func TestBuildOrdersByTopicsThenOutlets(t *testing.T) {
 				t.Errorf("order\n got %s\nwant %s", strings.Join(got, "|"), c.want)
 			}
 		})
+	}
+}
+
+// TestDisplayZone: the period's date is the digest's zone, the times shown
+// are the display zone's, with the offset in the window line.
+func TestDisplayZone(t *testing.T) {
+	pp, err := time.LoadLocation("Asia/Phnom_Penh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := fixtureInput(Recipient{Email: "a@example.org"})
+	in.Display = pp
+	d := Build(in)
+	if d.Date.Location() != amsterdam || d.Display != pp {
+		t.Fatalf("date in %v, display %v", d.Date.Location(), d.Display)
+	}
+	r, err := Render(d, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Stories first seen 25 Nov 13:00 – 26 Nov 13:00 (Asia/Phnom_Penh, UTC+07:00)",
+		"CamboJA ខ្មែរ · first seen 26 Nov 08:00 · published 23 Nov 08:00 (backlog)"} {
+		if !strings.Contains(r.Text, want) {
+			t.Errorf("text lacks %q:\n%s", want, r.Text)
+		}
 	}
 }

@@ -10,61 +10,99 @@ import (
 	"github.com/civicwatch/civicwatch/internal/store"
 )
 
-// When a feed makes the health footer. Kept simple on purpose, so that a
-// reader can predict it:
-//   - failing: its fetches have failed without a break for more than a day
-//     (a feed that fails once in a while recovers by itself and is noise);
-//   - silent: it brought no new story for longer than max(3 days, 5 × the
-//     median gap between its recent new stories). A feed posting hourly is
-//     flagged after 3 days of silence, a weekly one after five weeks. A feed
-//     whose fetches succeed but whose items never change (a site that moved
-//     and left a stale feed behind) shows up here, not as failing.
+// What the health footer measures. It states each figure as measured, so
+// that a reader can check it and never reads "all is well" into a count
+// that left feeds out:
+//   - failing: every enabled feed whose latest fetch failed, however
+//     recently, with when its run of failures began and the last error;
+//   - silent: a feed that brought no new story for longer than max(3 days,
+//     5 × the median gap between its recent new stories). A feed posting
+//     hourly is flagged after 3 days of silence, a weekly one after five
+//     weeks. A feed whose fetches succeed but whose items never change (a
+//     site that moved and left a stale feed behind) shows up here.
 const (
-	failingFor    = 24 * time.Hour
 	minSilence    = 3 * 24 * time.Hour
 	silenceFactor = 5
 )
 
-// FeedHealth lists the configured, enabled feeds that need attention, in
-// config order. Feeds no longer configured are left out: nobody can fix them.
-func FeedHealth(feeds []config.Feed, activity []store.FeedActivity, now time.Time, loc *time.Location) []FeedProblem {
+// Sources is the digest's footer on the feeds, measured when it was built.
+type Sources struct {
+	Enabled int           // enabled feeds in the config
+	Failing []FeedProblem // enabled feeds whose latest fetch failed, in config order
+	Silent  []FeedProblem // enabled feeds with no new story for longer than usual; Reason is "for 9 days (usually daily)"
+}
+
+// Summary is the footer's first line: "3 of 24 feeds failing" or "none of
+// 24 feeds failing".
+func (s Sources) Summary() string {
+	if s.Enabled == 0 {
+		return "no feed is enabled"
+	}
+	n := "none"
+	if len(s.Failing) > 0 {
+		n = fmt.Sprint(len(s.Failing))
+	}
+	noun := "feeds"
+	if s.Enabled == 1 {
+		noun = "feed"
+	}
+	return fmt.Sprintf("%s of %d %s failing", n, s.Enabled, noun)
+}
+
+// FeedHealth measures the configured, enabled feeds, in config order.
+// Feeds no longer configured are left out: nobody can fix them.
+func FeedHealth(feeds []config.Feed, activity []store.FeedActivity, now time.Time, loc *time.Location) Sources {
 	byID := make(map[string]store.FeedActivity, len(activity))
 	for _, a := range activity {
 		byID[a.ID] = a
 	}
-	var out []FeedProblem
+	var out Sources
 	for _, f := range feeds {
-		a, ok := byID[f.ID]
-		if !f.Enabled || !ok {
+		if !f.Enabled {
 			continue
 		}
-		if reason := feedReason(a, now, loc); reason != "" {
-			out = append(out, FeedProblem{Feed: f.Name, Reason: reason})
+		out.Enabled++
+		a, ok := byID[f.ID]
+		if !ok {
+			continue
+		}
+		if reason := failing(a, loc); reason != "" {
+			out.Failing = append(out.Failing, FeedProblem{Feed: f.Name, Reason: reason})
+		} else if reason := silent(a, now); reason != "" {
+			out.Silent = append(out.Silent, FeedProblem{Feed: f.Name, Reason: reason})
 		}
 	}
 	return out
 }
 
-func feedReason(a store.FeedActivity, now time.Time, loc *time.Location) string {
-	if a.Failures > 0 {
-		if a.FailingSince.IsZero() || now.Sub(a.FailingSince) <= failingFor {
-			return "" // failing, but not for long: it may well recover
-		}
-		since := a.FailingSince.In(loc).Format("2 Jan")
-		if a.Gone {
-			return "gone since " + since + " (HTTP 410 Gone): its address needs fixing"
-		}
-		return "failing since " + since + ": " + shorten(a.LastError, 100)
+func failing(a store.FeedActivity, loc *time.Location) string {
+	if a.Failures == 0 {
+		return ""
 	}
+	since := ""
+	if !a.FailingSince.IsZero() {
+		since = " since " + a.FailingSince.In(loc).Format("2 Jan 15:04")
+	}
+	if a.Gone {
+		return "gone" + since + " (HTTP 410 Gone): its address needs fixing"
+	}
+	attempts := "1 attempt"
+	if a.Failures > 1 {
+		attempts = fmt.Sprintf("%d attempts", a.Failures)
+	}
+	return "failing" + since + " (" + attempts + "): " + shorten(a.LastError, 100)
+}
+
+func silent(a store.FeedActivity, now time.Time) string {
 	if len(a.NewStories) == 0 {
 		return "" // never brought a story: no pace to compare with
 	}
-	silent := now.Sub(a.NewStories[len(a.NewStories)-1])
+	quiet := now.Sub(a.NewStories[len(a.NewStories)-1])
 	usual := medianGap(a.NewStories)
-	if silent <= max(minSilence, silenceFactor*usual) {
+	if quiet <= max(minSilence, silenceFactor*usual) {
 		return ""
 	}
-	reason := "no new stories for " + span(silent)
+	reason := "for " + span(quiet)
 	if usual > 0 {
 		reason += " (usually " + pace(usual) + ")"
 	}

@@ -2,6 +2,7 @@ package digest
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"fmt"
 	htmltemplate "html/template"
@@ -62,11 +63,12 @@ func Render(d *Digest, subject string) (*Rendered, error) {
 	if err := st.Execute(&sb, d); err != nil {
 		return nil, fmt.Errorf("subject template: %w", err)
 	}
+	shown := cmp.Or(d.Display, d.Location, time.UTC)
 	v := view{
 		Digest:  d,
 		Subject: oneLine(sb.String()),
 		Date:    d.Date.Format("Monday 2 January 2006"),
-		Window:  d.Start.In(d.Location).Format("2 Jan 15:04") + " – " + d.End.In(d.Location).Format("2 Jan 15:04") + " (" + d.Location.String() + ")",
+		Window:  d.Start.In(shown).Format("2 Jan 15:04") + " – " + d.End.In(shown).Format("2 Jan 15:04") + " (" + shown.String() + ", UTC" + d.End.In(shown).Format("-07:00") + ")",
 		Tally:   tally(d),
 		Watched: watched(d),
 		Fonts:   htmltemplate.CSS(fonts),

@@ -221,14 +221,25 @@ func TestFeedHealth(t *testing.T) {
 		{ID: "removed", Failures: 9, FailingSince: now.Add(-90 * time.Hour)},
 	}
 	got := FeedHealth(feeds, activity, now, time.UTC)
-	want := []FeedProblem{
-		{Feed: "Down", Reason: "failing since 24 Nov: HTTP 503 Service Unavailable"},
-		{Feed: "Gone", Reason: "gone since 25 Nov (HTTP 410 Gone): its address needs fixing"},
-		{Feed: "Hourly", Reason: "no new stories for 4 days (usually every 60 minutes)"},
-		{Feed: "Stale", Reason: "no new stories for 9 days"},
+	want := Sources{Enabled: 7,
+		Failing: []FeedProblem{
+			{Feed: "Down", Reason: "failing since 24 Nov 04:00 (9 attempts): HTTP 503 Service Unavailable"},
+			{Feed: "Blip", Reason: "failing since 26 Nov 03:00 (2 attempts): timeout"},
+			{Feed: "Gone", Reason: "gone since 25 Nov 00:00 (HTTP 410 Gone): its address needs fixing"},
+		},
+		Silent: []FeedProblem{
+			{Feed: "Hourly", Reason: "for 4 days (usually every 60 minutes)"},
+			{Feed: "Stale", Reason: "for 9 days"},
+		},
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("FeedHealth\n got: %q\nwant: %q", got, want)
+	if got.Enabled != want.Enabled || !slices.Equal(got.Failing, want.Failing) || !slices.Equal(got.Silent, want.Silent) {
+		t.Errorf("FeedHealth\n got: %+v\nwant: %+v", got, want)
+	}
+	if s := got.Summary(); s != "3 of 7 feeds failing" {
+		t.Errorf("summary %q", s)
+	}
+	if s := (Sources{Enabled: 1}).Summary(); s != "none of 1 feed failing" {
+		t.Errorf("summary %q", s)
 	}
 }
 

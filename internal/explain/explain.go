@@ -95,10 +95,13 @@ func (t *Topic) Apart() []Hit {
 // Why lists the terms that counted, in reading order.
 func (t *Topic) Why() []string { return Why(t.Counted()) }
 
-// Marked is a field's text with the hits that counted marked, and only
-// those: a vetoed or unmet hit highlighted would read as a reason.
+// Spans are the places in field f of the hits that counted: the only ones
+// to mark, as a vetoed or unmet hit highlighted would read as a reason.
+func (t *Topic) Spans(f match.Field) []snippet.Span { return snippet.Hits(t.Counted(), f) }
+
+// Marked is a field's text with the hits that counted marked.
 func (t *Topic) Marked(f match.Field, text string) []snippet.Segment {
-	return snippet.Mark(text, snippet.Hits(t.Counted(), f))
+	return snippet.Mark(text, t.Spans(f))
 }
 
 // Why is the "why it matched" line of a stored match: the distinct terms of

@@ -104,3 +104,63 @@ func BenchmarkHTMLToText(b *testing.B) {
 		})
 	}
 }
+
+// benchAtom is benchFeed's items as an Atom 1.0 feed: text titles, html
+// summaries and content.
+func benchAtom(tb testing.TB) []byte {
+	tb.Helper()
+	f, err := gofeed.NewParser().Parse(bytes.NewReader(benchFeed(tb)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Bench</title><id>urn:bench</id><updated>2026-11-03T00:00:00Z</updated>
+`)
+	esc := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	for _, it := range f.Items {
+		fmt.Fprintf(&b, `<entry><id>%s</id><title>%s</title><link href="%s"/><updated>2026-11-03T00:00:00Z</updated>
+<summary type="html">%s</summary><content type="html">%s</content></entry>
+`, esc.Replace(it.GUID), esc.Replace(it.Title), esc.Replace(it.Link), esc.Replace(it.Description), esc.Replace(it.Content))
+	}
+	b.WriteString("</feed>\n")
+	return b.Bytes()
+}
+
+// BenchmarkParseAtom parses the Atom feed, beside BenchmarkGofeedParseAtom
+// (gofeed alone, the baseline) and BenchmarkAtomTextTypes (the scan that
+// reads which text constructs are plain text, a part of Parse).
+func BenchmarkParseAtom(b *testing.B) {
+	body := benchAtom(b)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f, err := Parse(body, "application/atom+xml", "https://bench.example.org/feed/")
+		if err != nil || len(f.Items) != 30 {
+			b.Fatalf("Parse: %v", err)
+		}
+	}
+}
+
+func BenchmarkGofeedParseAtom(b *testing.B) {
+	body := benchAtom(b)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+		if err != nil || len(f.Items) != 30 {
+			b.Fatalf("Parse: %v", err)
+		}
+	}
+}
+
+func BenchmarkAtomTextTypes(b *testing.B) {
+	body := benchAtom(b)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if n := len(atomTextTypes(body)); n != 30 {
+			b.Fatalf("%d entries", n)
+		}
+	}
+}

@@ -51,6 +51,9 @@ func CanonicalURL(raw string, base *url.URL) (string, error) {
 		// empty link means no link, not "the feed".
 		return "", fmt.Errorf("canonical url %q: empty", raw)
 	}
+	if len(trimmed) > MaxURL {
+		return "", fmt.Errorf("canonical url: %d bytes, longer than %d", len(trimmed), MaxURL)
+	}
 	ref, err := url.Parse(trimmed)
 	if err != nil {
 		return "", fmt.Errorf("canonical url %q: %w", raw, err)

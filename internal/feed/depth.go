@@ -82,12 +82,36 @@ func jsonStringEnd(body []byte, i int) int {
 // span is the position of an element name in the body.
 type span struct{ start, end int }
 
-// xmlDepth tracks open elements on an explicit stack of names. Names, not a
-// bare counter, because gofeed's decoder runs in non-strict mode, where an
-// end tag closes every element opened since its matching start tag; a
-// counter would drift upwards on feeds with unclosed <br>s in XHTML content
-// and reject them. The stack never grows past max+1 entries.
+// xmlDepth refuses a document whose elements nest more than max deep.
 func xmlDepth(body []byte, max int) error {
+	return walkXML(body, func(t startTag) error {
+		if !t.selfClosing && t.depth > max {
+			return tooDeep(max, t.offset)
+		}
+		return nil
+	})
+}
+
+// startTag is a start tag as walkXML sees it.
+type startTag struct {
+	parent      []byte // local name of the enclosing element; nil at the root
+	name        []byte // local name
+	attrs       []byte // the tag's bytes after its name, up to and including '>'
+	depth       int    // open elements, this one included unless self-closing
+	offset      int    // where the name starts in the document
+	selfClosing bool
+}
+
+// walkXML calls visit for every start tag of an XML document, in order,
+// stopping at the first error visit returns. It is a single iterative pass
+// over the bytes, with no tokenizer and no recursion.
+//
+// It tracks open elements on an explicit stack of names. Names, not a bare
+// counter, because gofeed's decoder runs in non-strict mode, where an end
+// tag closes every element opened since its matching start tag; a counter
+// would drift upwards on feeds with unclosed <br>s in XHTML content. A
+// caller bounding the depth (xmlDepth) keeps the stack bounded.
+func walkXML(body []byte, visit func(startTag) error) error {
 	stack := make([]span, 0, 32)
 	i := 0
 	for {
@@ -112,14 +136,19 @@ func xmlDepth(body []byte, max int) error {
 			i, _ = tagEnd(body, name.end)
 		case len(rest) > 1 && isNameStart(rest[1]):
 			name := tagName(body, i+1)
-			var selfClosing bool
-			i, selfClosing = tagEnd(body, name.end)
-			if selfClosing {
-				continue
+			t := startTag{name: localName(body[name.start:name.end]), offset: name.start}
+			if len(stack) > 0 {
+				top := stack[len(stack)-1]
+				t.parent = localName(body[top.start:top.end])
 			}
-			stack = append(stack, name)
-			if len(stack) > max {
-				return tooDeep(max, name.start)
+			i, t.selfClosing = tagEnd(body, name.end)
+			t.attrs = body[name.end:i]
+			if !t.selfClosing {
+				stack = append(stack, name)
+			}
+			t.depth = len(stack)
+			if err := visit(t); err != nil {
+				return err
 			}
 		default:
 			// A lone '<' in text; the real parser will have its say.

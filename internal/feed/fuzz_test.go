@@ -127,7 +127,7 @@ func FuzzParse(f *testing.F) {
 				checkText(t, string(body), s)
 			}
 			if it.Title == "" && it.URL == "" && it.GUID == "" && it.Summary == "" && it.Content == "" {
-				t.Fatalf("empty item kept: %+q", it)
+				t.Fatalf("empty item kept: %+v", it)
 			}
 		}
 	})

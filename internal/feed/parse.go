@@ -10,8 +10,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/atom"
 	jsonfeed "github.com/mmcdole/gofeed/json"
 	"github.com/mmcdole/gofeed/rss"
 )
@@ -27,6 +29,9 @@ type Item struct {
 	Lang      string    // item language if given, else the feed's ("en", "km", "en-us", ...), lower-case; "" if unknown
 	Published time.Time // UTC; zero when the feed gives no parseable date (caller decides fallbacks)
 	Updated   time.Time // UTC; zero if none
+	// Cut is set when a field was longer than its bound (see MaxTitle and
+	// the others) and was cut, ending with CutMark.
+	Cut bool
 }
 
 // Feed is a parsed feed with its items.
@@ -77,7 +82,7 @@ func Parse(body []byte, contentType, feedURL string) (*Feed, error) {
 		// would otherwise pass as a feed with no items.
 		return nil, fmt.Errorf("%w: JSON document without a JSON Feed version", ErrNotFeed)
 	}
-	return normalise(gf, feedURL), nil
+	return normalise(gf, body, feedURL), nil
 }
 
 // newParser returns a gofeed parser for one call; gofeed parsers hold state
@@ -137,14 +142,26 @@ func describe(body []byte) string {
 type sourceHints struct {
 	permalink   string // RSS guid usable as the link
 	lang        string // JSON Feed item language
-	contentText bool   // JSON Feed content is content_text, already plain
+	contentText bool   // the content is plain text: JSON Feed content_text, Atom type="text"
+	titleText   bool   // the title is plain text: Atom type="text"
+	summaryText bool   // the summary is plain text: Atom type="text"
 }
 
 // hintsFor reads the hints from the source feed. gofeed's translators map
 // source items to universal items one to one and in order, so hints line up
 // by index.
-func hintsFor(gf *gofeed.Feed) []sourceHints {
+func hintsFor(gf *gofeed.Feed, body []byte) []sourceHints {
 	switch src := gf.OriginalFeed().(type) {
+	case *atom.Feed:
+		types := atomTextTypes(body)
+		if len(types) != len(src.Entries) {
+			return nil
+		}
+		hints := make([]sourceHints, len(types))
+		for i, t := range types {
+			hints[i] = sourceHints{titleText: t.title, summaryText: t.summary, contentText: t.content}
+		}
+		return hints
 	case *rss.Feed:
 		hints := make([]sourceHints, len(src.Items))
 		for i, it := range src.Items {
@@ -166,7 +183,7 @@ func hintsFor(gf *gofeed.Feed) []sourceHints {
 	return nil
 }
 
-func normalise(gf *gofeed.Feed, feedURL string) *Feed {
+func normalise(gf *gofeed.Feed, body []byte, feedURL string) *Feed {
 	base := baseURL(feedURL, gf.Link)
 	f := &Feed{
 		Title:  HTMLToText(gf.Title),
@@ -176,7 +193,7 @@ func normalise(gf *gofeed.Feed, feedURL string) *Feed {
 	if link, err := CanonicalURL(gf.Link, base); err == nil {
 		f.Link = link
 	}
-	hints := hintsFor(gf)
+	hints := hintsFor(gf, body)
 	if len(hints) != len(gf.Items) {
 		hints = nil
 	}
@@ -211,19 +228,21 @@ func baseURL(feedURL, feedLink string) *url.URL {
 }
 
 func convertItem(gi *gofeed.Item, h sourceHints, base *url.URL, feedLang string) Item {
+	title, cutTitle := preCut(gi.Title, MaxTitle*utf8.UTFMax)
+	summary, cutSummary := preCut(gi.Description, MaxSummary)
+	content, cutContent := preCut(gi.Content, MaxText)
 	it := Item{
 		GUID:    strings.TrimSpace(gi.GUID),
 		URL:     itemURL(gi, h, base),
-		Title:   HTMLToText(gi.Title),
-		Summary: HTMLToText(gi.Description),
+		Title:   toText(title, h.titleText),
+		Summary: toText(summary, h.summaryText),
 		Author:  authorName(gi),
 		Lang:    itemLang(gi, h, feedLang),
+		Cut:     cutTitle || cutSummary || cutContent,
 	}
-	if h.contentText {
-		it.Content = Clean(gi.Content)
-	} else {
-		it.Content = HTMLToText(gi.Content)
-	}
+	it.Content = toText(content, h.contentText)
+	it.Title, it.Summary, it.Content = markCut(it.Title, cutTitle), markCut(it.Summary, cutSummary), markCut(it.Content, cutContent)
+	it.bound()
 	if gi.PublishedParsed != nil {
 		it.Published = gi.PublishedParsed.UTC()
 	}
@@ -234,6 +253,15 @@ func convertItem(gi *gofeed.Item, h sourceHints, base *url.URL, feedLang string)
 		it.Published = it.Updated
 	}
 	return it
+}
+
+// toText makes a field's text: plain text as it is (cleaned), anything
+// else as HTML.
+func toText(s string, plain bool) string {
+	if plain {
+		return Clean(s)
+	}
+	return HTMLToText(s)
 }
 
 // itemURL returns the first usable link of an item: its link, its other
@@ -263,7 +291,8 @@ func authorName(gi *gofeed.Item) string {
 	if p == nil {
 		return ""
 	}
-	if name := HTMLToText(p.Name); name != "" {
+	name, _ := preCut(p.Name, MaxAuthor*utf8.UTFMax)
+	if name := HTMLToText(name); name != "" {
 		return name
 	}
 	return Clean(p.Email)

@@ -249,7 +249,7 @@ func compareFeeds(t *testing.T, got, want *Feed) {
 			got.Title, got.Link, got.Lang, got.Format, want.Title, want.Link, want.Lang, want.Format)
 	}
 	if len(got.Items) != len(want.Items) {
-		t.Fatalf("got %d items, want %d: %+q", len(got.Items), len(want.Items), got.Items)
+		t.Fatalf("got %d items, want %d: %+v", len(got.Items), len(want.Items), got.Items)
 	}
 	for i := range want.Items {
 		g, w := reflect.ValueOf(got.Items[i]), reflect.ValueOf(want.Items[i])
@@ -297,7 +297,7 @@ func TestParseContentTypeCharset(t *testing.T) {
 				t.Fatalf("Parse: %v", err)
 			}
 			if len(f.Items) != 1 || f.Items[0].Title != tt.want {
-				t.Fatalf("items = %+q, want title %q", f.Items, tt.want)
+				t.Fatalf("items = %+v, want title %q", f.Items, tt.want)
 			}
 		})
 	}
@@ -323,7 +323,7 @@ func TestParseUTF16(t *testing.T) {
 			}
 			if f.Title != "ខ្មែរ" || len(f.Items) != 1 || f.Items[0].Title != "Union “strike”" ||
 				f.Items[0].URL != "https://u16.example.org/a" {
-				t.Fatalf("got %+q", f)
+				t.Fatalf("got %+v", f)
 			}
 		})
 	}
@@ -386,7 +386,7 @@ func TestParseErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, err := Parse([]byte(tt.body), "", "https://example.org/feed")
 			if err == nil {
-				t.Fatalf("Parse succeeded with %+q, want an error", f)
+				t.Fatalf("Parse succeeded with %+v, want an error", f)
 			}
 			if got := errors.Is(err, ErrNotFeed); got != tt.notFeed {
 				t.Errorf("errors.Is(%v, ErrNotFeed) = %v, want %v", err, got, tt.notFeed)
@@ -500,5 +500,32 @@ func TestParseConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestAtomTextDecodedOnce: an Atom text construct of type text (the
+// default) is entity-decoded once, by XML; it is text, not HTML, so
+// "&amp;amp;" is the text "&amp;" and a written "<b>" is no tag. Types html
+// and xhtml are HTML and become text as before.
+func TestAtomTextDecodedOnce(t *testing.T) {
+	f, err := Parse(readFixture(t, "atom-text.xml"), "application/atom+xml", "https://news.example/feed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ title, summary, content string }{
+		{"Workers &amp; unions", "The text &lt;b&gt; is written, not bold", ""},
+		{"a <b> tag, shown as written", "", "AT&amp;T &copy; strike"},
+		{"Workers & unions in bold", "Fish & chips", ""},
+		{"Workers & unions", "", ""},
+		{"Workers &amp; unions", "", ""}, // CDATA in a text title is text too
+	}
+	if len(f.Items) != len(want) {
+		t.Fatalf("%d items, want %d", len(f.Items), len(want))
+	}
+	for i, w := range want {
+		it := f.Items[i]
+		if it.Title != w.title || it.Summary != w.summary || it.Content != w.content {
+			t.Errorf("entry %d: title %q, summary %q, content %q; want %q, %q, %q", i+1, it.Title, it.Summary, it.Content, w.title, w.summary, w.content)
+		}
 	}
 }

@@ -95,3 +95,37 @@ func BenchmarkSaveFetches(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkQuickCheck opens the database of 6,000 stories (a 15 MB file)
+// as `poll` does, without and with the quick_check that
+// run and poll now make at start, so the check's price shows beside the
+// open it is added to.
+func BenchmarkQuickCheck(b *testing.B) {
+	recs, refs := benchFetches(200)
+	path := filepath.Join(b.TempDir(), "b.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.SyncFeeds(context.Background(), refs, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	saveBenchFetches(b, s, recs)
+	s.Close()
+	for _, check := range []bool{false, true} {
+		b.Run(map[bool]string{false: "open", true: "open+quick_check"}[check], func(b *testing.B) {
+			for range b.N {
+				s, err := Open(context.Background(), path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if check {
+					if err := s.QuickCheck(context.Background()); err != nil {
+						b.Fatal(err)
+					}
+				}
+				s.Close()
+			}
+		})
+	}
+}

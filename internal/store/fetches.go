@@ -110,11 +110,11 @@ func prepareIngest(ctx context.Context, db *sql.DB) (*ingestStmts, error) {
 	st.findURL = prep(`SELECT id FROM stories WHERE url = ?`)
 	// ON CONFLICT DO NOTHING returns no row when another feed already
 	// brought the same URL; only then is findURL needed.
-	st.insertStory = prep(`INSERT INTO stories (url, title, summary, text, author, lang, hash, published_at, first_seen_at, updated_at, rules_version)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING RETURNING id`)
+	st.insertStory = prep(`INSERT INTO stories (url, title, summary, text, author, lang, hash, published_at, first_seen_at, updated_at, rules_version, cut)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING RETURNING id`)
 	// rules_version is set even when NULL: the rules that looked at the old
 	// text have not looked at the new one.
-	st.updateStory = prep(`UPDATE stories SET title = ?, summary = ?, text = ?, author = ?, hash = ?, updated_at = ?, rules_version = ?
+	st.updateStory = prep(`UPDATE stories SET title = ?, summary = ?, text = ?, author = ?, hash = ?, updated_at = ?, rules_version = ?, cut = ?
         WHERE id = ?`)
 	st.insertSighting = prep(`INSERT INTO sightings (feed_id, item_key, story_id, first_seen_at) VALUES (?, ?, ?, ?)
         ON CONFLICT DO NOTHING`)
@@ -299,7 +299,7 @@ func (t *txIngest) saveItem(feedID string, it *feed.Item, m itemMatches, known m
 		c.Updated++
 		known[key] = knownStory{k.id, hash} // a feed may list one item twice
 		if err := t.exec(t.updateStory, it.Title, it.Summary, storyText(it), it.Author, hash, fmtTime(seen),
-			nullIfEmpty(m.version), k.id); err != nil {
+			nullIfEmpty(m.version), it.Cut, k.id); err != nil {
 			return fmt.Errorf("update story %q: %w", key, err)
 		}
 		if m.version == "" {
@@ -313,7 +313,7 @@ func (t *txIngest) saveItem(feedID string, it *feed.Item, m itemMatches, known m
 	}
 	var storyID int64
 	err := t.insertStory.QueryRowContext(t.ctx, nullIfEmpty(it.URL), it.Title, it.Summary, storyText(it), it.Author,
-		it.Lang, hash, fmtTime(publishedAt(it, seen)), fmtTime(seen), fmtTime(seen), nullIfEmpty(m.version)).Scan(&storyID)
+		it.Lang, hash, fmtTime(publishedAt(it, seen)), fmtTime(seen), fmtTime(seen), nullIfEmpty(m.version), it.Cut).Scan(&storyID)
 	switch {
 	case err == nil:
 		c.New++

@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"errors"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -350,4 +351,68 @@ func versionSearch(t *testing.T, db *sql.DB, word string) []int64 {
 		ids = append(ids, id)
 	}
 	return ids
+}
+
+// TestSearchLimits: a query over 32 words or 512 bytes is refused before
+// any SQL runs (2,000 words were an SQLite "Expression tree is too large"),
+// with an error that does not carry the query; at the limits it runs.
+func TestSearchLimits(t *testing.T) {
+	s, _ := openTest(t)
+	saveItems(t, s, "a", time.Now(), feed.Item{GUID: "1", URL: "https://a.example/1", Title: "Union leader arrested", Content: "word"})
+	for _, c := range []struct {
+		name, q string
+		ok      bool
+	}{
+		{"32 words", strings.TrimSpace(strings.Repeat("union ", MaxQueryWords)), true},
+		{"33 words", strings.TrimSpace(strings.Repeat("union ", MaxQueryWords+1)), false},
+		{"2,000 words", strings.TrimSpace(strings.Repeat("w ", 2000)), false},
+		{"512 bytes", strings.Repeat("u", MaxQueryBytes), true},
+		{"513 bytes", strings.Repeat("u", MaxQueryBytes+1), false},
+		{"100 KB word", strings.Repeat("secretword", 10000), false},
+		{"33 words that fold to nothing and one that does not", strings.Repeat("% ", 40) + "union", true},
+	} {
+		err := CheckQuery(c.q)
+		_, serr := s.Search(t.Context(), c.q, 10)
+		if c.ok && (err != nil || serr != nil) {
+			t.Errorf("%s: CheckQuery %v, Search %v; want it to run", c.name, err, serr)
+		}
+		if !c.ok {
+			if !errors.Is(err, ErrQueryTooLong) || !errors.Is(serr, ErrQueryTooLong) {
+				t.Errorf("%s: CheckQuery %v, Search %v; want ErrQueryTooLong", c.name, err, serr)
+			} else if strings.Contains(serr.Error(), "secretword") || strings.Contains(serr.Error(), "w w w") {
+				t.Errorf("%s: the error carries the query: %.100s", c.name, serr)
+			}
+		}
+	}
+}
+
+// TestSearchLongWords: a word longer than what the index is asked for is
+// still matched whole (its tail is confirmed on the candidates), with the
+// same folds: ASCII case, Khmer subscripts and zero-width characters.
+func TestSearchLongWords(t *testing.T) {
+	s, _ := openTest(t)
+	long := "Ministryoflabourandvocationaltraining"
+	km := strings.Repeat(kmMinistry, 3) // 108 bytes
+	saveItems(t, s, "a", time.Now(),
+		feed.Item{GUID: "1", URL: "https://a.example/1", Title: "About the " + long + " decision"},
+		feed.Item{GUID: "2", URL: "https://a.example/2", Title: "x", Content: "the " + long[:30] + "XYZ only shares a prefix"},
+		feed.Item{GUID: "3", URL: "https://a.example/3", Title: "y", Content: "ក្រសួង" + zwsp + "ការងារ" + kmMinistry + kmMinistry + " " + kmTrainDA + kmTrainDA + kmTrainDA},
+	)
+	one, three := storyID(t, s, "https://a.example/1"), storyID(t, s, "https://a.example/3")
+	for _, c := range []struct {
+		q    string
+		want []int64
+	}{
+		{long, []int64{one}},
+		{strings.ToUpper(long), []int64{one}},
+		{long[:30] + "XYZ", []int64{storyID(t, s, "https://a.example/2")}},
+		{long + "s", nil}, // the prefix matches, the whole word does not
+		{km, []int64{three}},
+		{kmTrainTA + kmTrainTA + kmTrainTA, []int64{three}}, // typed with the other subscript
+		{km + "x", nil},
+	} {
+		if got := searchIDs(t, s, c.q); !slices.Equal(got, c.want) {
+			t.Errorf("Search(%.40q…) = %v, want %v", c.q, got, c.want)
+		}
+	}
 }

@@ -43,6 +43,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	write.SetConnMaxLifetime(0)
 	if err := migrate(ctx, write); err != nil {
 		write.Close()
+		if isCorrupt(err) {
+			return nil, damagedError(path, err.Error())
+		}
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
 	read, err := sql.Open("sqlite", dsn(path, true))
@@ -54,6 +57,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{path: path, write: write, read: read, now: time.Now}
 	if s.ingest, err = prepareIngest(ctx, write); err != nil {
 		s.Close()
+		if isCorrupt(err) {
+			return nil, damagedError(path, err.Error())
+		}
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
 	return s, nil

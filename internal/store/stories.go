@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Story is a stored article with the feeds that carried it.
@@ -24,6 +26,9 @@ type Story struct {
 	// RulesVersion is the version of the rules that last matched the story,
 	// whatever they found; empty when no rules have looked at its text.
 	RulesVersion string
+	// Cut is set when a field was longer than its bound and was stored cut
+	// (see feed.MaxTitle and the others).
+	Cut bool
 }
 
 // StoryQuery filters Stories. Zero values match everything.
@@ -56,7 +61,7 @@ func (s *Store) Stories(ctx context.Context, q StoryQuery) ([]Story, error) {
 SELECT st.id, COALESCE(st.url, ''), st.title, st.summary, st.text, st.author, st.lang,
        st.published_at, st.first_seen_at, st.updated_at,
        (SELECT group_concat(feed_id, ' ') FROM (SELECT feed_id FROM sightings WHERE story_id = st.id ORDER BY first_seen_at, feed_id)),
-       COALESCE(st.rules_version, '')
+       COALESCE(st.rules_version, ''), st.cut
 FROM stories st
 WHERE st.first_seen_at >= ? AND (st.first_seen_at, st.id) > (?, ?)
 ORDER BY st.first_seen_at, st.id
@@ -71,7 +76,7 @@ LIMIT ?`, since, afterSeen, afterID, limit)
 		var pub, seen, upd sql.NullString
 		var feeds sql.NullString
 		if err := rows.Scan(&st.ID, &st.URL, &st.Title, &st.Summary, &st.Text, &st.Author, &st.Lang,
-			&pub, &seen, &upd, &feeds, &st.RulesVersion); err != nil {
+			&pub, &seen, &upd, &feeds, &st.RulesVersion, &st.Cut); err != nil {
 			return nil, fmt.Errorf("list stories: %w", err)
 		}
 		st.PublishedAt, st.FirstSeenAt, st.UpdatedAt = parseTime(pub), parseTime(seen), parseTime(upd)
@@ -81,43 +86,111 @@ LIMIT ?`, since, afterSeen, afterID, limit)
 	return out, rows.Err()
 }
 
+// Limits on a search query. Each word is one more lookup in the index
+// and one more condition SQLite must hold in its expression tree (2,000
+// words were an "Expression tree is too large" error), and a long word
+// is a long pattern to confirm against every candidate, so the query is
+// bounded before any SQL runs.
+const (
+	MaxQueryWords = 32
+	MaxQueryBytes = 512
+)
+
+// indexedPrefix is how many bytes of a word the trigram index is asked
+// for. The index's work grows with the trigrams of the pattern (a 500-byte
+// word of common letters took 25 times as long as "union"); past this
+// length the rest of the word is confirmed on the candidates the prefix
+// found, with instr, which costs one pass over each candidate's text.
+const indexedPrefix = 24
+
+// ErrQueryTooLong is returned (wrapped) for a query over MaxQueryWords or
+// MaxQueryBytes: the console answers 400 and the CLI exits 2.
+var ErrQueryTooLong = errors.New("search query too long")
+
+// CheckQuery says whether a query is within the search limits.
+func CheckQuery(query string) error {
+	if len(query) > MaxQueryBytes {
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrQueryTooLong, len(query), MaxQueryBytes)
+	}
+	if n := len(searchWords(query)); n > MaxQueryWords {
+		return fmt.Errorf("%w: %d words, at most %d", ErrQueryTooLong, n, MaxQueryWords)
+	}
+	return nil
+}
+
 // Search finds the stories whose title or text contains every word of
 // query, newest first. Zero-width characters are ignored and the Khmer
 // subscripts ្ដ and ្ត are one letter, on both sides (see foldSearch); ASCII
 // letters match whatever their case, other letters only as typed. The
 // trigram index serves words of three or more characters; shorter ones still
-// match, by a slower scan.
+// match, by a slower scan. A query over the limits (CheckQuery) is refused
+// with ErrQueryTooLong. Errors do not quote the query: it is the user's,
+// and it could be large.
 func (s *Store) Search(ctx context.Context, query string, limit int) ([]int64, error) {
 	if limit <= 0 {
 		limit = 50
+	}
+	if err := CheckQuery(query); err != nil {
+		return nil, err
 	}
 	words := searchWords(query)
 	if len(words) == 0 {
 		return nil, nil
 	}
 	var where []string
-	args := make([]any, 0, len(words)+1)
+	args := make([]any, 0, 2*len(words)+1)
 	for _, w := range words {
-		where = append(where, `st.id IN (SELECT rowid FROM stories_fts WHERE title LIKE ?`+fmt.Sprint(len(args)+1)+
-			` UNION SELECT rowid FROM stories_fts WHERE text LIKE ?`+fmt.Sprint(len(args)+1)+`)`)
-		args = append(args, "%"+w+"%")
+		n := len(args) + 1
+		prefix := w
+		if len(w) > indexedPrefix {
+			prefix = w[:runeStart(w, indexedPrefix)]
+		}
+		where = append(where, fmt.Sprintf(`st.id IN (SELECT rowid FROM stories_fts WHERE title LIKE ?%[1]d
+            UNION SELECT rowid FROM stories_fts WHERE text LIKE ?%[1]d)`, n))
+		args = append(args, "%"+prefix+"%")
+		if prefix != w {
+			// lower() folds ASCII letters only, as LIKE does.
+			where = append(where, fmt.Sprintf(`EXISTS (SELECT 1 FROM stories_search ss WHERE ss.id = st.id
+                AND (instr(lower(ss.title), ?%[1]d) > 0 OR instr(lower(ss.text), ?%[1]d) > 0))`, n+1))
+			args = append(args, asciiLower(w))
+		}
 	}
 	args = append(args, limit)
 	rows, err := s.read.QueryContext(ctx, `SELECT st.id FROM stories st WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY st.first_seen_at DESC, st.id DESC LIMIT ?`+fmt.Sprint(len(args)), args...)
 	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", query, err)
+		return nil, fmt.Errorf("search (%d words): %w", len(words), err)
 	}
 	defer rows.Close()
 	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("search %q: %w", query, err)
+			return nil, fmt.Errorf("search (%d words): %w", len(words), err)
 		}
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// asciiLower lower-cases ASCII letters only, as SQLite's lower() does
+// without ICU.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// runeStart moves i back to the start of the character it falls in.
+func runeStart(s string, i int) int {
+	for i > 0 && i < len(s) && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return i
 }
 
 // searchWords splits a query into words, each folded as the index is

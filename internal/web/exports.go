@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/export"
+	"github.com/civicwatch/civicwatch/internal/opml"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
 
@@ -47,7 +49,7 @@ func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	base := baseURL(r)
+	base := s.baseURL()
 	alt := base + "/"
 	if topic != "" {
 		alt += "?topic=" + topic
@@ -64,17 +66,6 @@ func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request) {
 	if err := export.Atom(w, feed, stories); err != nil {
 		s.log.Error("write atom feed", "feed", name, "err", err)
 	}
-}
-
-// baseURL is the console's address as the client reached it, for the
-// feed's self link. The Host header is the client's own claim; it only
-// decorates the feed, it never decides access.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }
 
 // matchFilter reads the topic and since parameters of the exports. An
@@ -222,4 +213,17 @@ func (s *Server) handleLabelsExport(w http.ResponseWriter, r *http.Request) {
 	if err := export.LabelledJSONL(w, stories, labels, s.config().Feeds); err != nil {
 		s.log.Error("labels export", "err", err)
 	}
+}
+
+// handleOPML serves the configured feeds as OPML 2.0, for a feed reader to
+// subscribe to the same sources.
+func (s *Server) handleOPML(w http.ResponseWriter, r *http.Request) {
+	var buf bytes.Buffer
+	if err := opml.Export(&buf, s.config().Feeds, s.opts.Now()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/x-opml; charset=utf-8")
+	w.Header().Set("Content-Disposition", `inline; filename="feeds.opml"`)
+	_, _ = w.Write(buf.Bytes())
 }

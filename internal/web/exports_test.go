@@ -4,13 +4,16 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mmcdole/gofeed"
 
+	"github.com/civicwatch/civicwatch/internal/opml"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
 
@@ -170,7 +173,8 @@ func TestDigestPages(t *testing.T) {
 	}
 	// The window each digest covers, from and to, in the console's zone.
 	loc := location(f.cfg)
-	if span := when(loc, now.Add(-24*60*60*1e9)) + " – " + when(loc, now); !strings.Contains(body, span) {
+	// when shows the offset (issue 14), whose + the template writes as &#43;.
+	if span := when(loc, now.Add(-24*60*60*1e9)) + " – " + when(loc, now); !strings.Contains(html.UnescapeString(body), span) {
 		t.Errorf("/digests does not show the window %q:\n%s", span, body)
 	}
 	res, body = f.get("/digests/2026-11-27/staff@example.org")
@@ -191,5 +195,26 @@ func TestDigestPages(t *testing.T) {
 	}
 	if res, _ := f.get("/digests/2026-11-28/staff@example.org"); res.StatusCode != 404 {
 		t.Errorf("missing digest: %d", res.StatusCode)
+	}
+}
+
+// TestFeedsOPML: /feeds.opml is the configured feeds as OPML 2.0, the
+// same document civicwatch feeds export writes.
+func TestFeedsOPML(t *testing.T) {
+	f := newFixture(t)
+	res, body := f.get("/feeds.opml")
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/x-opml") {
+		t.Fatalf("%d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	got, err := opml.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []opml.Feed{
+		{Title: "CamboJA News", URL: "https://cambojanews.example/feed", Categories: []string{"cambodia", "en"}, ID: "cambojanews"},
+		{Title: "Rasmei Kampuchea", URL: "https://rasmei.example/feed", Categories: []string{"cambodia", "km"}, ID: "rasmei"},
+	}
+	if !reflect.DeepEqual(got, want) || !strings.Contains(body, `<opml version="2.0">`) {
+		t.Errorf("/feeds.opml:\n%s", body)
 	}
 }

@@ -53,7 +53,7 @@ var now = time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
 
 // fixture is a console over a real database file with a small archive.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	cfg    *config.Config
 	store  *store.Store
 	server *Server
@@ -83,7 +83,7 @@ func fixtureItems() []seedItem {
 	}
 }
 
-func newFixture(t *testing.T, opts ...func(*Options)) *fixture {
+func newFixture(t testing.TB, opts ...func(*Options)) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "feeds.yaml")
@@ -101,7 +101,9 @@ func newFixture(t *testing.T, opts ...func(*Options)) *fixture {
 	t.Cleanup(func() { st.Close() })
 	f := &fixture{t: t, cfg: cfg, store: st, ids: map[string]int64{}}
 	f.seed()
-	o := Options{Store: st, Config: func() *config.Config { return f.cfg }, Now: func() time.Time { return now },
+	// httptest.NewRequest sends "Host: example.com": the fixture lists it
+	// as an operator would a LAN name.
+	o := Options{Store: st, Config: func() *config.Config { return f.cfg }, Now: func() time.Time { return now }, AllowedHosts: []string{"example.com"},
 		Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	for _, fn := range opts {
 		fn(&o)
@@ -150,7 +152,7 @@ func (f *fixture) seed() {
 
 // testWriter sends the console's log to the test's, so a failing page
 // shows why.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Helper()
@@ -191,4 +193,53 @@ func (f *fixture) post(path string, form map[string]string, hdr ...string) (*htt
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	return f.do(req)
+}
+
+// ingest runs feed bytes through the poller's path (parse and normalise,
+// match with the feed's tags, store) and returns the ids of the stories
+// written, or nil when the bytes are no feed. t is the caller's own test,
+// so a fuzz target can use one fixture for every input.
+func (f *fixture) ingest(t testing.TB, feedID string, body []byte) []int64 {
+	parsed, err := feed.Parse(body, "", "https://cambojanews.example/feed")
+	if err != nil || len(parsed.Items) == 0 {
+		return nil
+	}
+	var tags []string
+	for _, fd := range f.cfg.Feeds {
+		if fd.ID == feedID {
+			tags = fd.Tags
+		}
+	}
+	results := make([][]match.Result, len(parsed.Items))
+	for i := range parsed.Items {
+		ms := store.ItemMatchStory(&parsed.Items[i], tags)
+		results[i] = f.cfg.Rules.Match(&ms)
+	}
+	before, err := f.store.Stories(t.Context(), store.StoryQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetch := &store.Fetch{FeedID: feedID, StartedAt: now, Outcome: store.OutcomeOK, Status: 200, Items: parsed.Items,
+		RulesVersion: f.cfg.Rules.Version(), Matches: results, NextDue: now.Add(30 * time.Minute)}
+	if _, err := f.store.SaveFetches(t.Context(), []*store.Fetch{fetch}); err != nil {
+		t.Fatalf("store: %v", err)
+	}
+	// Stories written or rewritten by this fetch: their sightings name
+	// the feed and they are not among the ones listed before, or they
+	// changed.
+	after, err := f.store.Stories(t.Context(), store.StoryQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := map[int64]store.Story{}
+	for _, st := range before {
+		old[st.ID] = st
+	}
+	var ids []int64
+	for _, st := range after {
+		if o, ok := old[st.ID]; !ok || o.Title != st.Title || o.Text != st.Text || o.Summary != st.Summary {
+			ids = append(ids, st.ID)
+		}
+	}
+	return ids
 }

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/civicwatch/civicwatch/internal/snippet"
+	"github.com/civicwatch/civicwatch/internal/store"
 )
 
 // searchLimit caps the results of a search: past this many, the operator
@@ -24,6 +26,11 @@ type searchData struct {
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	d := searchData{Query: q}
+	if err := store.CheckQuery(q); err != nil {
+		s.badRequest(w, r, fmt.Sprintf("This search is too long: at most %d words and %d bytes. Search for fewer, shorter words.",
+			store.MaxQueryWords, store.MaxQueryBytes))
+		return
+	}
 	if q != "" {
 		ctx, cancel := s.ctx(r)
 		defer cancel()

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"unicode"
 )
 
 // TokenEnv names the environment variable that holds the console's access
@@ -28,8 +29,15 @@ var ErrNoToken = errors.New("no access token")
 // needs nothing, since only this machine can connect; any other address
 // (":8080" and "0.0.0.0:8080" included) needs a token, because the console
 // shows the whole archive and can rewrite feeds.yaml. A token that is set
-// must be long enough to be worth having, wherever the console listens.
+// must be long enough to be worth having, and free of spaces and control
+// characters, wherever the console listens.
 func CheckListen(addr, token string) error {
+	if strings.IndexFunc(token, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		// Sixteen spaces are sixteen characters and no secret, and a
+		// Bearer header loses leading and trailing spaces on the way.
+		return fmt.Errorf("%s holds spaces or control characters: use at least %d random characters without them (e.g. openssl rand -hex 32)",
+			TokenEnv, minTokenLen)
+	}
 	if token != "" && len(token) < minTokenLen {
 		return fmt.Errorf("%s is set but only %d characters long: use at least %d random characters (e.g. openssl rand -hex 32)",
 			TokenEnv, len(token), minTokenLen)
@@ -164,6 +172,18 @@ func (c *csrf) protect(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			// Say what went wrong: a form over the cap read as one
+			// without its token would send the operator reloading a
+			// page that is fine.
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				http.Error(w, fmt.Sprintf("413 request entity too large: the form is over %d KiB; a rule that long is a mistake, shorten it", maxFormBytes>>10),
+					http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "400 bad request: the form could not be read", http.StatusBadRequest)
+			return
+		}
 		got := r.PostFormValue(formField)
 		if subtle.ConstantTimeCompare([]byte(got), []byte(c.token)) != 1 {
 			http.Error(w, "403 forbidden: the form's token is missing or stale; reload the page and submit again", http.StatusForbidden)

@@ -29,6 +29,12 @@ func TestCheckListen(t *testing.T) {
 		{"0.0.0.0:8080", token, true},
 		{"0.0.0.0:8080", "short", false},
 		{"127.0.0.1:8080", "short", false},
+		{"0.0.0.0:8080", strings.Repeat(" ", 16), false}, // sixteen spaces are no secret
+		{"127.0.0.1:8080", strings.Repeat(" ", 20), false},
+		{"0.0.0.0:8080", strings.Repeat("\t", 16), false},
+		{"0.0.0.0:8080", token + " ", false},
+		{"0.0.0.0:8080", "0123456789\nabcdef0123", false},
+		{"0.0.0.0:8080", "0123456789\u00a0abcdef0123", false}, // a no-break space is a space too
 	} {
 		err := CheckListen(tc.addr, tc.token)
 		if (err == nil) != tc.ok {
@@ -52,7 +58,7 @@ func TestTokenRequired(t *testing.T) {
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "civicwatch_up 1\n") })
 	f := newFixture(t, func(o *Options) { o.Token, o.Health, o.Metrics = token, health, metrics })
 
-	for _, path := range []string{"/", "/search?q=union", "/sources", "/rules", "/digests", "/feeds/all.atom", "/api/matches", "/matches.csv", "/labels.jsonl", "/static/console.css", "/metrics", "/nope"} {
+	for _, path := range []string{"/", "/search?q=union", "/sources", "/rules", "/digests", "/feeds/all.atom", "/api/matches", "/matches.csv", "/labels.jsonl", "/feeds.opml", "/static/console.css", "/metrics", "/nope"} {
 		res, _ := f.get(path)
 		if res.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%s without the token: %d, want 401", path, res.StatusCode)
@@ -180,4 +186,21 @@ func TestLabels(t *testing.T) {
 		}
 	}
 	_ = store.Label{}
+}
+
+// TestHealthDegradedWithoutToken: a degraded watch tells a caller without
+// the token that it is degraded and why (the reason names no feed), and
+// never the rest of the document.
+func TestHealthDegradedWithoutToken(t *testing.T) {
+	const token = "s3cret-console-token-0123"
+	health := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprint(w, `{"status":"degraded","reason":"2 of 2 enabled feeds failing","failing_feeds":[{"id":"secret-feed"}]}`)
+	})
+	f := newFixture(t, func(o *Options) { o.Token, o.Health = token, health })
+	res, body := f.get("/healthz")
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, `"status":"degraded"`) ||
+		!strings.Contains(body, `"reason":"2 of 2 enabled feeds failing"`) || strings.Contains(body, "secret-feed") {
+		t.Errorf("healthz without the token: %d %s; want 503 degraded with the reason only", res.StatusCode, body)
+	}
 }

@@ -15,7 +15,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/config"
@@ -32,8 +35,16 @@ type Options struct {
 	// Token is the access token (see TokenEnv); "" lets every request in,
 	// which CheckListen allows only on loopback.
 	Token string
-	Log   *slog.Logger
-	Now   func() time.Time // [time.Now]
+	// Listen is the address the console is served on, as bound (port
+	// known): requests must name it, a localhost form of it, or one of
+	// AllowedHosts or the config's console.hosts in their Host header.
+	// "" (a handler not yet bound) lets in localhost forms on any port.
+	Listen string
+	// AllowedHosts are further names the console answers to
+	// (--allowed-host), beside the config's console.hosts.
+	AllowedHosts []string
+	Log          *slog.Logger
+	Now          func() time.Time // [time.Now]
 	// LookupEnv expands ${VAR} when the rules lab writes feeds.yaml back
 	// and validates it. [no variables set]
 	LookupEnv func(string) (string, bool)
@@ -56,6 +67,7 @@ type Server struct {
 	csrf    *csrf
 	pages   *pages
 	lab     *lab.Index // the rules lab's, kept between answers
+	hosts   hostCheck
 	handler http.Handler
 }
 
@@ -90,6 +102,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: opts, log: opts.Log, auth: newAuth(opts.Token), csrf: c, pages: p, lab: lab.NewIndex(opts.Now, labKeepFor)}
+	s.hosts = newHostCheck(opts.Listen, s.allowedHosts)
 	s.handler = s.routes()
 	return s, nil
 }
@@ -110,7 +123,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /digests", s.handleDigests)
 	mux.HandleFunc("GET /digests/{period}/{recipient}", s.handleDigest)
 	mux.HandleFunc("GET /digests/{period}/{recipient}/html", s.handleDigestHTML)
+	mux.HandleFunc("GET /alerts", s.handleAlerts)
 	mux.HandleFunc("GET /labels.jsonl", s.handleLabelsExport)
+	mux.HandleFunc("GET /feeds.opml", s.handleOPML)
 	mux.HandleFunc("GET /feeds/{file}", s.handleAtom)
 	mux.HandleFunc("GET /api/matches", s.handleAPIMatches)
 	mux.HandleFunc("GET /matches.csv", s.handleCSV)
@@ -126,17 +141,57 @@ func (s *Server) routes() http.Handler {
 		outer.Handle("GET /healthz", s.health(s.opts.Health))
 	}
 	outer.Handle("/", guarded)
-	return secureHeaders(s.logErrors(outer))
+	return secureHeaders(s.logErrors(s.checkHost(outer)))
+}
+
+// checkHost turns away, before any handler or the token check runs, a
+// request for a host name the console does not answer to (see hostCheck).
+func (s *Server) checkHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.hosts.allowed(r.Host, r.TLS != nil) {
+			refuseHost(w)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// allowedHosts is what the operator listed, on the command line and in
+// the config in force.
+func (s *Server) allowedHosts() []string {
+	hosts := s.opts.AllowedHosts
+	if cfg := s.config(); cfg != nil && len(cfg.Console.Hosts) > 0 {
+		hosts = append(slices.Clip(hosts), cfg.Console.Hosts...)
+	}
+	return hosts
+}
+
+// baseURL is the console's own address for the links it hands out that
+// must be absolute (Atom self links): console.base_url, else the listen
+// address. Never the request's Host header, which is the client's claim.
+func (s *Server) baseURL() string {
+	if cfg := s.config(); cfg != nil && cfg.Console.BaseURL != "" {
+		return cfg.Console.BaseURL
+	}
+	host, port, err := net.SplitHostPort(s.opts.Listen)
+	if err != nil {
+		return "http://localhost"
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // config is the config in force for this request.
 func (s *Server) config() *config.Config { return s.opts.Config() }
 
-// location is where days begin and times are shown: the digest's time
-// zone, so the console and the digest agree on what "today" is.
+// location is where days begin and times are shown: display.timezone
+// (by default the digest's zone), so the console, the CLI and the digest
+// agree on what "today" is.
 func location(cfg *config.Config) *time.Location {
-	if cfg != nil && cfg.Digest != nil && cfg.Digest.Location != nil {
-		return cfg.Digest.Location
+	if cfg != nil && cfg.Display.Location != nil {
+		return cfg.Display.Location
 	}
 	return time.UTC
 }
@@ -182,8 +237,14 @@ func (s *Server) logErrors(next http.Handler) http.Handler {
 		switch {
 		case status >= 500:
 			level = slog.LevelError
-		case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		case status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusMisdirectedRequest:
 			level = slog.LevelWarn
+		}
+		if r.URL.Path == "/healthz" {
+			// A health check asks every minute and its 503 is the report,
+			// not a failure of the request; the causes are logged where
+			// they happen.
+			level = slog.LevelDebug
 		}
 		s.log.Log(r.Context(), level, "console request", "method", r.Method, "path", r.URL.Path,
 			"status", status, "duration", time.Since(start).Round(time.Microsecond), "remote", r.RemoteAddr)

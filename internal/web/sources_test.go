@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +79,37 @@ func TestGroupByLocalDay(t *testing.T) {
 	}
 	if got := groupByDay(stories, cfg, "moi", loc); len(got[0].Topics) != 1 || got[0].Topics[0].ID != "moi" {
 		t.Errorf("filtered to moi: %+v", got)
+	}
+}
+
+// TestBannerOnEveryPage: while a feed fails, every page says how many of
+// the enabled feeds fail and links to /sources; while none fails, no page
+// does.
+func TestBannerOnEveryPage(t *testing.T) {
+	f := newFixture(t)
+	pages := []string{"/", "/search?q=union", fmt.Sprintf("/stories/%d", f.ids["Union leader arrested in Phnom Penh"]),
+		"/sources", "/rules", "/digests", "/no-such-page"}
+	const banner = `<div class="banner" role="alert">`
+	for _, p := range pages {
+		if _, body := f.get(p); strings.Contains(body, banner) {
+			t.Errorf("%s shows the banner while every feed is fine", p)
+		}
+	}
+	at := now.Add(-time.Hour)
+	if _, err := f.store.SaveFetches(t.Context(), []*store.Fetch{{FeedID: "rasmei", StartedAt: at, Outcome: store.OutcomeError,
+		Status: 503, Error: "HTTP 503", NextDue: at.Add(2 * time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pages {
+		_, body := f.get(p)
+		i := strings.Index(body, banner)
+		if i < 0 {
+			t.Errorf("%s lacks the banner", p)
+			continue
+		}
+		got := body[i : i+strings.Index(body[i:], "</div>")]
+		if !strings.Contains(got, "1 of 2 feeds failing.") || !strings.Contains(got, `<a href="/sources">`) {
+			t.Errorf("%s banner: %s", p, got)
+		}
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/civicwatch/civicwatch/internal/explain"
 	"github.com/civicwatch/civicwatch/internal/match"
@@ -25,7 +27,8 @@ type storyData struct {
 
 type storedMatch struct {
 	Topic, Name  string
-	Hits         []match.Hit
+	Hits         []match.Hit // the first maxHitsShown
+	MoreHits     int         // how many more there are
 	RulesVersion string
 	MatchedAt    time.Time
 }
@@ -35,10 +38,13 @@ type storedMatch struct {
 // operator's label.
 type explainView struct {
 	explain.Topic
-	Why    []string      // the terms that counted
-	Apart  []explain.Hit // the hits that are no reason: vetoed, traps, unmet
-	Fields []fieldView   // the fields with counted hits, those marked
-	Label  *store.Label
+	Why       []string      // the terms that counted
+	Reasons   []explain.Hit // the hits that counted, the first maxHitsShown
+	MoreHits  int           // how many more there are
+	Apart     []explain.Hit // the hits that are no reason (vetoed, traps, unmet), the first maxHitsShown
+	MoreApart int
+	Fields    []fieldView // the fields with counted hits, only those marked
+	Label     *store.Label
 }
 
 type fieldView struct {
@@ -46,6 +52,39 @@ type fieldView struct {
 	Segs []snippet.Segment
 	Lang string
 	Long bool // shown folded
+	Rest int  // bytes past markedWindow, not shown marked
+}
+
+// A story page shows each field whole once, under "Stored fields"; what it
+// repeats per topic is bounded, so that a story with many topics, or a
+// text that repeats a term thousands of times, still makes a page of a
+// size proportional to the stored (bounded) text. Past these limits the
+// page says how much more there is.
+const (
+	maxHitsShown = 50      // hits listed per topic
+	markedWindow = 8 << 10 // bytes of a field shown marked per topic
+)
+
+// firstHits keeps the first maxHitsShown hits and counts the rest.
+func firstHits[H any](hits []H) ([]H, int) {
+	if len(hits) <= maxHitsShown {
+		return hits, 0
+	}
+	return hits[:maxHitsShown], len(hits) - maxHitsShown
+}
+
+// markedField marks the spans in the first markedWindow bytes of text.
+func markedField(name match.Field, text string, spans []snippet.Span) fieldView {
+	shown := text
+	if len(text) > markedWindow {
+		end := markedWindow
+		for end > 0 && !utf8.RuneStart(text[end]) {
+			end--
+		}
+		shown = text[:end]
+		spans = slices.DeleteFunc(spans, func(sp snippet.Span) bool { return sp.End > end })
+	}
+	return fieldView{Name: name, Segs: snippet.Mark(shown, spans), Lang: lang("", text), Long: len(text) > longField, Rest: len(text) - len(shown)}
 }
 
 // longField is the length past which a marked field is folded away.
@@ -84,7 +123,8 @@ func (s *Server) handleStory(w http.ResponseWriter, r *http.Request) {
 	d := storyData{Story: st, Row: baseRow(st), Sightings: x.Sightings, Version: x.RulesVersion, Tags: x.Tags}
 	d.Row.Title = []snippet.Segment{{Text: snippet.Clean(st.Title)}}
 	for _, m := range x.Stored {
-		d.Stored = append(d.Stored, storedMatch{Topic: m.Topic, Name: topicName(cfg, m.Topic), Hits: m.Hits,
+		hits, more := firstHits(m.Hits)
+		d.Stored = append(d.Stored, storedMatch{Topic: m.Topic, Name: topicName(cfg, m.Topic), Hits: hits, MoreHits: more,
 			RulesVersion: m.RulesVersion, MatchedAt: m.MatchedAt})
 	}
 	d.Explains = explainViews(x, labels)
@@ -97,7 +137,15 @@ func explainViews(x *explain.Report, labels []store.Label) []explainView {
 	ms := x.MatchStory()
 	var out []explainView
 	for _, t := range x.Topics {
-		v := explainView{Topic: t, Why: t.Why(), Apart: t.Apart()}
+		v := explainView{Topic: t, Why: t.Why()}
+		var reasons []explain.Hit
+		for _, h := range t.Hits {
+			if h.Counted() {
+				reasons = append(reasons, h)
+			}
+		}
+		v.Reasons, v.MoreHits = firstHits(reasons)
+		v.Apart, v.MoreApart = firstHits(t.Apart())
 		for j := range labels {
 			if labels[j].Topic == t.ID {
 				v.Label = &labels[j]
@@ -105,10 +153,10 @@ func explainViews(x *explain.Report, labels []store.Label) []explainView {
 		}
 		for _, f := range []match.Field{match.FieldTitle, match.FieldSummary, match.FieldContent} {
 			text := explain.FieldOf(&ms, f)
-			if len(snippet.Hits(t.Counted(), f)) == 0 {
+			if len(t.Spans(f)) == 0 {
 				continue
 			}
-			v.Fields = append(v.Fields, fieldView{Name: f, Segs: t.Marked(f, text), Lang: lang("", text), Long: len(text) > longField})
+			v.Fields = append(v.Fields, markedField(f, text, t.Spans(f)))
 		}
 		out = append(out, v)
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/civicwatch/civicwatch/internal/display"
+	"github.com/civicwatch/civicwatch/internal/sources"
 )
 
 //go:embed templates/*.html
@@ -22,7 +26,7 @@ var staticFS embed.FS
 
 // pageNames are the templates/*.html files that are pages; the others
 // (layout, partials) are shared by all of them.
-var pageNames = []string{"matches", "search", "story", "sources", "rules", "digests", "digest", "error"}
+var pageNames = []string{"matches", "search", "story", "sources", "rules", "digests", "digest", "alerts", "error"}
 
 type pages struct {
 	byName map[string]*template.Template
@@ -49,6 +53,10 @@ type view struct {
 	CSRF  string // the hidden field of every writing form
 	Loc   *time.Location
 	Query string // the search box's text
+	// Feeds is how the configured feeds fare, for the banner every page
+	// carries while some fail: an empty console must not look like a quiet
+	// week when nothing is being collected.
+	Feeds sources.Summary
 	Data  any
 }
 
@@ -59,6 +67,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		v.Loc = location(s.config())
 	}
 	v.CSRF = s.csrf.token
+	v.Feeds = s.feedSummary(r)
 	var buf bytes.Buffer
 	if err := s.pages.byName[name].ExecuteTemplate(&buf, "layout", v); err != nil {
 		s.log.Error("render page", "page", name, "path", r.URL.Path, "err", err)
@@ -69,6 +78,20 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// feedSummary reads the feeds' states for the banner. A page whose data
+// was read should still render when this fails, so the error is logged and
+// the banner left out.
+func (s *Server) feedSummary(r *http.Request) sources.Summary {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	states, err := s.opts.Store.FeedStates(ctx)
+	if err != nil {
+		s.log.Warn("feed states for the banner", "path", r.URL.Path, "err", err)
+		return sources.Summary{}
+	}
+	return sources.Assess(s.config().Feeds, states)
 }
 
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
@@ -93,6 +116,9 @@ func staticHandler() http.Handler {
 
 var funcs = template.FuncMap{
 	"when":    when,
+	"zone":    func(loc *time.Location) string { return display.Zone(loc, time.Now()) },
+	"backlog": display.Backlog,
+	"age":     display.Age,
 	"day":     func(loc *time.Location, t time.Time) string { return t.In(loc).Format("Monday 2 January 2006") },
 	"href":    href,
 	"lang":    lang,
@@ -116,13 +142,9 @@ var funcs = template.FuncMap{
 	},
 }
 
-// when formats a stored time in the console's zone; zero is "never".
-func when(loc *time.Location, t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.In(loc).Format("2006-01-02 15:04")
-}
+// when formats a stored time in the display zone with its offset, as the
+// CLI and the digest do; zero is "—".
+func when(loc *time.Location, t time.Time) string { return display.Time(t, loc) }
 
 // href returns a story's link when it is http(s), else "": a feed may
 // carry javascript: or data: links, which must not become clickable.

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/evaluate"
+)
+
+// The labelled corpus of real stories (testdata/corpus/README.md): two
+// source files, and the fixed split of their rows into a part the rules are
+// tuned on and a part they are only reported on.
+const corpusDir = "../../testdata/corpus"
+
+var (
+	corpusSources = []string{"en.jsonl", "khmer.jsonl", "km-more.jsonl"}
+	updateCorpus  = flag.Bool("update-corpus", false, "rewrite testdata/corpus/tune.jsonl and heldout.jsonl from the source files")
+)
+
+// heldOut is the split rule: a row is held out when a hash of its address
+// falls in the top 40 of 100 buckets. It depends on the address alone, so a
+// row added later never moves another row from one side to the other (a
+// rank within each stratum would, and could carry a tuned-on story into the
+// held-out part). The salt was picked, before any rule was scored on either
+// part, as the one of 40 that came closest to 60/40 in every (lang, expect)
+// stratum of ten rows or more.
+func heldOut(address string) bool {
+	sum := sha256.Sum256([]byte("split-39:" + address))
+	return binary.BigEndian.Uint32(sum[:4])%100 >= 60
+}
+
+// corpusRow is a line of the corpus; unknown keys are refused so a typo in
+// a field name cannot pass for an empty field.
+type corpusRow struct {
+	ID        string   `json:"id"`
+	Title     string   `json:"title"`
+	Summary   string   `json:"summary"`
+	Content   string   `json:"content"`
+	URL       string   `json:"url"`
+	Source    string   `json:"source"`
+	Published string   `json:"published"`
+	Lang      string   `json:"lang"`
+	Tags      []string `json:"tags"`
+	Expect    string   `json:"expect"`
+	Topics    []string `json:"topics"`
+	Reason    string   `json:"reason"`
+}
+
+var publishedForm = regexp.MustCompile(`^\d{4}(-\d{2}(-\d{2})?)?$`)
+
+// readCorpusLines reads a corpus file's lines, as written.
+func readCorpusLines(t *testing.T, name string) [][]byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(corpusDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines [][]byte
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, maxLine)
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) > 0 {
+			lines = append(lines, slices.Clone(sc.Bytes()))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return lines
+}
+
+// checkRow lists what is wrong with one row; topics are the shipped ones.
+func checkRow(r corpusRow, topics []string) []string {
+	var bad []string
+	for field, v := range map[string]string{"id": r.ID, "title": r.Title, "url": r.URL, "source": r.Source, "reason": r.Reason} {
+		if v == "" {
+			bad = append(bad, field+" is empty")
+		}
+	}
+	if r.Summary == "" && r.Content == "" {
+		bad = append(bad, "no summary or content: the rules would see a headline only")
+	}
+	if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad = append(bad, fmt.Sprintf("url %q is not an http(s) address", r.URL))
+	}
+	if r.Published != "" && !publishedForm.MatchString(r.Published) {
+		bad = append(bad, fmt.Sprintf("published %q is not YYYY, YYYY-MM or YYYY-MM-DD", r.Published))
+	}
+	if r.Lang != "en" && r.Lang != "km" {
+		bad = append(bad, fmt.Sprintf("lang %q is neither en nor km", r.Lang))
+	}
+	if r.Tags == nil || len(r.Tags) > 1 || len(r.Tags) == 1 && r.Tags[0] != "cambodia" {
+		bad = append(bad, fmt.Sprintf("tags %q: want [] (global outlet) or [\"cambodia\"]", r.Tags))
+	}
+	if _, err := evaluate.ParseExpect(r.Expect); err != nil {
+		bad = append(bad, err.Error())
+	}
+	if r.Topics == nil {
+		bad = append(bad, "topics is missing")
+	}
+	for _, tp := range r.Topics {
+		if !slices.Contains(topics, tp) {
+			bad = append(bad, fmt.Sprintf("topic %q is not a shipped topic", tp))
+		}
+	}
+	if r.Expect == string(evaluate.Not) && len(r.Topics) > 0 {
+		bad = append(bad, "a story expected in no digest lists topics")
+	}
+	return bad
+}
+
+// TestCorpus keeps the corpus well formed, large enough to mean something,
+// and split by the rule above.
+func TestCorpus(t *testing.T) {
+	cfg, err := config.Load("../../feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics := cfg.Rules.TopicIDs()
+	var (
+		all                 [][]byte
+		ids                 = map[string]string{}
+		urls                = map[string]string{}
+		titles              = map[string]string{} // the same story under two addresses
+		total, km, rel, not int
+		undated             int
+	)
+	for _, name := range corpusSources {
+		for i, line := range readCorpusLines(t, name) {
+			where := fmt.Sprintf("%s:%d", name, i+1)
+			dec := json.NewDecoder(bytes.NewReader(line))
+			dec.DisallowUnknownFields()
+			var r corpusRow
+			if err := dec.Decode(&r); err != nil {
+				t.Errorf("%s: %v", where, err)
+				continue
+			}
+			for _, p := range checkRow(r, topics) {
+				t.Errorf("%s (%s): %s", where, r.ID, p)
+			}
+			if prev, dup := ids[r.ID]; dup {
+				t.Errorf("%s: id %q already used at %s", where, r.ID, prev)
+			}
+			if prev, dup := urls[r.URL]; dup {
+				t.Errorf("%s: url %s already used at %s", where, r.URL, prev)
+			}
+			title := strings.ToLower(strings.Join(strings.Fields(r.Title), " "))
+			if prev, dup := titles[title]; dup {
+				t.Errorf("%s: title %q already used at %s", where, r.Title, prev)
+			}
+			ids[r.ID], urls[r.URL], titles[title] = where, where, where
+			all = append(all, line)
+			total++
+			if r.Lang == "km" {
+				km++
+			}
+			switch evaluate.Expect(r.Expect) {
+			case evaluate.Relevant:
+				rel++
+			case evaluate.Not:
+				not++
+			}
+			if r.Published == "" {
+				undated++
+			}
+		}
+	}
+	t.Logf("%d stories: %d in Khmer, %d relevant, %d not, %d undated", total, km, rel, not, undated)
+	for _, c := range []struct {
+		what      string
+		got, want int
+	}{{"stories", total, 300}, {"Khmer stories", km, 60}, {"relevant stories", rel, 120}, {"traps (expect not)", not, 100}} {
+		if c.got < c.want {
+			t.Errorf("%d %s, want at least %d", c.got, c.what, c.want)
+		}
+	}
+	// A few stored pages show no date anywhere; most must carry one.
+	if undated*5 > total {
+		t.Errorf("%d of %d stories have no publication date, want at most a fifth", undated, total)
+	}
+
+	var tune, held bytes.Buffer
+	for _, line := range all {
+		var r corpusRow
+		json.Unmarshal(line, &r)
+		out := &tune
+		if heldOut(r.URL) {
+			out = &held
+		}
+		out.Write(line)
+		out.WriteByte('\n')
+	}
+	for name, want := range map[string][]byte{"tune.jsonl": tune.Bytes(), "heldout.jsonl": held.Bytes()} {
+		path := filepath.Join(corpusDir, name)
+		if *updateCorpus {
+			if err := os.WriteFile(path, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s is not the split of the source files; go test ./cmd/civicwatch -run TestCorpus -update-corpus rewrites it", name)
+		}
+	}
+}
+
+// TestShippedRulesOnHeldOut scores the shipped rules on the held-out part
+// of the corpus, which no rule was tuned on, the way `civicwatch eval
+// testdata/corpus/heldout.jsonl` does, with the same functions.
+//
+// Issue 13's targets are story precision and recall 0.95, topic recall
+// 0.90 and Khmer recall 0.90. Precision and topic recall meet them; story
+// recall (0.929) and Khmer recall (0.864) do not yet. Those two floors hold
+// what was reached, so that no rule change slips below it unnoticed: raise
+// them to the targets as the rules improve, by tuning on tune.jsonl only.
+func TestShippedRulesOnHeldOut(t *testing.T) {
+	cfg, err := config.Load("../../feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := cfg.Rules
+	var rows []labelled
+	var cases []evaluate.Case
+	for i, line := range readCorpusLines(t, "heldout.jsonl") {
+		s, err := parseStory(line)
+		if err != nil {
+			t.Fatalf("heldout.jsonl:%d: %v", i+1, err)
+		}
+		r := labelled{story: s, exps: rules.Explain(s.story())}
+		rows = append(rows, r)
+		cases = append(cases, evaluate.Case{Expect: evaluate.Expect(s.Expect), Want: s.Topics, Got: matchedTopics(r.exps)})
+	}
+	all := evaluate.Score(rules.TopicIDs(), cases)
+	km := khmerReport(rules.TopicIDs(), rows, cases)
+	if km == nil {
+		t.Fatal("no Khmer rows in heldout.jsonl")
+	}
+	var out bytes.Buffer
+	printEval(&out, all, km, rows, cases)
+	for _, c := range []struct {
+		what string
+		got  func() (float64, bool)
+		min  float64
+	}{
+		{"story precision", all.Stories.Precision, 0.95},
+		{"story recall", all.Stories.Recall, 0.92}, // target 0.95: not met yet
+
+		{"topic recall", all.TopicRecall, 0.90},
+		{"Khmer story recall", km.Stories.Recall, 0.85}, // target 0.90: not met yet
+	} {
+		if v, ok := c.got(); !ok || v < c.min {
+			t.Errorf("%s %.3f (defined %v), want at least %.2f", c.what, v, ok, c.min)
+		}
+	}
+	if t.Failed() {
+		t.Log("\n" + out.String())
+	}
+}
