@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/display"
 	"github.com/civicwatch/civicwatch/internal/explain"
 	"github.com/civicwatch/civicwatch/internal/feed"
 	"github.com/civicwatch/civicwatch/internal/match"
@@ -106,7 +107,7 @@ func cmdExplain(e *env, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	printExplained(e.stdout, rep, x)
+	printExplained(e.stdout, rep, x, cfg.Display.Location)
 	return nil
 }
 
@@ -176,14 +177,21 @@ func explainStory(e *env, st *store.Store, cfg *config.Config, s *store.Story) (
 	return rep, x, nil
 }
 
-func printExplained(w io.Writer, rep *explained, x *explain.Report) {
+// printExplained writes the report for a reader, times in loc, the display
+// zone the console and the digest use too.
+func printExplained(w io.Writer, rep *explained, x *explain.Report, loc *time.Location) {
+	stamp := func(t time.Time) string { return display.Time(t, loc) }
 	s := rep.Story
 	fmt.Fprintf(w, "story %d\n", s.ID)
 	row := func(k, v string) { fmt.Fprintf(w, "  %-12s %s\n", k+":", v) }
 	row("title", snippet.Clean(s.Title))
 	row("url", orDash(s.URL))
 	if s.Published != nil {
-		row("published", stamp(*s.Published))
+		pub := stamp(*s.Published)
+		if display.Backlog(*s.Published, s.FirstSeen) {
+			pub += " (backlog: published " + display.Age(*s.Published, s.FirstSeen) + " before first seen)"
+		}
+		row("published", pub)
 	} else {
 		row("published", "- (the feed gave no date)")
 	}
@@ -271,11 +279,4 @@ func marked(segs []snippet.Segment) string {
 		}
 	}
 	return b.String()
-}
-
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format("2006-01-02 15:04 UTC")
 }

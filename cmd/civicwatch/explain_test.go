@@ -134,7 +134,7 @@ func TestExplain(t *testing.T) {
 		fmt.Sprintf("story %d\n", id),
 		"title:       Union leader arrested",
 		"url:         https://news.example/a",
-		"published:   2026-11-20 08:00 UTC",
+		"published:   2026-11-20 08:00 +00:00",
 		"tags:        cambodia",
 		"cam (Cambodia News)  first seen ",
 		"item https://news.example/a",
