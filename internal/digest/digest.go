@@ -117,7 +117,10 @@ type Entry struct {
 	Backlog   bool
 	Lang      string
 	Snippet   []snippet.Segment // marked: the matched terms
-	Terms     []string          // why it matched, in order of first appearance
+	Terms     []string          // why it matched: the terms that counted (explain.Why), in order of first appearance
 	Badges    []Topic           // its other topics among the recipient's
+	// NumTopics counts the configured topics the entry's stories match,
+	// the recipient's or not: how widely the news bears on civic space.
+	NumTopics int
 	StoryIDs  []int64
 }
