@@ -23,6 +23,9 @@ type Config struct {
 	// address; zero when the file has no console: section.
 	Console Console
 	Alerts  []Alert // urgent pushes; empty without an alerts: section
+	// Retention says how long unmatched stories are kept; the zero value
+	// keeps everything.
+	Retention Retention
 }
 
 // rawFile mirrors the YAML document while decoding. Its yaml tags are the
@@ -37,6 +40,8 @@ type rawFile struct {
 	Display *rawDisplay         `yaml:"display"`
 	Console *rawConsole         `yaml:"console"`
 	Alerts  []rawAlert          `yaml:"alerts"`
+	// Retention is optional: without it every story is kept.
+	Retention rawRetention `yaml:"retention"`
 }
 
 // resolve applies defaults and validates each section in turn. Sections are
@@ -58,6 +63,7 @@ func (r *rawFile) resolve(path string, src []byte, p *problems) *Config {
 	cfg.Display = resolveDisplay(r.Display, cfg.Digest, p)
 	cfg.Console = resolveConsole(r.Console, p)
 	cfg.Alerts = resolveAlerts(r.Alerts, cfg.Topics, cfg.Lists, cfg.Digest, sourceLines(src), p)
+	cfg.Retention = r.Retention.resolve(p)
 	return cfg
 }
 

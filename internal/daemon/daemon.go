@@ -44,6 +44,7 @@ type Options struct {
 	CatchUp       time.Duration // how often due digests are sent if cron missed them [1m]
 	Grace         time.Duration // how long in-flight work may take after shutdown [10s]
 	RematchWindow time.Duration // archive re-matched when the rules change on reload [30 days]
+	Prune         time.Duration // how often retention.stories is applied, first at start [24h]
 
 	// Reload triggers a config reload (the command wires SIGHUP to it).
 	Reload <-chan struct{}
@@ -84,6 +85,9 @@ func (o *Options) defaults() {
 	}
 	if o.RematchWindow <= 0 {
 		o.RematchWindow = 30 * 24 * time.Hour
+	}
+	if o.Prune <= 0 {
+		o.Prune = 24 * time.Hour
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -206,6 +210,7 @@ func (d *Daemon) serve(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { d.pollLoop(ctx) })
 	wg.Go(func() { d.digestLoop(ctx) })
 	wg.Go(func() { d.reloadLoop(ctx) })
+	wg.Go(func() { d.pruneLoop(ctx) })
 	wg.Go(func() { d.alertLoop(ctx) })
 
 	<-ctx.Done()
