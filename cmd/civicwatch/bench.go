@@ -80,10 +80,13 @@ func cmdBench(e *env, args []string) error {
 	row("parse in memory (baseline)", rep.Parse, rep.ParseCPU, true)
 	row("in-process, no topics", rep.InProcess, rep.InProcessCPU, true)
 	row("poll --all, no topics", rep.Bare, rep.BareCPU, true)
+	row("in-process, with topics", rep.InProcessTopics, rep.InProcessTopicsCPU, true)
 	row("first poll (poll --all)", rep.First, rep.FirstCPU, true)
 	row("re-poll (every feed 304)", rep.Repoll, rep.RepollCPU, false)
 	fmt.Fprintf(e.stdout, "first poll peak RSS: %.0f MiB; first poll vs in-process: %.2fx the wall time, %.2fx the CPU time\n",
 		float64(rep.FirstPeakRSS)/(1<<20), rep.First.Seconds()/rep.InProcess.Seconds(), rep.FirstCPU.Seconds()/rep.InProcessCPU.Seconds())
+	fmt.Fprintf(e.stdout, "the same work: poll --all vs in-process without topics %.2fx the wall time; with topics %.2fx the wall time, %.2fx the CPU time\n",
+		rep.Bare.Seconds()/rep.InProcess.Seconds(), rep.First.Seconds()/rep.InProcessTopics.Seconds(), rep.FirstCPU.Seconds()/rep.InProcessTopicsCPU.Seconds())
 	return nil
 }
 

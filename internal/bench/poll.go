@@ -20,6 +20,7 @@ import (
 	"github.com/mmcdole/gofeed"
 
 	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/match"
 	pollpkg "github.com/civicwatch/civicwatch/internal/poll"
 	"github.com/civicwatch/civicwatch/internal/store"
 	"go.yaml.in/yaml/v3"
@@ -56,6 +57,10 @@ type PollReport struct {
 	// database, the feed server's share of the processor included, as in
 	// the Go benchmark.
 	InProcess, InProcessCPU time.Duration
+	// InProcessTopics and InProcessTopicsCPU are the same with the
+	// config's topics, as the first poll matches them: the same work as
+	// First, without the process around it.
+	InProcessTopics, InProcessTopicsCPU time.Duration
 	// Bare and BareCPU are `poll --all` with a config of the same feeds
 	// and no topics: the process without the matching.
 	Bare, BareCPU time.Duration
@@ -96,8 +101,15 @@ func RunPoll(ctx context.Context, o PollOptions) (PollReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	if rep.InProcess, rep.InProcessCPU, err = pollInProcess(ctx, srv.URL, o); err != nil {
+	if rep.InProcess, rep.InProcessCPU, err = pollInProcess(ctx, srv.URL, o, nil); err != nil {
 		return rep, fmt.Errorf("in-process poll: %w", err)
+	}
+	withTopics, err := config.Load(cfg)
+	if err != nil {
+		return rep, err
+	}
+	if rep.InProcessTopics, rep.InProcessTopicsCPU, err = pollInProcess(ctx, srv.URL, o, withTopics.Rules); err != nil {
+		return rep, fmt.Errorf("in-process poll with topics: %w", err)
 	}
 	bare, err := poll(ctx, PollOptions{Binary: o.Binary, Env: o.Env}, bareCfg, bareDB, rep.Stories)
 	if err != nil {
@@ -133,8 +145,9 @@ func RunPoll(ctx context.Context, o PollOptions) (PollReport, error) {
 }
 
 // pollInProcess polls the feeds as BenchmarkPollFirst does: a Poller in
-// this process, no topics, a new database.
-func pollInProcess(ctx context.Context, base string, o PollOptions) (wall, cpu time.Duration, err error) {
+// this process, a new database, and the given rules (nil: no topics, as
+// in the Go benchmark).
+func pollInProcess(ctx context.Context, base string, o PollOptions, rules *match.Rules) (wall, cpu time.Duration, err error) {
 	path := filepath.Join(o.Dir, "inprocess.db")
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		os.Remove(path + suffix)
@@ -156,6 +169,7 @@ func pollInProcess(ctx context.Context, base string, o PollOptions) (wall, cpu t
 		feeds[i] = config.Feed{ID: fmt.Sprintf("bench-%04d", i), URL: fmt.Sprintf("%s/feed/%d", base, i), Interval: fc.Interval, Enabled: true}
 	}
 	p := pollpkg.New(st, fc, "civicwatch-bench", slog.New(slog.DiscardHandler))
+	p.Rules = rules
 	start, cpuStart := time.Now(), processCPU()
 	rep, err := p.Poll(ctx, feeds, pollpkg.Selection{All: true})
 	wall, cpu = time.Since(start), processCPU()-cpuStart

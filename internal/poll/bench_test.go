@@ -17,6 +17,7 @@ import (
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/feed"
 	"github.com/civicwatch/civicwatch/internal/fetch"
+	"github.com/civicwatch/civicwatch/internal/match"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
 
@@ -141,7 +142,20 @@ func BenchmarkParseInMemory(b *testing.B) {
 
 // BenchmarkPollFirst: every item is new, so it is fetched, parsed,
 // normalised, stored and indexed.
-func BenchmarkPollFirst(b *testing.B) {
+func BenchmarkPollFirst(b *testing.B) { benchPollFirst(b, nil) }
+
+// BenchmarkPollFirstTopics is the same first poll matched with the shipped
+// feeds.yaml's topics, as `civicwatch poll` and `civicwatch bench` do: the
+// like-for-like baseline of the command's first poll.
+func BenchmarkPollFirstTopics(b *testing.B) {
+	cfg, err := config.Load("../../feeds.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchPollFirst(b, cfg.Rules)
+}
+
+func benchPollFirst(b *testing.B, rules *match.Rules) {
 	e := newBenchEnv(b)
 	b.SetBytes(e.bytes())
 	b.ResetTimer()
@@ -149,6 +163,7 @@ func BenchmarkPollFirst(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		p, st := benchPoller(b, b.TempDir())
+		p.Rules = rules
 		b.StartTimer()
 		start := processCPU()
 		rep, err := p.Poll(context.Background(), e.feeds, Selection{All: true})
