@@ -72,18 +72,28 @@ func khmerReport(topics []string, rows []labelled, cases []evaluate.Case) *evalu
 // readLabelled reads and matches every row, reporting every broken line on
 // stderr before giving up, as check does for the config.
 func readLabelled(e *env, path string, rules *match.Rules) ([]labelled, error) {
+	var rows []labelled
+	err := eachLabelled(e, path, func(s *inputStory) {
+		rows = append(rows, labelled{story: s, exps: rules.Explain(s.story())})
+	})
+	return rows, err
+}
+
+// eachLabelled calls fn with every labelled story of the file (- is stdin).
+// Every line that cannot be read is reported on stderr; then, or when the
+// file has no story, it fails as an inputError (exit 2).
+func eachLabelled(e *env, path string, fn func(*inputStory)) error {
 	var r io.Reader = e.stdin
 	name := "stdin"
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, &inputError{err}
+			return &inputError{err}
 		}
 		defer f.Close()
 		r, name = f, path
 	}
-	var rows []labelled
-	var failed int
+	var rows, failed int
 	err := eachLine(r, maxLine, func(n int, line []byte, lineErr error) error {
 		var s *inputStory
 		if lineErr == nil {
@@ -97,18 +107,19 @@ func readLabelled(e *env, path string, rules *match.Rules) ([]labelled, error) {
 			fmt.Fprintf(e.stderr, "%s:%d: %v\n", name, n, lineErr)
 			return nil
 		}
-		rows = append(rows, labelled{story: s, exps: rules.Explain(s.story())})
+		rows++
+		fn(s)
 		return nil
 	})
 	switch {
 	case err != nil:
-		return nil, &inputError{fmt.Errorf("%s: %w", name, err)}
+		return &inputError{fmt.Errorf("%s: %w", name, err)}
 	case failed > 0:
-		return nil, &inputError{fmt.Errorf("%s: %d line(s) could not be read", name, failed)}
-	case len(rows) == 0:
-		return nil, &inputError{fmt.Errorf("%s: no labelled stories", name)}
+		return &inputError{fmt.Errorf("%s: %d line(s) could not be read", name, failed)}
+	case rows == 0:
+		return &inputError{fmt.Errorf("%s: no labelled stories", name)}
 	}
-	return rows, nil
+	return nil
 }
 
 func matchedTopics(exps []match.Explanation) []string {

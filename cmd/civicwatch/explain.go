@@ -6,15 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/display"
+	"github.com/civicwatch/civicwatch/internal/explain"
 	"github.com/civicwatch/civicwatch/internal/feed"
 	"github.com/civicwatch/civicwatch/internal/match"
-	"github.com/civicwatch/civicwatch/internal/rematch"
 	"github.com/civicwatch/civicwatch/internal/snippet"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
@@ -55,16 +55,20 @@ type explainSighting struct {
 }
 
 type explainTopic struct {
-	Topic   string       `json:"topic"`
-	Name    string       `json:"name"`
-	Matched bool         `json:"matched"`
-	Veto    string       `json:"veto,omitempty"` // the NOT clause that kept an otherwise matching story out
-	Hits    []explainHit `json:"hits"`           // every term that fired, NOT clauses included
-	Stored  bool         `json:"stored"`         // whether the stored matches have the story under this topic
+	Topic   string `json:"topic"`
+	Name    string `json:"name"`
+	Matched bool   `json:"matched"`
+	Veto    string `json:"veto,omitempty"`    // the NOT clause that kept an otherwise matching story out
+	Missing string `json:"missing,omitempty"` // for a topic not matched, what it lacked, in one line
+	// Hits is every term that fired, NOT clauses included, each with its
+	// state: counted, vetoed, trap or unmet (see internal/explain).
+	Hits   []explainHit `json:"hits"`
+	Why    []string     `json:"why"`    // the terms that counted
+	Stored bool         `json:"stored"` // whether the stored matches have the story under this topic
 }
 
 type explainHit struct {
-	match.Hit
+	match.StatedHit
 	Text string `json:"text"` // the matched text, as written in the field
 }
 
@@ -94,7 +98,7 @@ func cmdExplain(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := explain(e, st, cfg, s)
+	rep, x, err := explainStory(e, st, cfg, s)
 	if err != nil {
 		return err
 	}
@@ -103,7 +107,7 @@ func cmdExplain(e *env, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	printExplained(e.stdout, rep)
+	printExplained(e.stdout, rep, x, cfg.Display.Location)
 	return nil
 }
 
@@ -131,118 +135,63 @@ func lookUpStory(e *env, st *store.Store, arg string) (*store.Story, error) {
 	return s, err
 }
 
-func explain(e *env, st *store.Store, cfg *config.Config, s *store.Story) (*explained, error) {
-	sightings, err := st.Sightings(e.ctx, s.ID)
+// explainStory is explain's report on a story: the explanation is built
+// by internal/explain; here it is only laid out for --json.
+func explainStory(e *env, st *store.Store, cfg *config.Config, s *store.Story) (*explained, *explain.Report, error) {
+	x, err := explain.Load(e.ctx, st, cfg, s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	withMatches, err := st.StoriesByID(e.ctx, []int64{s.ID})
-	if err != nil {
-		return nil, err
-	}
-	var stored []store.Match
-	if len(withMatches) == 1 {
-		stored = withMatches[0].Matches
-	}
-	tags := rematch.StoryTags(s.Feeds, rematch.FeedTags(cfg.Feeds))
-	ms := s.MatchStory(tags)
 	rep := &explained{
 		Story: explainedStory{ID: s.ID, URL: s.URL, Title: s.Title, Summary: s.Summary, Text: s.Text, Author: s.Author,
-			Lang: s.Lang, FirstSeen: s.FirstSeenAt, Updated: s.UpdatedAt, RulesVersion: s.RulesVersion, Tags: tags,
+			Lang: s.Lang, FirstSeen: s.FirstSeenAt, Updated: s.UpdatedAt, RulesVersion: s.RulesVersion, Tags: x.Tags,
 			Stored: []string{}},
 		Sightings:    []explainSighting{},
-		RulesVersion: cfg.Rules.Version(),
+		RulesVersion: x.RulesVersion,
 		Topics:       []explainTopic{},
-		Stale:        []string{},
+		Stale:        x.Stale,
 	}
 	if rep.Story.Tags == nil {
 		rep.Story.Tags = []string{}
 	}
+	if rep.Stale == nil {
+		rep.Stale = []string{}
+	}
 	if !s.PublishedAt.IsZero() {
 		rep.Story.Published = &s.PublishedAt
 	}
-	for _, si := range sightings {
+	for _, si := range x.Sightings {
 		rep.Sightings = append(rep.Sightings, explainSighting{Feed: si.FeedID, Name: si.FeedName, ItemKey: si.ItemKey, FirstSeen: si.FirstSeenAt})
 	}
-	storedBy := make(map[string]store.Match, len(stored))
-	for _, m := range stored {
-		storedBy[m.Topic] = m
+	for _, m := range x.Stored {
 		rep.Story.Stored = append(rep.Story.Stored, m.Topic)
 	}
-	names := make(map[string]string, len(cfg.Topics))
-	for _, t := range cfg.Topics {
-		names[t.ID] = t.Name
-	}
-	for _, x := range cfg.Rules.Explain(&ms) {
-		t := explainTopic{Topic: x.Topic, Name: names[x.Topic], Matched: x.Matched, Veto: x.Veto, Hits: []explainHit{}}
-		for _, h := range x.Hits {
-			t.Hits = append(t.Hits, explainHit{Hit: h, Text: fieldText(&ms, h.Field, h.Start, h.End)})
+	for _, t := range x.Topics {
+		jt := explainTopic{Topic: t.ID, Name: t.Name, Matched: t.Matched, Veto: t.Veto, Missing: t.Missing,
+			Hits: []explainHit{}, Why: t.Why(), Stored: t.Stored}
+		for _, h := range t.Hits {
+			jt.Hits = append(jt.Hits, explainHit{StatedHit: h.StatedHit, Text: h.Text})
 		}
-		m, ok := storedBy[x.Topic]
-		t.Stored = ok
-		switch {
-		case ok && !x.Matched:
-			rep.Stale = append(rep.Stale, fmt.Sprintf("%s: stored as a match, no longer matches", x.Topic))
-		case !ok && x.Matched:
-			rep.Stale = append(rep.Stale, fmt.Sprintf("%s: matches now, not stored as a match", x.Topic))
-		case ok && !sameHits(m.Hits, x.Hits, x.Matched):
-			rep.Stale = append(rep.Stale, fmt.Sprintf("%s: matches with other terms than stored", x.Topic))
-		}
-		rep.Topics = append(rep.Topics, t)
+		rep.Topics = append(rep.Topics, jt)
 	}
-	for _, m := range stored {
-		if !slices.ContainsFunc(cfg.Topics, func(t config.Topic) bool { return t.ID == m.Topic }) {
-			rep.Stale = append(rep.Stale, fmt.Sprintf("%s: stored as a match, no longer a topic of the config", m.Topic))
-		}
-	}
-	return rep, nil
+	return rep, x, nil
 }
 
-// sameHits compares stored hits with a live explanation's. A stored match
-// keeps only the hits that made the topic match, while Explain lists every
-// term that fired, NOT clauses included, so the stored ones need only be
-// among the live ones.
-func sameHits(stored []match.Hit, live []match.Hit, matched bool) bool {
-	if !matched {
-		return len(stored) == 0
-	}
-	for _, h := range stored {
-		if !slices.Contains(live, h) {
-			return false
-		}
-	}
-	return true
-}
-
-// fieldText is the text a hit covers, or "" when its offsets do not fit.
-func fieldText(ms *match.Story, f match.Field, start, end int) string {
-	text := fieldOf(ms, f)
-	if start < 0 || end > len(text) || start > end {
-		return ""
-	}
-	return text[start:end]
-}
-
-func fieldOf(ms *match.Story, f match.Field) string {
-	switch f {
-	case match.FieldTitle:
-		return ms.Title
-	case match.FieldSummary:
-		return ms.Summary
-	case match.FieldContent:
-		return ms.Content
-	}
-	return ""
-}
-
-func printExplained(w io.Writer, rep *explained) {
+// printExplained writes the report for a reader, times in loc, the display
+// zone the console and the digest use too.
+func printExplained(w io.Writer, rep *explained, x *explain.Report, loc *time.Location) {
+	stamp := func(t time.Time) string { return display.Time(t, loc) }
 	s := rep.Story
 	fmt.Fprintf(w, "story %d\n", s.ID)
 	row := func(k, v string) { fmt.Fprintf(w, "  %-12s %s\n", k+":", v) }
 	row("title", snippet.Clean(s.Title))
 	row("url", orDash(s.URL))
 	if s.Published != nil {
-		row("published", stamp(*s.Published))
+		pub := stamp(*s.Published)
+		if display.Backlog(*s.Published, s.FirstSeen) {
+			pub += " (backlog: published " + display.Age(*s.Published, s.FirstSeen) + " before first seen)"
+		}
+		row("published", pub)
 	} else {
 		row("published", "- (the feed gave no date)")
 	}
@@ -271,24 +220,37 @@ func printExplained(w io.Writer, rep *explained) {
 	}
 
 	fmt.Fprintf(w, "\ntopics under the current rules (%s):\n", rep.RulesVersion)
-	for _, t := range rep.Topics {
+	ms := x.MatchStory()
+	for _, t := range x.Topics {
 		verdict := "not matched"
 		if t.Matched {
 			verdict = "MATCHED"
 		}
-		name := t.Topic
-		if t.Name != "" && t.Name != t.Topic {
+		name := t.ID
+		if t.Name != "" && t.Name != t.ID {
 			name += " (" + t.Name + ")"
 		}
 		fmt.Fprintf(w, "  %s: %s\n", name, verdict)
-		if t.Veto != "" {
-			fmt.Fprintf(w, "    vetoed by %s\n", t.Veto)
+		if t.Missing != "" {
+			fmt.Fprintf(w, "    %s\n", t.Missing)
 		}
 		if len(t.Hits) == 0 {
 			fmt.Fprintf(w, "    no terms fired\n")
+			continue
+		}
+		if why := t.Why(); len(why) > 0 {
+			fmt.Fprintf(w, "    why: %s\n", strings.Join(why, ", "))
 		}
 		for _, h := range t.Hits {
-			fmt.Fprintf(w, "    %-20s %-8s %5d-%-5d %s\n", h.Term, h.Field, h.Start, h.End, excerpt(rep, h))
+			if h.Counted() {
+				fmt.Fprintf(w, "    %-20s %-8s %5d-%-5d %s\n", h.Term, h.Field, h.Start, h.End, excerpt(&ms, h.Hit))
+			}
+		}
+		if apart := t.Apart(); len(apart) > 0 {
+			fmt.Fprintf(w, "    not reasons:\n")
+			for _, h := range apart {
+				fmt.Fprintf(w, "    %-20s %-8s %5d-%-5d %s\n      %s\n", h.Term, h.Field, h.Start, h.End, excerpt(&ms, h.Hit), h.Note())
+			}
 		}
 	}
 	if len(rep.Stale) > 0 {
@@ -302,12 +264,8 @@ func printExplained(w io.Writer, rep *explained) {
 }
 
 // excerpt is a hit in a little of its context, the hit between » and «.
-func excerpt(rep *explained, h explainHit) string {
-	ms := match.Story{Title: rep.Story.Title, Summary: rep.Story.Summary, Content: rep.Story.Text}
-	if ms.Content == ms.Summary {
-		ms.Content = ""
-	}
-	return marked(snippet.Around(fieldOf(&ms, h.Field), []snippet.Span{{Start: h.Start, End: h.End}}, 60))
+func excerpt(ms *match.Story, h match.Hit) string {
+	return marked(snippet.Around(explain.FieldOf(ms, h.Field), []snippet.Span{{Start: h.Start, End: h.End}}, 60))
 }
 
 // marked renders segments on one terminal line, marks as »…«.
@@ -321,11 +279,4 @@ func marked(segs []snippet.Segment) string {
 		}
 	}
 	return b.String()
-}
-
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format("2006-01-02 15:04 UTC")
 }

@@ -38,7 +38,11 @@ const consoleTopics = `topics:
 
 func newArchive(t *testing.T) *archive {
 	t.Helper()
-	items := map[string][]string{
+	return newArchiveOf(t, consoleItems(), consoleTopics, 5)
+}
+
+func consoleItems() map[string][]string {
+	return map[string][]string{
 		"cam": {
 			rssItem("https://news.example/a", "Union leader arrested", "Police arrested the union leader at dawn, a strike was called.", ""),
 			rssItem("https://news.example/km", "មេដឹកនាំ"+kmUnionZW+kmArrested, "ប្រធាន"+kmUnionZW+"ត្រូវបានចាប់ខ្លួននៅភ្នំពេញ។", ""),
@@ -49,6 +53,13 @@ func newArchive(t *testing.T) *archive {
 			rssItem("https://world.example/eu", "Unions in Europe", "A general strike in Brussels.", "<p>The unions of Europe met.</p>"),
 		},
 	}
+}
+
+// newArchiveOf polls feeds "cam" (tagged cambodia) and "world" serving
+// items into a new database under the given topics, and checks that it
+// stored n new stories.
+func newArchiveOf(t *testing.T, items map[string][]string, topics string, n int) *archive {
+	t.Helper()
 	mux := http.NewServeMux()
 	for id, its := range items {
 		mux.HandleFunc("/"+id, func(w http.ResponseWriter, r *http.Request) {
@@ -58,10 +69,10 @@ func newArchive(t *testing.T) *archive {
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
 	a := &archive{dir: t.TempDir()}
-	a.cfg = a.writeConfig(t, ts.URL, consoleTopics)
+	a.cfg = a.writeConfig(t, ts.URL, topics)
 	a.db = filepath.Join(a.dir, "cw.db")
 	a.env = map[string]string{"CIVICWATCH_CONFIG": a.cfg, "CIVICWATCH_DB": a.db}
-	if code, out, errOut := cli(t, a.env, "poll", "--all"); code != exitOK || !strings.Contains(out, "5 new") {
+	if code, out, errOut := cli(t, a.env, "poll", "--all"); code != exitOK || !strings.Contains(out, fmt.Sprintf("%d new", n)) {
 		t.Fatalf("poll: exit %d\n%s%s", code, out, errOut)
 	}
 	return a
@@ -123,7 +134,7 @@ func TestExplain(t *testing.T) {
 		fmt.Sprintf("story %d\n", id),
 		"title:       Union leader arrested",
 		"url:         https://news.example/a",
-		"published:   2026-11-20 08:00 UTC",
+		"published:   2026-11-20 08:00 +00:00",
 		"tags:        cambodia",
 		"cam (Cambodia News)  first seen ",
 		"item https://news.example/a",
@@ -239,5 +250,69 @@ func TestExplainNotesChangedRules(t *testing.T) {
 	}
 	if _, out, _ := cli(t, a.env, "explain", "https://news.example/a"); strings.Contains(out, "differ") {
 		t.Errorf("after rematch the stored matches still differ:\n%s", out)
+	}
+}
+
+// TestExplainTellsTheTruth: hits that counted are shown apart from a hit
+// cut out by EXCEPT or turned away by NOT (vetoed, naming the clause, never
+// among the reasons), from the trap's own hits, and from a hit whose NEAR
+// partner was too far; a topic that does not match says why in one line.
+func TestExplainTellsTheTruth(t *testing.T) {
+	items := map[string][]string{"cam": {rssItem("https://news.example/eu",
+		"European Union envoy meets union leaders",
+		"Police arrested a union organiser at dawn, the envoy said, and talks with the union went on for weeks.", "")}}
+	a := newArchiveOf(t, items, `topics:
+  - id: unions
+    rule: (union* EXCEPT "European Union") NEAR/3 arrest* AND tag:cambodia
+  - id: eu
+    rule: union* AND NOT "European Union"
+  - id: civic
+    rule: (defender* OR union*) AND court
+`, 1)
+	code, out, errOut := cli(t, a.env, "explain", "https://news.example/eu")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	_, unions, _ := strings.Cut(out, "topics under the current rules")
+	unions, eu, _ := strings.Cut(unions, "  eu: ")
+	eu, civic, _ := strings.Cut(eu, "  civic: ")
+	wantIn(t, "unions", unions,
+		"  unions: MATCHED\n    why: arrest*, union*\n",
+		"    arrest*              summary      7-13    Police »arrest«ed a union organiser",
+		"    union*               summary     18-23    Police arrested a »union« organiser",
+		"    not reasons:\n",
+		"    European Union       title        0-14    »European Union« envoy meets union leaders\n      trap, of (union* EXCEPT \"European Union\")\n",
+		"    union*               title        9-14    European »Union« envoy meets union leaders\n      vetoed by (union* EXCEPT \"European Union\")\n",
+		"    union*               title       27-32    … Union envoy meets »union« leaders\n      not counted: (union* EXCEPT \"European Union\") NEAR/3 arrest* not met\n",
+		"    union*               summary     78-83    … and talks with the »union« went on for weeks.\n      not counted: (union* EXCEPT \"European Union\") NEAR/3 arrest* not met\n",
+	)
+	why, _, _ := strings.Cut(unions, "not reasons")
+	if strings.Contains(why, "European Union") || strings.Contains(why, "»Union«") {
+		t.Errorf("a vetoed hit is shown among the reasons:\n%s", why)
+	}
+	wantIn(t, "eu", eu,
+		"not matched\n    vetoed by NOT \"European Union\"\n",
+		"      vetoed by NOT \"European Union\"\n",
+		"      trap, of NOT \"European Union\"\n")
+	if strings.Contains(eu, "why:") {
+		t.Errorf("a vetoed topic gives reasons:\n%s", eu)
+	}
+	wantIn(t, "civic", civic, "not matched\n    no hit of court\n")
+
+	// The same, as JSON: every hit with its state, the reasons apart.
+	_, out, _ = cli(t, a.env, "explain", "--json", "https://news.example/eu")
+	var rep explained
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]int{}
+	for _, h := range rep.Topics[0].Hits {
+		states[string(h.State)]++
+	}
+	if fmt.Sprint(states) != "map[counted:2 trap:1 unmet:2 vetoed:1]" || strings.Join(rep.Topics[0].Why, ",") != "arrest*,union*" {
+		t.Errorf("unions hits by state %v, why %v", states, rep.Topics[0].Why)
+	}
+	if rep.Topics[1].Missing != `vetoed by NOT "European Union"` || rep.Topics[2].Missing != "no hit of court" {
+		t.Errorf("missing: %q, %q", rep.Topics[1].Missing, rep.Topics[2].Missing)
 	}
 }

@@ -134,6 +134,29 @@ Exit status: 0; 1 when it could not run; 2 for a bad config or flag.`,
 		examples: []string{"civicwatch rematch", "civicwatch rematch --since 720h"},
 		globals:  usesConfigDB,
 	},
+	"prune": {
+		usage: []string{"prune [--dry-run] [--older-than 365d]"},
+		about: `Applies retention.stories now, as the daemon does once a day: deletes the
+stories first seen longer ago that no topic matches and no operator labelled,
+200 to a transaction, and says how many went and how many as old were kept.
+--dry-run only counts; --older-than overrides the config for this run.
+Exit status: 0, also when the config keeps every story; 1 when the database
+cannot be written; 2 for a bad config or flag.`,
+		examples: []string{"civicwatch prune --dry-run", "civicwatch prune --older-than 400d"},
+		globals:  usesConfigDB,
+	},
+	"bench": {
+		usage: []string{"bench [--feeds 1000] [--items 30] [--concurrency 16] [--cpuprofile FILE] [--dir DIR] [--env KEY=VALUE]...",
+			"bench archive --out FILE [--stories 1000000] [--days 365] [--feeds 500]"},
+		about: `Times this binary's own poll --all over synthetic feeds served on loopback,
+with the config's lists and topics, beside gofeed parsing the same bytes in
+memory, the same round in-process without topics and poll --all without
+topics, all in one run (docs/performance.md). bench archive writes a
+synthetic archive for the year's benchmarks.
+Exit status: 0; 1 when a poll failed; 2 for a bad flag or config.`,
+		examples: []string{"civicwatch bench", "civicwatch bench archive --out /tmp/year.db"},
+		globals:  usesConfig,
+	},
 	"digest": {
 		usage: []string{"digest --send", "digest --dry-run [--out DIR]"},
 		about: `--send builds and sends every digest that is due now, once per recipient and
@@ -151,6 +174,19 @@ is an error.
 Exit status: 0; 1 when the database cannot be read.`,
 		examples: []string{"civicwatch digests", "civicwatch digests --limit 5"},
 		globals:  usesConfigDB,
+	},
+	"alerts": {
+		usage: []string{"alerts [--limit 20]", "alerts test ALERT_ID"},
+		about: `The urgent-alert ledger, newest first: when each message was written (in
+display.timezone), alert, channel, status (with the next attempt when pending),
+attempts, stories (and how many max_per_day held back), when sent, event id and
+last error. Reads only: a missing database is an error.
+"alerts test ALERT_ID" sends a message marked as a test to each channel of the
+alert, once, records it in the ledger and prints each channel's outcome.
+Exit status: 0; 1 when the database cannot be read, or when a channel did not
+accept the test message; 2 for an unknown alert, a bad config or flag.`,
+		examples: []string{"civicwatch alerts", "civicwatch alerts test urgent"},
+		globals:  usesConfigDBLog,
 	},
 	"classify": {
 		usage: []string{"classify < stories.jsonl"},

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	_ "time/tzdata" // digest time zones work in a bare container without /usr/share/zoneinfo
@@ -24,9 +25,31 @@ var version = ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := startCPUProfile(os.Getenv(cpuProfileEnv), os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stopProfile()
 	stop()
 	os.Exit(code)
+}
+
+// cpuProfileEnv names a file for a CPU profile of the whole process, so
+// that a command can be profiled as an operator runs it (`civicwatch bench
+// --cpuprofile` sets it for the poll it runs).
+const cpuProfileEnv = "CIVICWATCH_CPUPROFILE"
+
+func startCPUProfile(path string, stderr io.Writer) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "civicwatch: %s: %v\n", cpuProfileEnv, err)
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // Exit codes.
@@ -64,15 +87,18 @@ var commands = []command{
 	{"poll", "poll the feeds that are due and store their stories", cmdPoll},
 	{"feeds", "show every feed's health: last success, last error, failures, stories, next poll", cmdFeeds},
 	{"rematch", "match stored stories again with the config's current rules", cmdRematch},
+	{"prune", "delete unmatched stories older than retention.stories (--dry-run: only show what would go)", cmdPrune},
 	{"digest", "send (--send) or preview (--dry-run [--out DIR]) the digests that are due now", cmdDigest},
 	{"digests", "list recent digests and their delivery state per recipient", cmdDigests},
+	{"alerts", "list the urgent-alert ledger (alerts [--limit 20]); alerts test ALERT_ID sends a test message to each channel", cmdAlerts},
 	{"classify", "match JSON-lines stories from stdin and print their topics and hits", cmdClassify},
 	{"eval", "score the rules on a labelled JSON-lines file", cmdEval},
-	{"rules", "test a rule change on the archive: rules test (--rule RULE [--topic ID] | --config OTHER.yaml) [--since 90d]", cmdRules},
+	{"rules", "test a rule change on the archive: rules test (--rule RULE [--topic ID] | --config OTHER.yaml) [--since 90d]; propose terms from labelled stories: rules suggest FILE.jsonl [--topic ID]", cmdRules},
 	{"explain", "show a stored story and why each topic matches it or not under the current rules", cmdExplain},
 	{"search", "full-text search of stored stories, with the words marked in a snippet", cmdSearch},
 	{"evidence", "capture matched stories' article pages as WARC evidence; list, show and export them", cmdEvidence},
 	{"labels", "export the operators' labels as labelled JSON lines for eval (labels export [--out FILE])", cmdLabels},
+	{"bench", "time this binary's poll --all over loopback feeds beside in-memory parsing (--feeds 1000 --items 30)", cmdBench},
 	{"check", "validate the config and report every problem", cmdCheck},
 	{"version", "print the version", cmdVersion},
 }

@@ -33,7 +33,7 @@ func (e *env) loadConfig() (*config.Config, error) {
 // readOnly are the commands that only read the database. They never create
 // one: a missing file means the user pointed at the wrong place, and an
 // empty new database would answer "nothing found" and hide it.
-var readOnly = map[string]bool{"search": true, "explain": true, "feeds": true, "digests": true, "labels": true, "rules": true}
+var readOnly = map[string]bool{"search": true, "explain": true, "feeds": true, "digests": true, "labels": true, "rules": true, "alerts": true}
 
 // errNoDatabase is a read-only command's database that does not exist.
 var errNoDatabase = errors.New("no database")

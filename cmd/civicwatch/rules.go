@@ -15,19 +15,23 @@ import (
 )
 
 const rulesUsage = `usage: civicwatch rules test --rule RULE [--topic ID] [--since 90d | --all]
-       civicwatch rules test --config OTHER.yaml [--topic ID] [--since 90d | --all]`
+       civicwatch rules test --config OTHER.yaml [--topic ID] [--since 90d | --all]
+       civicwatch rules suggest FILE.jsonl [--topic ID] [--max 5]`
 
 // cmdRules is the rules lab on the command line: what a changed rule, or a
-// whole other config, would gain and lose across the archive. Nothing is
-// written.
+// whole other config, would gain and lose across the archive (test), and
+// which terms labelled stories call for (suggest). Nothing is written.
 func cmdRules(e *env, args []string) error {
 	if len(args) > 0 && isHelpArg(args[0]) {
 		return rulesTest(e, args)
 	}
-	if len(args) == 0 || args[0] != "test" {
-		return fmt.Errorf("%w: rules needs a subcommand\n%s", errUsage, rulesUsage)
+	switch {
+	case len(args) > 0 && args[0] == "test":
+		return rulesTest(e, args[1:])
+	case len(args) > 0 && args[0] == "suggest":
+		return rulesSuggest(e, args[1:])
 	}
-	return rulesTest(e, args[1:])
+	return fmt.Errorf("%w: rules needs a subcommand: test or suggest\n%s", errUsage, rulesUsage)
 }
 
 // rulesFlags are the flags of rules test.

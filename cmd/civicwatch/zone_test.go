@@ -37,6 +37,18 @@ func TestOneZoneAcrossCLIAndConsole(t *testing.T) {
 	}
 	firstSeen, published := m[1], m[2]
 
+	// explain shows the same story's times the same way.
+	id := regexp.MustCompile(`(?m)^(\d+)  ` + regexp.QuoteMeta(firstSeen)).FindStringSubmatch(out)[1]
+	code, out, errOut = cli(t, a.env, "explain", id)
+	if code != exitOK {
+		t.Fatalf("explain: exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"first seen:  " + firstSeen, "published:   " + published + " (backlog: published "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain lacks %q:\n%s", want, out)
+		}
+	}
+
 	cfg, err := config.Load(a.cfg)
 	if err != nil {
 		t.Fatal(err)

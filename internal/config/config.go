@@ -22,6 +22,10 @@ type Config struct {
 	// Console holds the names the console answers to and its public
 	// address; zero when the file has no console: section.
 	Console Console
+	Alerts  []Alert // urgent pushes; empty without an alerts: section
+	// Retention says how long unmatched stories are kept; the zero value
+	// keeps everything.
+	Retention Retention
 	// Evidence says which stories' articles are captured; always set.
 	Evidence Evidence
 }
@@ -29,15 +33,18 @@ type Config struct {
 // rawFile mirrors the YAML document while decoding. Its yaml tags are the
 // whole key schema: the walker rejects any key not listed here.
 type rawFile struct {
-	Fetch    rawFetch            `yaml:"fetch"`
-	Feeds    []rawFeed           `yaml:"feeds"`
-	Lists    map[string][]string `yaml:"lists"`
-	Topics   []rawTopic          `yaml:"topics"`
-	Digest   *rawDigest          `yaml:"digest"`
-	SMTP     *rawSMTP            `yaml:"smtp"`
-	Display  *rawDisplay         `yaml:"display"`
-	Console  *rawConsole         `yaml:"console"`
-	Evidence *rawEvidence        `yaml:"evidence"`
+	Fetch   rawFetch            `yaml:"fetch"`
+	Feeds   []rawFeed           `yaml:"feeds"`
+	Lists   map[string][]string `yaml:"lists"`
+	Topics  []rawTopic          `yaml:"topics"`
+	Digest  *rawDigest          `yaml:"digest"`
+	SMTP    *rawSMTP            `yaml:"smtp"`
+	Display *rawDisplay         `yaml:"display"`
+	Console *rawConsole         `yaml:"console"`
+	Alerts  []rawAlert          `yaml:"alerts"`
+	// Retention is optional: without it every story is kept.
+	Retention rawRetention `yaml:"retention"`
+	Evidence  *rawEvidence `yaml:"evidence"`
 }
 
 // resolve applies defaults and validates each section in turn. Sections are
@@ -58,6 +65,8 @@ func (r *rawFile) resolve(path string, src []byte, p *problems) *Config {
 	cfg.Digest = resolveDigest(r.Digest, r.SMTP != nil, cfg.Topics, p)
 	cfg.Display = resolveDisplay(r.Display, cfg.Digest, p)
 	cfg.Console = resolveConsole(r.Console, p)
+	cfg.Alerts = resolveAlerts(r.Alerts, cfg.Topics, cfg.Lists, cfg.Digest, sourceLines(src), p)
+	cfg.Retention = r.Retention.resolve(p)
 	cfg.Evidence = resolveEvidence(r.Evidence, p)
 	return cfg
 }

@@ -225,6 +225,10 @@ func TestShippedDigestExample(t *testing.T) {
 	if cfg.Digest == nil || len(cfg.Digest.Recipients) == 0 || cfg.SMTP == nil || cfg.Digest.Delivery != DeliverySMTP {
 		t.Errorf("example: digest %+v, smtp %+v", cfg.Digest, cfg.SMTP)
 	}
+	// The alerts example after it, every channel kind.
+	if len(cfg.Alerts) != 1 || len(cfg.Alerts[0].Channels) != 6 || cfg.Alerts[0].Rules == nil {
+		t.Errorf("example: alerts %+v", cfg.Alerts)
+	}
 }
 
 // TestDisplayZone: display.timezone, else the digest's zone, else UTC.

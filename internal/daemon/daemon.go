@@ -18,6 +18,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/civicwatch/civicwatch/internal/alert"
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/digest"
 	"github.com/civicwatch/civicwatch/internal/poll"
@@ -43,6 +44,7 @@ type Options struct {
 	CatchUp       time.Duration // how often due digests are sent if cron missed them [1m]
 	Grace         time.Duration // how long in-flight work may take after shutdown [10s]
 	RematchWindow time.Duration // archive re-matched when the rules change on reload [30 days]
+	Prune         time.Duration // how often retention.stories is applied, first at start [24h]
 
 	// Reload triggers a config reload (the command wires SIGHUP to it).
 	Reload <-chan struct{}
@@ -58,6 +60,14 @@ type Options struct {
 	Sender    digest.Sender
 	Retry     digest.Retry
 	LookupEnv func(string) (string, bool)
+
+	// Seams for alerts: the HTTP client for channel endpoints (nil: one
+	// built once by package alert), the retry policy (zero: the default),
+	// and a trigger that runs the alert loop at once, as tests need when
+	// they move the clock. Email alerts use Sender.
+	AlertClient  *http.Client
+	AlertBackoff alert.Backoff
+	AlertTrigger <-chan struct{}
 
 	// Ready, when set, is called with the HTTP address once serving.
 	Ready func(addr string)
@@ -76,11 +86,17 @@ func (o *Options) defaults() {
 	if o.RematchWindow <= 0 {
 		o.RematchWindow = 30 * 24 * time.Hour
 	}
+	if o.Prune <= 0 {
+		o.Prune = 24 * time.Hour
+	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.AlertClient == nil {
+		o.AlertClient = alert.NewClient()
 	}
 }
 
@@ -111,6 +127,8 @@ type Daemon struct {
 	// listenAddr is the console's address as bound, which requests must
 	// name in their Host header (or a localhost form of it).
 	listenAddr string
+
+	alertKick chan struct{} // wakes the alert loop; buffered, one wake-up is enough
 
 	ctx    context.Context // the daemon's life; cron jobs run under it
 	cronMu sync.Mutex
@@ -147,8 +165,10 @@ func Run(ctx context.Context, opts Options) error {
 		st.Close()
 		return err
 	}
-	d := &Daemon{opts: opts, log: opts.Log, store: st, metrics: newMetrics(), health: newHealth(opts.Now())}
+	d := &Daemon{opts: opts, log: opts.Log, store: st, metrics: newMetrics(), health: newHealth(opts.Now()),
+		alertKick: make(chan struct{}, 1)}
 	d.apply(cfg)
+	d.startAlerts(ctx)
 	d.health.setConfig(cfg, nil)
 	// The baseline for civicwatch_matches_total: matches stored before
 	// this start are not new.
@@ -190,6 +210,8 @@ func (d *Daemon) serve(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { d.pollLoop(ctx) })
 	wg.Go(func() { d.digestLoop(ctx) })
 	wg.Go(func() { d.reloadLoop(ctx) })
+	wg.Go(func() { d.pruneLoop(ctx) })
+	wg.Go(func() { d.alertLoop(ctx) })
 
 	<-ctx.Done()
 	d.log.Info("shutting down", "grace", d.opts.Grace)
@@ -264,6 +286,9 @@ func (d *Daemon) pollRound(ctx context.Context) {
 		d.metrics.observePoll(rep)
 		d.countMatches(ctx)
 		t, failed := rep.Totals()
+		if t.Matched > 0 {
+			d.enqueueAlerts(ctx)
+		}
 		d.log.Info("poll round", "feeds", len(rep.Results), "failed", failed, "new", t.New, "updated", t.Updated,
 			"matched", t.Matched, "duration", rep.Duration.Round(time.Millisecond))
 		if failed == len(rep.Results) && ctx.Err() == nil {

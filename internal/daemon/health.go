@@ -48,6 +48,9 @@ type Health struct {
 	Failing   []FeedFailure  `json:"failing_feeds"`
 	Digests   []DigestHealth `json:"digests"`
 	DigestErr string         `json:"digest_error,omitempty"`
+	// Alerts lists the alert channels whose messages have failed for over
+	// an hour with nothing accepted since.
+	Alerts    []AlertFailure `json:"failing_alert_channels"`
 	StartedAt time.Time      `json:"started_at"`
 	CheckedAt time.Time      `json:"checked_at"`
 }
@@ -80,6 +83,19 @@ type FeedFailure struct {
 	LastError string    `json:"last_error"`
 	Since     time.Time `json:"last_success,omitzero"`
 }
+
+// AlertFailure is an alert channel that keeps failing. Channel is the
+// ledger's name for it, which never holds a secret.
+type AlertFailure struct {
+	Alert     string    `json:"alert"`
+	Channel   string    `json:"channel"`
+	Since     time.Time `json:"failing_since"`
+	LastError string    `json:"last_error"`
+}
+
+// alertFailingFor is how long an alert channel may fail before /healthz
+// reports it: a receiver down for a few minutes is retried quietly.
+const alertFailingFor = time.Hour
 
 // DigestHealth is a recipient's latest digest run.
 type DigestHealth struct {
@@ -150,7 +166,8 @@ func (h *health) digested(results []digest.Result, err error) {
 }
 
 // report builds the document; dbErr is the database check's error and
-// feeds what the stored feed states add up to.
+// feeds what the stored feed states add up to; alerts the alert channels
+// failing for over an hour.
 //
 // Two kinds of trouble answer 503. Unhealthy: the daemon itself is stuck
 // (database, config, polling loop, a digest refused for good). Degraded:
@@ -160,13 +177,21 @@ func (h *health) digested(results []digest.Result, err error) {
 //     shortest of the enabled feeds'), counted from the start when none
 //     was since;
 //   - more than half the enabled feeds are failing.
-func (h *health) report(now time.Time, dbErr error, feeds sources.Summary) Health {
+//
+// An alert channel failing for over an hour is unhealthy, like a digest
+// refused for good: urgent news is not reaching its readers.
+func (h *health) report(now time.Time, dbErr error, feeds sources.Summary, alerts []AlertFailure) Health {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	out := Health{Status: "ok", Database: "ok", Config: h.config, LastPoll: h.poll, Failing: []FeedFailure{},
-		DigestErr: h.digestErr, StartedAt: h.started.UTC(), CheckedAt: now.UTC(), Digests: []DigestHealth{}}
+		DigestErr: h.digestErr, StartedAt: h.started.UTC(), CheckedAt: now.UTC(), Digests: []DigestHealth{}, Alerts: []AlertFailure{}}
 	for _, f := range feeds.Failing {
 		out.Failing = append(out.Failing, FeedFailure{ID: f.ID, Failures: f.Failures, LastError: f.LastError, Since: f.LastSuccess})
+	}
+	for _, a := range alerts {
+		out.Alerts = append(out.Alerts, a)
+		out.Problems = append(out.Problems, fmt.Sprintf("alert %s: %s failing since %s: %s", a.Alert, a.Channel,
+			a.Since.UTC().Format(time.RFC3339), a.LastError))
 	}
 	if dbErr != nil {
 		out.Database = dbErr.Error()
@@ -271,7 +296,22 @@ func (d *Daemon) serveHealth(w http.ResponseWriter, r *http.Request) {
 			feeds = sources.Assess(cfg.Feeds, states)
 		}
 	}
-	h := d.health.report(time.Now(), dbErr, feeds)
+	var alerts []AlertFailure
+	if dbErr == nil {
+		// The ledger is stamped with the alerter's clock.
+		now := time.Now
+		if d.opts.Now != nil {
+			now = d.opts.Now
+		}
+		chs, err := d.store.FailingAlertChannels(ctx, now().Add(-alertFailingFor))
+		if err != nil {
+			dbErr = err
+		}
+		for _, c := range chs {
+			alerts = append(alerts, AlertFailure{Alert: c.Alert, Channel: c.Channel, Since: c.Since.UTC(), LastError: c.LastError})
+		}
+	}
+	h := d.health.report(time.Now(), dbErr, feeds, alerts)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	if h.Status != "ok" {

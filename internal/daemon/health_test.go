@@ -47,7 +47,7 @@ func TestHealthReport(t *testing.T) {
 			h := newHealth(t0)
 			h.interval = 30 * time.Minute
 			tt.setup(h)
-			got := h.report(tt.now, tt.dbErr, sources.Summary{})
+			got := h.report(tt.now, tt.dbErr, sources.Summary{}, nil)
 			problems := strings.Join(got.Problems, "; ")
 			switch {
 			case tt.problem == "" && got.Status != "ok":
@@ -95,7 +95,7 @@ func TestHealthDegraded(t *testing.T) {
 			h := newHealth(t0)
 			h.interval = 10 * time.Hour // keep the polling-loop check out of the way
 			h.polled(tt.now, &poll.Report{})
-			got := h.report(tt.now, nil, tt.feeds)
+			got := h.report(tt.now, nil, tt.feeds, nil)
 			if tt.reason == "" {
 				if got.Status != "ok" {
 					t.Errorf("status %s (%s), want ok", got.Status, got.Reason)

@@ -2,11 +2,13 @@ package daemon
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/civicwatch/civicwatch/internal/alert"
 	"github.com/civicwatch/civicwatch/internal/digest"
 	"github.com/civicwatch/civicwatch/internal/poll"
 )
@@ -22,6 +24,7 @@ type metrics struct {
 	matches       *prometheus.CounterVec
 	digests       *prometheus.CounterVec
 	lastPoll      prometheus.Gauge
+	alerts        *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -43,11 +46,14 @@ func newMetrics() *metrics {
 		digests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "civicwatch_digests_total", Help: "Digest runs per recipient, by outcome.",
 		}, []string{"outcome"}),
+		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "civicwatch_alert_attempts_total", Help: "Alert delivery attempts by alert, channel kind and outcome (sent, pending: will retry, failed).",
+		}, []string{"alert", "kind", "outcome"}),
 		lastPoll: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "civicwatch_last_successful_poll_timestamp_seconds", Help: "Unix time of the end of the last poll round that ran.",
 		}),
 	}
-	m.reg.MustRegister(m.fetches, m.fetchDuration, m.stories, m.matches, m.digests, m.lastPoll,
+	m.reg.MustRegister(m.fetches, m.fetchDuration, m.stories, m.matches, m.digests, m.lastPoll, m.alerts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -78,6 +84,17 @@ func (m *metrics) observeDigests(results []digest.Result) {
 		}
 		m.digests.WithLabelValues(string(r.Outcome)).Inc()
 	}
+}
+
+// observeAlert counts one delivery attempt. The channel's kind, not its
+// key, is the label: keys hold URLs, and a series per URL would grow
+// without bound as the config changes.
+func (m *metrics) observeAlert(a alert.Attempt) {
+	kind, _, _ := strings.Cut(a.Channel, " ")
+	if a.Test {
+		kind += "_test"
+	}
+	m.alerts.WithLabelValues(a.Alert, kind, string(a.Outcome)).Inc()
 }
 
 func (m *metrics) handler() http.Handler {

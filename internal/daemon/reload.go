@@ -90,6 +90,8 @@ func (d *Daemon) reload(ctx context.Context, why string) {
 		cancel()
 		d.countMatches(ctx)
 	}
+	d.startAlerts(ctx)
+	d.enqueueAlerts(ctx)
 	d.work.Unlock()
 	d.health.setConfig(cfg, nil)
 	if err != nil {

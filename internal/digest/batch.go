@@ -60,10 +60,14 @@ func (b *batch) build(ctx context.Context, r config.Recipient) (*store.DigestRec
 	if err != nil {
 		return nil, "", err
 	}
+	held, err := b.heldBack(ctx, start)
+	if err != nil {
+		return nil, "", err
+	}
 	d := Build(Input{
 		Recipient: Recipient{Email: r.Email, Name: r.Name, Topics: r.Topics},
 		Topics:    b.topics, Stories: stories, Start: start, End: b.now, Period: b.period.At,
-		Location: cfg.Location, Display: b.s.Config.Display.Location, MaxAge: cfg.MaxAge.D(), Health: health, Generated: b.now,
+		Location: cfg.Location, Display: b.s.Config.Display.Location, MaxAge: cfg.MaxAge.D(), Health: health, HeldBack: held, Generated: b.now,
 	})
 	if d.Total == 0 && !cfg.SendEmpty {
 		return nil, OutcomeSkipped, nil
@@ -113,6 +117,29 @@ func (b *batch) feedHealth(ctx context.Context) (Sources, error) {
 	}
 	b.health, b.checked = FeedHealth(b.s.Config.Feeds, activity, b.now, b.s.Config.Display.Location), true
 	return b.health, nil
+}
+
+// heldBack counts, per alert with a max_per_day, the stories it held back
+// in the window from start to now.
+func (b *batch) heldBack(ctx context.Context, start time.Time) ([]HeldBack, error) {
+	limited := false
+	for _, a := range b.s.Config.Alerts {
+		limited = limited || a.MaxPerDay > 0
+	}
+	if !limited {
+		return nil, nil
+	}
+	counts, err := b.s.Store.AlertHeldBack(ctx, start, b.now)
+	if err != nil {
+		return nil, err
+	}
+	var out []HeldBack
+	for _, a := range b.s.Config.Alerts {
+		if n := counts[a.ID]; n > 0 {
+			out = append(out, HeldBack{Alert: a.ID, MaxPerDay: a.MaxPerDay, Stories: n})
+		}
+	}
+	return out, nil
 }
 
 // storyIDs lists the stories of a digest in the order they appear.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/display"
+	"github.com/civicwatch/civicwatch/internal/explain"
 	"github.com/civicwatch/civicwatch/internal/match"
 	"github.com/civicwatch/civicwatch/internal/snippet"
 )
@@ -27,7 +28,7 @@ func Build(in Input) *Digest {
 		period = in.End
 	}
 	shown := cmp.Or(in.Display, loc)
-	d := &Digest{Recipient: in.Recipient, Start: in.Start, End: in.End, Health: in.Health, Location: loc,
+	d := &Digest{Recipient: in.Recipient, Start: in.Start, End: in.End, Health: in.Health, HeldBack: in.HeldBack, Location: loc,
 		Display: shown, Date: period.In(loc), MaxAge: in.MaxAge}
 	wanted := wantedTopics(in.Topics, in.Recipient.Topics)
 	d.Topics = wanted
@@ -52,20 +53,27 @@ func Build(in Input) *Digest {
 	})
 	bySection := make([][]Entry, len(wanted))
 	for _, cl := range cluster(picked) {
-		e, topic := entry(cl, wanted, shown)
+		e, topic := entry(cl, in.Topics, wanted, shown)
 		bySection[topic] = append(bySection[topic], e)
 	}
 	for i, entries := range bySection {
 		if len(entries) == 0 {
 			continue
 		}
-		// Newest first: the morning's reader starts with the latest.
-		slices.SortStableFunc(entries, func(a, b Entry) int { return b.Time.Compare(a.Time) })
+		slices.SortStableFunc(entries, byWeight)
 		d.Sections = append(d.Sections, Section{Topic: wanted[i], Entries: entries})
 		d.Counts = append(d.Counts, Count{Topic: wanted[i], N: len(entries)})
 		d.Total += len(entries)
 	}
 	return d
+}
+
+// byWeight orders a topic's entries: a story filed under more topics, then
+// one carried by more outlets, is more likely to be the morning's news, so
+// it comes first; among equals the newest leads, as the reader starts with
+// the latest.
+func byWeight(a, b Entry) int {
+	return cmp.Or(cmp.Compare(b.NumTopics, a.NumTopics), cmp.Compare(len(b.Outlets), len(a.Outlets)), b.Time.Compare(a.Time))
 }
 
 // wantedTopics is the recipient's topics in config order; none listed means all.
@@ -152,7 +160,7 @@ func sameHeadline(a, b map[string]bool) bool {
 }
 
 // entry renders a cluster; the earliest story speaks for it.
-func entry(cl []Story, wanted []Topic, loc *time.Location) (Entry, int) {
+func entry(cl []Story, all, wanted []Topic, loc *time.Location) (Entry, int) {
 	lead := cl[0]
 	topic := len(wanted)
 	for _, s := range cl {
@@ -169,6 +177,11 @@ func entry(cl []Story, wanted []Topic, loc *time.Location) (Entry, int) {
 			}
 		}
 	}
+	for _, t := range all {
+		if slices.ContainsFunc(cl, func(s Story) bool { _, ok := s.Matches[t.ID]; return ok }) {
+			e.NumTopics++
+		}
+	}
 	for i, t := range wanted {
 		if i == topic {
 			continue
@@ -181,7 +194,7 @@ func entry(cl []Story, wanted []Topic, loc *time.Location) (Entry, int) {
 	for _, t := range wanted {
 		hits = append(hits, lead.Matches[t.ID]...)
 	}
-	e.Terms = match.Terms(hits)
+	e.Terms = explain.Why(hits)
 	e.Snippet = pickSnippet(lead, hits)
 	return e, topic
 }

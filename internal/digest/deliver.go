@@ -31,6 +31,10 @@ type Message struct {
 	HTML      string
 	MessageID string // without angle brackets
 	Date      time.Time
+	// FileTag, when set, goes into the file names delivery "file" writes,
+	// so that several messages to one reader on one day (urgent alerts
+	// beside the digest) do not overwrite each other.
+	FileTag string
 }
 
 // MessageID is the fixed id of a recipient's digest for a period, so that a
@@ -329,7 +333,11 @@ func (f *Files) Send(_ context.Context, m *Message) error {
 }
 
 func fileName(m *Message) string {
-	return m.Date.UTC().Format("2006-01-02") + "-" + safeName(m.To)
+	tag := ""
+	if m.FileTag != "" {
+		tag = safeName(m.FileTag) + "-"
+	}
+	return m.Date.UTC().Format("2006-01-02") + "-" + tag + safeName(m.To)
 }
 
 // safeName keeps an address usable as part of a file name.

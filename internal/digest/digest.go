@@ -59,7 +59,17 @@ type Input struct {
 	Display   *time.Location
 	MaxAge    time.Duration // stories published longer before they were first seen stay out
 	Health    Sources
+	HeldBack  []HeldBack // urgent alerts' stories held back by max_per_day in the window
 	Generated time.Time
+}
+
+// HeldBack says how many stories an urgent alert did not push in the
+// window because it had reached max_per_day: the digest is where they are
+// read, so it says so.
+type HeldBack struct {
+	Alert     string
+	MaxPerDay int
+	Stories   int
 }
 
 // Digest is one recipient's email, ready to render.
@@ -76,6 +86,7 @@ type Digest struct {
 	Counts    []Count   // per topic with entries, in config order
 	Total     int
 	Health    Sources
+	HeldBack  []HeldBack
 	Location  *time.Location
 	Display   *time.Location // where the times shown are; never nil after Build
 }
@@ -106,7 +117,10 @@ type Entry struct {
 	Backlog   bool
 	Lang      string
 	Snippet   []snippet.Segment // marked: the matched terms
-	Terms     []string          // why it matched, in order of first appearance
+	Terms     []string          // why it matched: the terms that counted (explain.Why), in order of first appearance
 	Badges    []Topic           // its other topics among the recipient's
+	// NumTopics counts the configured topics the entry's stories match,
+	// the recipient's or not: how widely the news bears on civic space.
+	NumTopics int
 	StoryIDs  []int64
 }

@@ -159,6 +159,56 @@ func checkSafeHTML(t *testing.T, doc string) {
 	mailtest.CheckSafeHTML(t, doc)
 }
 
+// TestBuildOrdersByTopicsThenOutlets pins the order within a section: a
+// story matching more topics first, then one carried by more outlets, then
+// the newest.
+func TestBuildOrdersByTopicsThenOutlets(t *testing.T) {
+	story := func(id int64, title string, hoursAgo int, outlets []string, topics ...string) Story {
+		s := Story{ID: id, Title: title, URL: "https://example.org/" + title, FirstSeenAt: periodEnd.Add(-time.Duration(hoursAgo) * time.Hour),
+			Outlets: outlets, Matches: map[string][]match.Hit{}}
+		s.PublishedAt = s.FirstSeenAt
+		for _, tp := range topics {
+			s.Matches[tp] = nil
+		}
+		return s
+	}
+	stories := []Story{
+		story(1, "newest one outlet", 1, []string{"A"}, "unions"),
+		story(2, "older three outlets", 5, []string{"A", "B", "C"}, "unions"),
+		story(3, "oldest two topics", 9, []string{"A"}, "unions", "civic"),
+		story(4, "older two outlets", 4, []string{"A", "B"}, "unions"),
+		story(5, "three topics", 8, []string{"A"}, "unions", "moi", "civic"),
+		story(6, "older one outlet", 3, []string{"B"}, "unions"),
+	}
+	for _, c := range []struct {
+		name      string
+		recipient Recipient
+		want      string
+	}{
+		// Topics the recipient does not take still weigh: the story
+		// bears on more of civic space.
+		{"every topic", Recipient{Email: "a@example.org"},
+			"three topics|oldest two topics|older three outlets|older two outlets|newest one outlet|older one outlet"},
+		{"unions only", Recipient{Email: "b@example.org", Topics: []string{"unions"}},
+			"three topics|oldest two topics|older three outlets|older two outlets|newest one outlet|older one outlet"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := Input{Recipient: c.recipient, Topics: topics, Stories: stories, Start: periodEnd.Add(-24 * time.Hour), End: periodEnd, Location: amsterdam}
+			d := Build(in)
+			if len(d.Sections) == 0 || d.Sections[0].Topic.ID != "unions" {
+				t.Fatalf("sections %+v, want unions first", d.Sections)
+			}
+			var got []string
+			for _, e := range d.Sections[0].Entries {
+				got = append(got, e.Title)
+			}
+			if strings.Join(got, "|") != c.want {
+				t.Errorf("order\n got %s\nwant %s", strings.Join(got, "|"), c.want)
+			}
+		})
+	}
+}
+
 // TestDisplayZone: the period's date is the digest's zone, the times shown
 // are the display zone's, with the offset in the window line.
 func TestDisplayZone(t *testing.T) {

@@ -187,15 +187,25 @@ func (s *Service) sender() (Sender, error) {
 	if s.Sender != nil {
 		return s.Sender, nil
 	}
-	d := s.Config.Digest
+	return SenderFor(s.Config, s.LookupEnv)
+}
+
+// SenderFor is the delivery the config asks for: files under digest.dir, or
+// SMTP with the password from smtp.password_env (read with lookupEnv; nil:
+// os.LookupEnv). Email alerts go out the same way.
+func SenderFor(cfg *config.Config, lookupEnv func(string) (string, bool)) (Sender, error) {
+	d := cfg.Digest
+	if d == nil {
+		return nil, errors.New("no digest: section to take the mail settings from")
+	}
 	if d.Delivery == config.DeliveryFile {
 		return &Files{Dir: d.Dir}, nil
 	}
-	sc := s.Config.SMTP
+	sc := cfg.SMTP
 	if sc == nil {
 		return nil, errors.New("delivery smtp without an smtp: section")
 	}
-	pw, err := sc.Password(s.LookupEnv)
+	pw, err := sc.Password(lookupEnv)
 	if err != nil {
 		return nil, err
 	}

@@ -31,13 +31,25 @@ type LabelledStory struct {
 // labelled relevant when any label says so, else "not". The tags are those
 // of the configured feeds that carried a story, which rules see as tag:X.
 func LabelledJSONL(w io.Writer, stories []store.Story, labels []store.Label, feeds []config.Feed) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // a file for eval, not a page: keep Khmer and & readable
+	for _, line := range Labelled(stories, labels, feeds) {
+		if err := enc.Encode(line); err != nil {
+			return fmt.Errorf("labelled story %d: %w", line.ID, err)
+		}
+	}
+	return nil
+}
+
+// Labelled is LabelledJSONL's lines: the labelled stories as eval and rules
+// suggest read them.
+func Labelled(stories []store.Story, labels []store.Label, feeds []config.Feed) []LabelledStory {
 	feedTags := rematch.FeedTags(feeds)
 	byStory := make(map[int64][]store.Label)
 	for _, l := range labels {
 		byStory[l.StoryID] = append(byStory[l.StoryID], l)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // a file for eval, not a page: keep Khmer and & readable
+	var out []LabelledStory
 	for _, s := range stories {
 		ls := byStory[s.ID]
 		if len(ls) == 0 {
@@ -65,9 +77,7 @@ func LabelledJSONL(w io.Writer, stories []store.Story, labels []store.Label, fee
 				line.Topics = append(line.Topics, l.Topic)
 			}
 		}
-		if err := enc.Encode(line); err != nil {
-			return fmt.Errorf("labelled story %d: %w", s.ID, err)
-		}
+		out = append(out, line)
 	}
-	return nil
+	return out
 }

@@ -149,7 +149,15 @@ func (x *Index) update(ctx context.Context, a Archive, since time.Time, patterns
 			x.reset()
 		}
 	}()
-	if !x.built || since.Before(x.since) {
+	rebuild := !x.built || since.Before(x.since)
+	if !rebuild {
+		complete, err := x.forget(ctx, a)
+		if err != nil {
+			return err
+		}
+		rebuild = !complete
+	}
+	if rebuild {
 		// The vocabulary of earlier answers is kept: a wider period is
 		// usually asked for with the rules already tried.
 		return x.build(ctx, a, since, append(slices.Clone(x.vocab.patterns), patterns...), workers)
@@ -260,6 +268,35 @@ func (x *Index) refresh(ctx context.Context, a Archive) error {
 	}
 	x.looked = looked
 	return nil
+}
+
+// forget drops the stories deleted since the last look (retention prunes
+// unmatched old ones), so that no answer counts or lists a story that is
+// gone. It reports false when the archive's log of deletions no longer
+// reaches back to the last look: then the Index cannot tell what went and
+// must be built again.
+func (x *Index) forget(ctx context.Context, a Archive) (complete bool, err error) {
+	gone, ok, err := a.DeletedStoryIDs(ctx, x.looked.Add(-changeSlack))
+	if err != nil || !ok {
+		return ok, err
+	}
+	if len(gone) == 0 {
+		return true, nil
+	}
+	// Both lists are in id order: one merge pass keeps the rest.
+	kept, j := x.stories[:0], 0
+	for _, e := range x.stories {
+		for j < len(gone) && gone[j] < e.id {
+			j++
+		}
+		if j < len(gone) && gone[j] == e.id {
+			continue
+		}
+		kept = append(kept, e)
+	}
+	clear(x.stories[len(kept):]) // let the dropped occurrences go
+	x.stories = kept
+	return true, nil
 }
 
 func storyID(e indexed, id int64) int { return cmp.Compare(e.id, id) }

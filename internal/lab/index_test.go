@@ -214,3 +214,41 @@ func TestIndexDoesNotHoldTooLongAPeriod(t *testing.T) {
 		t.Fatalf("the index holds %d stories, want 2", n)
 	}
 }
+
+// TestIndexDropsPrunedStories prunes stories the Index holds and checks
+// that its next answer neither counts nor lists them, as a fresh read of
+// the archive would; and that an Index that has not looked for longer than
+// the deletion log reaches reads the archive again.
+func TestIndexDropsPrunedStories(t *testing.T) {
+	st := archive(t, stories...)
+	clock := day(6)
+	x := NewIndex(func() time.Time { return clock }, 0)
+	strikes := Request{Topic: "strikes", Rule: "strike OR walkout"}
+	if res := sameAnswer(t, "first answer", x, st, strikes); res.Scanned != 5 || res.Candidate != 3 {
+		t.Fatalf("first answer: %d scanned, %d matched; want 5 and 3", res.Scanned, res.Candidate)
+	}
+
+	// Stories 1 and 2 (days 0 and 1, both saying strike) are unmatched
+	// in the store: the archive was written without rules.
+	clock = day(7)
+	st.SetClock(func() time.Time { return clock })
+	if rep, err := st.Prune(t.Context(), day(2), nil); err != nil || rep.Stories != 2 {
+		t.Fatalf("prune: %+v, %v; want 2 stories deleted", rep, err)
+	}
+	res := sameAnswer(t, "after a prune", x, st, strikes)
+	if n, _ := x.Stories(); res.Scanned != 3 || res.Candidate != 1 || n != 3 {
+		t.Fatalf("after a prune: %d scanned, %d matched, %d held; want 3, 1 and 3", res.Scanned, res.Candidate, n)
+	}
+
+	// Long after: the deletion log no longer reaches the Index's last
+	// look, so it reads the period again rather than trust what it holds.
+	clock = day(7).Add(store.DeletionLogKeep + time.Hour)
+	st.SetClock(func() time.Time { return clock })
+	counted := &counting{Store: st}
+	if _, err := x.TestRule(t.Context(), counted, parseConfig(t, "global", testTopics), strikes); err != nil {
+		t.Fatal(err)
+	}
+	if counted.periods != 1 {
+		t.Fatalf("after the deletion log's reach the index read the period %d times, want once", counted.periods)
+	}
+}

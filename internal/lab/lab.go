@@ -31,6 +31,9 @@ type Archive interface {
 	ScanStories(ctx context.Context, since time.Time, fn func(batch []store.ScanStory) error) error
 	ScanStoriesByID(ctx context.Context, ids []int64) ([]store.ScanStory, error)
 	ChangedStoryIDs(ctx context.Context, since, changed time.Time) ([]int64, error)
+	// DeletedStoryIDs gives the stories deleted (by retention) since then;
+	// ok is false when it no longer knows that far back.
+	DeletedStoryIDs(ctx context.Context, since time.Time) (ids []int64, ok bool, err error)
 	CountStories(ctx context.Context, since time.Time) (int, error)
 }
 

@@ -244,7 +244,7 @@ func (x *run) truth(n *node) bool {
 
 // collect gathers hits under n. For Match (all false) these are the hits
 // that made the rule true: the term sets' results, NEAR and EXCEPT applied,
-// NOT clauses left out. For Explain (all true) it is every occurrence of
+// NOT clauses and the branches of an OR that did not hold left out. For Explain (all true) it is every occurrence of
 // every term of the rule, whether or not its NEAR or EXCEPT let it count,
 // NOT clauses included: the operator tuning a rule needs to see them all.
 func (x *run) collect(n *node, all bool, out []rawHit) []rawHit {
@@ -257,6 +257,12 @@ func (x *run) collect(n *node, all bool, out []rawHit) []rawHit {
 		return append(out, x.hits(n)...)
 	}
 	for _, k := range n.kids {
+		// A branch of an OR that did not hold made nothing match: its
+		// hits, say a title: term whose text: partner is absent, are no
+		// reason.
+		if !all && n.kind == nOr && !x.truth(k) {
+			continue
+		}
 		out = x.collect(k, all, out)
 	}
 	return out

@@ -104,7 +104,13 @@ func (p *Poller) Poll(ctx context.Context, feeds []config.Feed, sel Selection) (
 		return nil, err
 	}
 
-	jobs := make(chan *job, len(chosen))
+	// A fetch keeps its slot until the writer has taken its result: when
+	// the single writer falls behind (a first poll, where every item is
+	// new), fetching waits for it instead of piling parsed feeds up in
+	// memory. The queue holds a full batch of the writer's, so that its
+	// transactions stay as large as before; a round then holds at most
+	// maxBatch + Concurrency parsed feeds, whatever its number of feeds.
+	jobs := make(chan *job, maxBatch)
 	var wg sync.WaitGroup
 	lim := newLimiter(p.Fetch.Concurrency, p.Fetch.PerHost)
 	for _, f := range chosen {
@@ -113,8 +119,8 @@ func (p *Poller) Poll(ctx context.Context, feeds []config.Feed, sel Selection) (
 			if err != nil {
 				return // cancelled before it started: nothing to record
 			}
+			defer release()
 			j := p.fetchOne(ctx, f, states[f.ID])
-			release()
 			if ctx.Err() == nil || j.rec.Outcome != store.OutcomeError {
 				jobs <- j
 			}
@@ -245,13 +251,15 @@ func (p *Poller) match(rec *store.Fetch, tags []string) {
 	}
 }
 
+// maxBatch is the most fetches the writer stores in one transaction.
+const maxBatch = 64
+
 // write is the single writer: it stores results in batches of whatever has
 // arrived, so many small feeds share a commit.
 func (p *Poller) write(ctx context.Context, jobs <-chan *job, out map[string]Result) {
 	// Results already fetched are stored even when the round is cancelled:
 	// a shutdown must not throw away work that is done.
 	ctx = context.WithoutCancel(ctx)
-	const maxBatch = 64
 	for j := range jobs {
 		batch := []*job{j}
 	drain:

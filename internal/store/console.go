@@ -55,11 +55,16 @@ func (s *Store) MatchedStories(ctx context.Context, q MatchQuery) ([]MatchedStor
 	}
 	var where []string
 	var args []any
+	// EXISTS rather than IN (SELECT story_id FROM matches …): SQLite then
+	// walks stories newest first on the first_seen index and stops at the
+	// limit, about 1/share stories per story listed; the IN list read every
+	// match of the archive and sorted their stories, 0.2 s for a page at a
+	// million stories (docs/performance.md).
 	if q.Topic != "" {
-		where = append(where, `st.id IN (SELECT story_id FROM matches WHERE topic = ?)`)
+		where = append(where, `EXISTS (SELECT 1 FROM matches m WHERE m.story_id = st.id AND m.topic = ?)`)
 		args = append(args, q.Topic)
 	} else {
-		where = append(where, `st.id IN (SELECT story_id FROM matches)`)
+		where = append(where, `EXISTS (SELECT 1 FROM matches m WHERE m.story_id = st.id)`)
 	}
 	if q.Feed != "" {
 		where = append(where, `st.id IN (SELECT story_id FROM sightings WHERE feed_id = ?)`)
@@ -245,7 +250,11 @@ FROM sightings si LEFT JOIN feeds f ON f.id = si.feed_id WHERE si.story_id = ? O
 // FeedStoryCounts returns, per feed, how many stories it carried that were
 // first seen (by that feed) at or after since: /sources turns it into a rate.
 func (s *Store) FeedStoryCounts(ctx context.Context, since time.Time) (map[string]int, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT feed_id, COUNT(*) FROM sightings WHERE first_seen_at >= ? GROUP BY feed_id`, fmtTime(since))
+	// Named index: left to itself the planner reads the whole table in
+	// feed order to group without sorting, where the range of a week is a
+	// few thousand rows of the first_seen index.
+	rows, err := s.read.QueryContext(ctx, `SELECT feed_id, COUNT(*) FROM sightings INDEXED BY sightings_seen
+        WHERE first_seen_at >= ? GROUP BY feed_id`, fmtTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("feed story counts: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -423,27 +424,33 @@ func failingSince(ctx context.Context, tx *sql.Tx, f *FeedActivity) error {
 }
 
 func feedNewStories(ctx context.Context, tx *sql.Tx, feeds []FeedActivity) error {
-	byID := make(map[string]*FeedActivity, len(feeds))
-	for i := range feeds {
-		byID[feeds[i].ID] = &feeds[i]
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT feed_id, first_seen_at FROM (
-            SELECT feed_id, first_seen_at, ROW_NUMBER() OVER (PARTITION BY feed_id ORDER BY first_seen_at DESC) AS n
-            FROM (SELECT DISTINCT feed_id, first_seen_at FROM sightings))
-        WHERE n <= ? ORDER BY feed_id, first_seen_at`, recentNewStories)
+	// One short query a feed on the index (feed_id, first_seen_at): a
+	// window over every sighting of the archive took 1.5 s at a million
+	// stories, where these take a few milliseconds together.
+	stmt, err := tx.PrepareContext(ctx, `SELECT DISTINCT first_seen_at FROM sightings
+        WHERE feed_id = ? ORDER BY first_seen_at DESC LIMIT ?`)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var at sql.NullString
-		if err := rows.Scan(&id, &at); err != nil {
+	defer stmt.Close()
+	for i := range feeds {
+		f := &feeds[i]
+		rows, err := stmt.QueryContext(ctx, f.ID, recentNewStories)
+		if err != nil {
 			return err
 		}
-		if f := byID[id]; f != nil {
+		for rows.Next() {
+			var at sql.NullString
+			if err := rows.Scan(&at); err != nil {
+				rows.Close()
+				return err
+			}
 			f.NewStories = append(f.NewStories, parseTime(at))
 		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		slices.Reverse(f.NewStories) // oldest first
 	}
-	return rows.Err()
+	return nil
 }

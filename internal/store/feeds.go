@@ -97,11 +97,10 @@ func (s *Store) FeedStates(ctx context.Context) (map[string]FeedState, error) {
 }
 
 // FeedHealth returns every feed's state with the number of stories it has
-// carried, ordered by id.
+// carried (kept by triggers on sightings, migration 0009), ordered by id.
 func (s *Store) FeedHealth(ctx context.Context) ([]FeedState, error) {
 	rows, err := s.read.QueryContext(ctx, `
-SELECT `+feedStateColumns+`, (SELECT COUNT(*) FROM sightings s WHERE s.feed_id = f.id)
-FROM feeds f ORDER BY f.id`)
+SELECT `+feedStateColumns+`, f.stories FROM feeds f ORDER BY f.id`)
 	if err != nil {
 		return nil, fmt.Errorf("feed health: %w", err)
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"maps"
 	"reflect"
 	"slices"
@@ -297,6 +298,32 @@ func TestMatchStoryAgreesForItemAndStoredStory(t *testing.T) {
 		stored := Story{Title: it.Title, Summary: it.Summary, Text: storyText(&it)}
 		if a, b := ItemMatchStory(&it, []string{"x"}), stored.MatchStory([]string{"x"}); !reflect.DeepEqual(a, b) {
 			t.Errorf("item %+v: poll sees %+v, rematch sees %+v", it, a, b)
+		}
+	}
+}
+
+// TestHitsJSONAgreesWithEncodingJSON checks the hand-written encoder of
+// hits against json.Marshal, which the readers decode with.
+func TestHitsJSONAgreesWithEncodingJSON(t *testing.T) {
+	cases := [][]match.Hit{
+		nil,
+		{},
+		{{Term: "strike*", Field: match.FieldTitle, Start: 0, End: 6}},
+		{{Term: "Phnom Penh", Field: match.FieldContent, Start: 120, End: 130}, {Term: "សហជីព", Field: match.FieldSummary, Start: 3, End: 18}},
+		{{Term: `"quoted" \ <b> & tab	`, Field: "odd\u2028field", Start: -1, End: 1 << 40}},
+		{{Term: "bad \xff utf-8", Field: match.FieldTitle}},
+	}
+	for _, hits := range cases {
+		got, err := hitsJSON(hits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hits == nil {
+			hits = []match.Hit{}
+		}
+		want, _ := json.Marshal(hits)
+		if got != string(want) {
+			t.Errorf("hitsJSON(%v)\n got %s\nwant %s", hits, got, want)
 		}
 	}
 }

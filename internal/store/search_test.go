@@ -416,3 +416,30 @@ func TestSearchLongWords(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchWordsAcrossTitleAndText checks that a story is found when the
+// query's words are spread over its title and text in any way, with the
+// combined statements (up to maxCombinedWords words) and without.
+func TestSearchWordsAcrossTitleAndText(t *testing.T) {
+	s, _ := openTest(t)
+	at := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	both := feed.Item{GUID: "1", URL: "https://news.example/1", Title: "Union leader", Content: "arrested at dawn in Kandal"}
+	titleOnly := feed.Item{GUID: "2", URL: "https://news.example/2", Title: "Union meeting", Content: "nothing else"}
+	saveItems(t, s, "cam", at, both, titleOnly)
+	id := storyByTitle(t, s, "Union leader").ID
+	for _, q := range []string{"union", "union arrested", "arrested union", "leader dawn", "union leader arrested",
+		"union leader arrested kandal", "dawn kandal arrested leader union"} {
+		got, err := s.Search(t.Context(), q, 10)
+		if err != nil || !slices.Equal(got, []int64{id}) {
+			if q == "union" && len(got) == 2 {
+				continue
+			}
+			t.Errorf("search %q = %v (%v), want [%d]", q, got, err, id)
+		}
+	}
+	for _, q := range []string{"union nothing arrested", "meeting dawn", "leader meeting union kandal"} {
+		if got, err := s.Search(t.Context(), q, 10); err != nil || len(got) != 0 {
+			t.Errorf("search %q = %v (%v), want nothing", q, got, err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -137,21 +138,18 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]int64, e
 	if len(words) == 0 {
 		return nil, nil
 	}
-	var where []string
+	// ?1 … ?n are the words' indexed prefixes, what the trigram index
+	// serves; the whole of a longer word is checked after (?n+1 …).
 	args := make([]any, 0, 2*len(words)+1)
 	for _, w := range words {
-		n := len(args) + 1
-		prefix := w
-		if len(w) > indexedPrefix {
-			prefix = w[:runeStart(w, indexedPrefix)]
-		}
-		where = append(where, fmt.Sprintf(`st.id IN (SELECT rowid FROM stories_fts WHERE title LIKE ?%[1]d
-            UNION SELECT rowid FROM stories_fts WHERE text LIKE ?%[1]d)`, n))
-		args = append(args, "%"+prefix+"%")
-		if prefix != w {
+		args = append(args, "%"+indexedPart(w)+"%")
+	}
+	where := []string{searchWhere(len(words))}
+	for _, w := range words {
+		if indexedPart(w) != w {
 			// lower() folds ASCII letters only, as LIKE does.
 			where = append(where, fmt.Sprintf(`EXISTS (SELECT 1 FROM stories_search ss WHERE ss.id = st.id
-                AND (instr(lower(ss.title), ?%[1]d) > 0 OR instr(lower(ss.text), ?%[1]d) > 0))`, n+1))
+                AND (instr(lower(ss.title), ?%[1]d) > 0 OR instr(lower(ss.text), ?%[1]d) > 0))`, len(args)+1))
 			args = append(args, asciiLower(w))
 		}
 	}
@@ -191,6 +189,52 @@ func runeStart(s string, i int) int {
 		i--
 	}
 	return i
+}
+
+// indexedPart is the part of a query word the index is asked for: the
+// whole word, or its first indexedPrefix bytes (cut at a character).
+func indexedPart(w string) string {
+	if len(w) > indexedPrefix {
+		return w[:runeStart(w, indexedPrefix)]
+	}
+	return w
+}
+
+// maxCombinedWords is the most query words searchWhere asks the index for
+// in one statement: n words take 2ⁿ statements, one per way of placing each
+// word in the title or the text.
+const maxCombinedWords = 3
+
+// searchWhere is the condition that every one of n words (?1 … ?n, LIKE
+// patterns) is in the title or the text. Up to maxCombinedWords words, each
+// way of placing them in the two columns is one FTS5 query with all n
+// patterns, so the trigram index intersects the words' candidates before
+// any text is read to confirm them; a statement per word made SQLite
+// confirm every candidate of every word (docs/performance.md). Longer
+// queries keep a statement per word.
+func searchWhere(n int) string {
+	param := func(i int) string { return "?" + strconv.Itoa(i+1) }
+	if n > maxCombinedWords {
+		var where []string
+		for i := range n {
+			where = append(where, `st.id IN (SELECT rowid FROM stories_fts WHERE title LIKE `+param(i)+
+				` UNION SELECT rowid FROM stories_fts WHERE text LIKE `+param(i)+`)`)
+		}
+		return strings.Join(where, " AND ")
+	}
+	var alts []string
+	for mask := range 1 << n {
+		var conds []string
+		for i := range n {
+			col := "title"
+			if mask>>i&1 == 1 {
+				col = "text"
+			}
+			conds = append(conds, col+` LIKE `+param(i))
+		}
+		alts = append(alts, `SELECT rowid FROM stories_fts WHERE `+strings.Join(conds, " AND "))
+	}
+	return `st.id IN (` + strings.Join(alts, " UNION ") + `)`
 }
 
 // searchWords splits a query into words, each folded as the index is

@@ -40,6 +40,9 @@ type rulesData struct {
 	Other   string   // any other failure, for the operator
 	Changed bool     // the candidate differs from the topic's rule: saving means something
 	Saved   string   // backup path after a save
+	// Suggest holds the terms the stored labels call for, when asked
+	// (suggest=1) for a topic.
+	Suggest *suggestView
 }
 
 type labRow struct {
@@ -76,6 +79,7 @@ func (s *Server) handleRules(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Changed = d.Topic != "" && strings.TrimSpace(d.Rule) != strings.TrimSpace(current)
 	status := http.StatusOK
+	var err error
 	if strings.TrimSpace(d.Rule) != "" {
 		since, err := parseSince(d.Since, s.opts.Now(), location(cfg))
 		if err != nil {
@@ -83,6 +87,14 @@ func (s *Server) handleRules(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		status = s.runLab(r.Context(), cfg, since, &d)
+	}
+	if d.Topic != "" && q.Get("suggest") != "" && status == http.StatusOK {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
+		defer cancel()
+		if d.Suggest, err = s.labSuggest(ctx, cfg, d.Topic, d.Since); err != nil {
+			s.log.Error("rules lab: suggest", "topic", d.Topic, "err", err)
+			d.Other, status = err.Error(), http.StatusInternalServerError
+		}
 	}
 	s.render(w, r, status, "rules", view{Title: "Rules lab", Nav: "rules", Data: d})
 }

@@ -123,6 +123,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /digests", s.handleDigests)
 	mux.HandleFunc("GET /digests/{period}/{recipient}", s.handleDigest)
 	mux.HandleFunc("GET /digests/{period}/{recipient}/html", s.handleDigestHTML)
+	mux.HandleFunc("GET /alerts", s.handleAlerts)
 	mux.HandleFunc("GET /labels.jsonl", s.handleLabelsExport)
 	mux.HandleFunc("GET /feeds.opml", s.handleOPML)
 	mux.HandleFunc("GET /feeds/{file}", s.handleAtom)

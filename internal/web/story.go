@@ -9,9 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/explain"
 	"github.com/civicwatch/civicwatch/internal/match"
-	"github.com/civicwatch/civicwatch/internal/rematch"
 	"github.com/civicwatch/civicwatch/internal/snippet"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
@@ -34,16 +33,18 @@ type storedMatch struct {
 	MatchedAt    time.Time
 }
 
-// explainView is one topic's verdict on the story under the rules in force.
+// explainView is one topic's verdict on the story under the rules in
+// force, as internal/explain built it, with the fields marked and the
+// operator's label.
 type explainView struct {
-	ID, Name, Rule string
-	Matched        bool
-	Stored         bool        // a match is stored (it may predate the rules in force)
-	Veto           string      // the NOT clause that turned the story away
-	Hits           []match.Hit // the first maxHitsShown
-	MoreHits       int         // how many more there are
-	Fields         []fieldView // the fields with hits, the hits marked
-	Label          *store.Label
+	explain.Topic
+	Why       []string      // the terms that counted
+	Reasons   []explain.Hit // the hits that counted, the first maxHitsShown
+	MoreHits  int           // how many more there are
+	Apart     []explain.Hit // the hits that are no reason (vetoed, traps, unmet), the first maxHitsShown
+	MoreApart int
+	Fields    []fieldView // the fields with counted hits, only those marked
+	Label     *store.Label
 }
 
 type fieldView struct {
@@ -65,7 +66,7 @@ const (
 )
 
 // firstHits keeps the first maxHitsShown hits and counts the rest.
-func firstHits(hits []match.Hit) ([]match.Hit, int) {
+func firstHits[H any](hits []H) ([]H, int) {
 	if len(hits) <= maxHitsShown {
 		return hits, 0
 	}
@@ -108,12 +109,7 @@ func (s *Server) handleStory(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	sightings, err := s.opts.Store.Sightings(ctx, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	stored, err := s.opts.Store.MatchesForStory(ctx, id)
+	x, err := explain.Load(ctx, s.opts.Store, s.config(), st)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -124,41 +120,43 @@ func (s *Server) handleStory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cfg := s.config()
-	d := storyData{Story: st, Row: baseRow(st), Sightings: sightings, Version: cfg.Rules.Version()}
+	d := storyData{Story: st, Row: baseRow(st), Sightings: x.Sightings, Version: x.RulesVersion, Tags: x.Tags}
 	d.Row.Title = []snippet.Segment{{Text: snippet.Clean(st.Title)}}
-	d.Tags = rematch.StoryTags(st.Feeds, rematch.FeedTags(cfg.Feeds))
-	for _, m := range stored {
+	for _, m := range x.Stored {
 		hits, more := firstHits(m.Hits)
 		d.Stored = append(d.Stored, storedMatch{Topic: m.Topic, Name: topicName(cfg, m.Topic), Hits: hits, MoreHits: more,
 			RulesVersion: m.RulesVersion, MatchedAt: m.MatchedAt})
 	}
-	d.Explains = explain(cfg, st, d.Tags, stored, labels)
+	d.Explains = explainViews(x, labels)
 	s.render(w, r, http.StatusOK, "story", view{Title: st.Title, Nav: "matches", Data: d})
 }
 
-// explain runs the rules in force on the story, as the poller would now.
-func explain(cfg *config.Config, st *store.Story, tags []string, stored []store.Match, labels []store.Label) []explainView {
-	ms := st.MatchStory(tags)
-	text := map[match.Field]string{match.FieldTitle: ms.Title, match.FieldSummary: ms.Summary, match.FieldContent: ms.Content}
+// explainViews lays out the explanation: per topic the reasons, the hits
+// apart, and the fields with only the counted hits marked.
+func explainViews(x *explain.Report, labels []store.Label) []explainView {
+	ms := x.MatchStory()
 	var out []explainView
-	for i, e := range cfg.Rules.Explain(&ms) {
-		t := cfg.Topics[i]
-		v := explainView{ID: t.ID, Name: t.Name, Rule: t.Rule, Matched: e.Matched, Veto: e.Veto}
-		v.Hits, v.MoreHits = firstHits(e.Hits)
-		for _, m := range stored {
-			v.Stored = v.Stored || m.Topic == t.ID
+	for _, t := range x.Topics {
+		v := explainView{Topic: t, Why: t.Why()}
+		var reasons []explain.Hit
+		for _, h := range t.Hits {
+			if h.Counted() {
+				reasons = append(reasons, h)
+			}
 		}
+		v.Reasons, v.MoreHits = firstHits(reasons)
+		v.Apart, v.MoreApart = firstHits(t.Apart())
 		for j := range labels {
 			if labels[j].Topic == t.ID {
 				v.Label = &labels[j]
 			}
 		}
 		for _, f := range []match.Field{match.FieldTitle, match.FieldSummary, match.FieldContent} {
-			spans := snippet.Hits(e.Hits, f)
-			if len(spans) == 0 {
+			text := explain.FieldOf(&ms, f)
+			if len(t.Spans(f)) == 0 {
 				continue
 			}
-			v.Fields = append(v.Fields, markedField(f, text[f], spans))
+			v.Fields = append(v.Fields, markedField(f, text, t.Spans(f)))
 		}
 		out = append(out, v)
 	}

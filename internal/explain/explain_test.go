@@ -1,0 +1,95 @@
+package explain
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/civicwatch/civicwatch/internal/config"
+	"github.com/civicwatch/civicwatch/internal/match"
+	"github.com/civicwatch/civicwatch/internal/store"
+)
+
+func loadConfig(t *testing.T, topics string) *config.Config {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "feeds.yaml")
+	yaml := "feeds:\n  - id: cam\n    url: https://cam.example/feed\n    tags: [cambodia]\n  - id: world\n    url: https://world.example/feed\n" + topics
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+const topics = `lists:
+  traps: [European Union]
+topics:
+  - id: unions
+    name: Unions
+    rule: (union* EXCEPT @traps) AND tag:cambodia
+  - id: eu
+    rule: union* AND NOT @traps
+`
+
+func TestNew(t *testing.T) {
+	cfg := loadConfig(t, topics)
+	s := &store.Story{ID: 7, Title: "European Union envoy meets union leaders", Summary: "Talks went on.", Text: "Talks went on.", Feeds: []string{"cam"}}
+	ms := s.MatchStory([]string{"cambodia"})
+	var stored []store.Match
+	for _, r := range cfg.Rules.Match(&ms) {
+		stored = append(stored, store.Match{StoryID: 7, Topic: r.Topic, Hits: r.Hits})
+	}
+	rep := New(cfg, s, nil, stored)
+	if !slices.Equal(rep.Tags, []string{"cambodia"}) || len(rep.Topics) != 2 || len(rep.Stale) != 0 {
+		t.Fatalf("report %+v", rep)
+	}
+	unions, eu := rep.Topics[0], rep.Topics[1]
+	if !unions.Matched || !unions.Stored || unions.Name != "Unions" || !slices.Equal(unions.Why(), []string{"union*"}) {
+		t.Errorf("unions %+v, why %v", unions, unions.Why())
+	}
+	var apart []string
+	for _, h := range unions.Apart() {
+		apart = append(apart, h.Text+": "+h.Note())
+	}
+	if want := []string{"European Union: trap, of (union* EXCEPT @traps)", "Union: vetoed by (union* EXCEPT @traps)"}; !slices.Equal(apart, want) {
+		t.Errorf("apart %q, want %q", apart, want)
+	}
+	// Only the counted union of "union leaders" is marked.
+	var marked []string
+	for _, seg := range unions.Marked(match.FieldTitle, s.Title) {
+		if seg.Mark {
+			marked = append(marked, seg.Text)
+		}
+	}
+	if !slices.Equal(marked, []string{"union"}) {
+		t.Errorf("marked %q", marked)
+	}
+	if eu.Matched || eu.Missing != "vetoed by NOT @traps" || len(eu.Counted()) != 0 || eu.Stored {
+		t.Errorf("eu %+v", eu)
+	}
+}
+
+func TestNewSaysWhatIsStale(t *testing.T) {
+	cfg := loadConfig(t, topics)
+	s := &store.Story{ID: 7, Title: "Union leaders meet", Feeds: []string{"world"}}
+	// Stored under an older config: unions with another hit, a topic gone.
+	stored := []store.Match{
+		{Topic: "eu", Hits: []match.Hit{{Term: "union", Field: match.FieldTitle, Start: 0, End: 5}}},
+		{Topic: "unions", Hits: []match.Hit{{Term: "union*", Field: match.FieldTitle, Start: 0, End: 5}}},
+		{Topic: "strikes"},
+	}
+	rep := New(cfg, s, nil, stored)
+	want := []string{
+		"unions: stored as a match, no longer matches", // the world feed has no cambodia tag
+		"eu: matches with other terms than stored",
+		"strikes: stored as a match, no longer a topic of the config",
+	}
+	if !slices.Equal(rep.Stale, want) {
+		t.Errorf("stale\n%s\nwant\n%s", strings.Join(rep.Stale, "\n"), strings.Join(want, "\n"))
+	}
+}
