@@ -28,7 +28,10 @@ CREATE TABLE captures (
     body_bytes     INTEGER NOT NULL,
     warc_file      TEXT NOT NULL,          -- file name inside the evidence directory
     warc_offset    INTEGER NOT NULL,       -- byte offset of the response record's gzip member
-    warc_record_id TEXT NOT NULL           -- WARC-Record-ID of the response record
+    warc_record_id TEXT NOT NULL,          -- WARC-Record-ID of the response record
+    text           TEXT NOT NULL DEFAULT '', -- the article's main text as extracted; '' when extraction failed
+    text_sha256    TEXT NOT NULL DEFAULT '', -- hex SHA-256 of text (UTF-8); '' with no text
+    extract_error  TEXT NOT NULL DEFAULT ''  -- why no text was extracted
 ) STRICT;
 CREATE INDEX captures_story ON captures(story_id, captured_at);
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/civicwatch/civicwatch/internal/evidence"
 	"github.com/civicwatch/civicwatch/internal/store"
@@ -163,6 +164,11 @@ func evidenceShow(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "\ncapture %d: %s\n  final URL: %s\n  HTTP %d, %d bytes\n  body SHA-256: %s\n  WARC: %s @ %d (%s)\n",
 			i+1, c.CapturedAt.UTC().Format(time.RFC3339), c.FinalURL, c.Status, c.BodyBytes, c.BodySHA256,
 			c.WARCFile, c.WARCOffset, c.WARCRecordID)
+		if c.ExtractError != "" {
+			fmt.Fprintf(e.stdout, "  text: not extracted: %s\n", c.ExtractError)
+		} else {
+			fmt.Fprintf(e.stdout, "  text SHA-256: %s (%d characters)\n", c.TextSHA256, utf8.RuneCountInString(c.Text))
+		}
 	}
 	return nil
 }

@@ -68,7 +68,7 @@ func TestEvidenceCommands(t *testing.T) {
 
 	id := fmt.Sprint(line.ID)
 	_, out, _ = cli(t, env, "evidence", "show", id)
-	wantIn(t, "show", out, "state: captured", "final URL: "+ts.URL+"/article/strike", "HTTP 200", "body SHA-256: ", "civicwatch-00001.warc.gz @ 0")
+	wantIn(t, "show", out, "state: captured", "final URL: "+ts.URL+"/article/strike", "HTTP 200", "body SHA-256: ", "civicwatch-00001.warc.gz @ 0", "text SHA-256: ")
 
 	bundle := filepath.Join(dir, "bundle")
 	if code, out, errOut = cli(t, env, "evidence", "export", id, "--out", bundle); code != exitOK {

@@ -31,6 +31,7 @@ type Options struct {
 	Batch       int    // stories tried per Run; default 100
 	MaxAttempts int    // failed attempts before a story is given up; default 3
 	RetryAfter  time.Duration
+	Extractor   Extractor // default Readability
 	Now         func() time.Time
 	Log         *slog.Logger
 }
@@ -61,6 +62,9 @@ func NewRunner(st *store.Store, f Fetcher, a Archive, o Options) *Runner {
 		// An hour lets a briefly failing site recover without the queue
 		// hammering it; three attempts span an afternoon.
 		o.RetryAfter = time.Hour
+	}
+	if o.Extractor == nil {
+		o.Extractor = Readability{}
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -152,6 +156,14 @@ func (r *Runner) captureOne(ctx context.Context, t store.EvidenceTask, rep *Repo
 		WARCFile:     loc.File,
 		WARCOffset:   loc.Offset,
 		WARCRecordID: loc.RecordID,
+	}
+	// The page is evidence whether or not its text can be found: a failed
+	// extraction is recorded beside the capture, never instead of it.
+	if text, err := r.o.Extractor.Extract(ex.Body, ex.FinalURL); err != nil {
+		c.ExtractError = err.Error()
+	} else {
+		ts := sha256.Sum256([]byte(text))
+		c.Text, c.TextSHA256 = text, hex.EncodeToString(ts[:])
 	}
 	if err := r.st.SaveCapture(ctx, c); err != nil {
 		return err

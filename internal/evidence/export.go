@@ -38,6 +38,9 @@ type ManifestCapture struct {
 	BodyBytes    int64     `json:"body_bytes"`
 	WARCFile     string    `json:"warc_file"` // inside the bundle
 	WARCRecordID string    `json:"warc_record_id"`
+	TextFile     string    `json:"text_file,omitempty"` // the extracted main text, UTF-8
+	TextSHA256   string    `json:"text_sha256,omitempty"`
+	ExtractError string    `json:"extract_error,omitempty"`
 }
 
 // Export writes a story's evidence into outDir, which must be empty or
@@ -65,9 +68,21 @@ func Export(e store.EvidenceEntry, caps []store.Capture, archiveDir, outDir, gen
 		}); err != nil {
 			return nil, fmt.Errorf("capture %d: %w", c.ID, err)
 		}
-		m.Captures = append(m.Captures, ManifestCapture{CapturedAt: c.CapturedAt.UTC(), URL: c.URL, FinalURL: c.FinalURL,
-			Status: c.Status, BodySHA256: c.BodySHA256, BodyBytes: c.BodyBytes, WARCFile: name, WARCRecordID: c.WARCRecordID})
+		mc := ManifestCapture{CapturedAt: c.CapturedAt.UTC(), URL: c.URL, FinalURL: c.FinalURL,
+			Status: c.Status, BodySHA256: c.BodySHA256, BodyBytes: c.BodyBytes, WARCFile: name, WARCRecordID: c.WARCRecordID,
+			TextSHA256: c.TextSHA256, ExtractError: c.ExtractError}
 		m.Files = append(m.Files, name)
+		if c.TextSHA256 != "" {
+			mc.TextFile = strings.TrimSuffix(name, ".warc.gz") + ".txt"
+			if err := writeFile(filepath.Join(outDir, mc.TextFile), func(w io.Writer) error {
+				_, err := io.WriteString(w, c.Text)
+				return err
+			}); err != nil {
+				return nil, fmt.Errorf("capture %d: %w", c.ID, err)
+			}
+			m.Files = append(m.Files, mc.TextFile)
+		}
+		m.Captures = append(m.Captures, mc)
 	}
 	m.Files = append(m.Files, "manifest.json")
 	data, err := json.MarshalIndent(m, "", "  ")

@@ -5,11 +5,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +31,7 @@ func TestExportVerifiesWithSha256sum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := NewRunner(st, testFetcher(nil), a, Options{Now: func() time.Time { return t0 }})
+	r := NewRunner(st, testFetcher(nil), a, Options{Now: func() time.Time { return t0 }, Log: slog.New(slog.DiscardHandler)})
 	if rep, err := r.Run(t.Context()); err != nil || rep.Captured != 2 {
 		t.Fatalf("run %+v, %v", rep, err)
 	}
@@ -86,6 +88,17 @@ func TestExportVerifiesWithSha256sum(t *testing.T) {
 	if err := json.Unmarshal(data, &got); err != nil || got.StoryID != ids["/b"] || len(got.Captures) != 1 ||
 		got.Captures[0].BodySHA256 != caps[0].BodySHA256 || got.Captures[0].FinalURL != srv.URL+"/b" {
 		t.Errorf("manifest %+v (%v)", got, err)
+	}
+
+	// The extracted text travels too, hashed as stored.
+	text, err := os.ReadFile(filepath.Join(out, got.Captures[0].TextFile))
+	if sum := sha256.Sum256(text); err != nil || got.Captures[0].TextFile == "" || hex.EncodeToString(sum[:]) != caps[0].TextSHA256 ||
+		caps[0].TextSHA256 == "" || got.Captures[0].TextSHA256 != caps[0].TextSHA256 {
+		t.Errorf("text file %q (%v): hash %x, stored %q", got.Captures[0].TextFile, err, sum, caps[0].TextSHA256)
+	}
+	sums, _ := os.ReadFile(filepath.Join(out, "SHA256SUMS"))
+	if !strings.Contains(string(sums), "  "+got.Captures[0].TextFile+"\n") {
+		t.Errorf("SHA256SUMS does not cover the text:\n%s", sums)
 	}
 
 	// A tampered file fails the check, so the check above means something.

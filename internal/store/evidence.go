@@ -35,6 +35,9 @@ type Capture struct {
 	WARCFile     string
 	WARCOffset   int64
 	WARCRecordID string
+	Text         string // extracted main text; "" when extraction failed
+	TextSHA256   string // hex SHA-256 of Text; "" with no text
+	ExtractError string
 }
 
 // EvidenceEntry is a story's line in the evidence list.
@@ -114,10 +117,10 @@ func (s *Store) SaveCapture(ctx context.Context, c *Capture) error {
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO captures (story_id, captured_at, url, final_url, status, body_sha256, body_bytes,
-		                      warc_file, warc_offset, warc_record_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		                      warc_file, warc_offset, warc_record_id, text, text_sha256, extract_error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.StoryID, fmtTime(c.CapturedAt), c.URL, c.FinalURL, c.Status, c.BodySHA256, c.BodyBytes,
-		c.WARCFile, c.WARCOffset, c.WARCRecordID)
+		c.WARCFile, c.WARCOffset, c.WARCRecordID, c.Text, c.TextSHA256, c.ExtractError)
 	if err != nil {
 		return fmt.Errorf("save capture of story %d: %w", c.StoryID, err)
 	}
@@ -152,7 +155,7 @@ func (s *Store) CaptureFailed(ctx context.Context, storyID int64, msg string, at
 func (s *Store) Captures(ctx context.Context, storyID int64) ([]Capture, error) {
 	rows, err := s.read.QueryContext(ctx, `
 		SELECT id, story_id, captured_at, url, final_url, status, body_sha256, body_bytes,
-		       warc_file, warc_offset, warc_record_id
+		       warc_file, warc_offset, warc_record_id, text, text_sha256, extract_error
 		FROM captures WHERE story_id = ? ORDER BY captured_at, id`, storyID)
 	if err != nil {
 		return nil, fmt.Errorf("read captures of story %d: %w", storyID, err)
@@ -163,7 +166,7 @@ func (s *Store) Captures(ctx context.Context, storyID int64) ([]Capture, error) 
 		var c Capture
 		var at sql.NullString
 		if err := rows.Scan(&c.ID, &c.StoryID, &at, &c.URL, &c.FinalURL, &c.Status, &c.BodySHA256, &c.BodyBytes,
-			&c.WARCFile, &c.WARCOffset, &c.WARCRecordID); err != nil {
+			&c.WARCFile, &c.WARCOffset, &c.WARCRecordID, &c.Text, &c.TextSHA256, &c.ExtractError); err != nil {
 			return nil, fmt.Errorf("read captures of story %d: %w", storyID, err)
 		}
 		c.CapturedAt = parseTime(at)
