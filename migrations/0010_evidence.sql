@@ -11,9 +11,30 @@ CREATE TABLE evidence_queue (
     last_error  TEXT NOT NULL DEFAULT '',
     enqueued_at TEXT NOT NULL,
     next_at     TEXT NOT NULL,             -- not tried before this time (retry back-off)
-    updated_at  TEXT NOT NULL
+    updated_at  TEXT NOT NULL,
+    -- Re-checks, once captured: the state becomes unchanged, edited,
+    -- removed or unreachable. checks_done counts the configured ages used;
+    -- fail_streak the network failures in a row (unreachable at three).
+    checks_done INTEGER NOT NULL DEFAULT 0,
+    fail_streak INTEGER NOT NULL DEFAULT 0,
+    check_at    TEXT                       -- next re-check; NULL when none is scheduled
 ) STRICT;
 CREATE INDEX evidence_queue_due ON evidence_queue(state, next_at);
+CREATE INDEX evidence_queue_check ON evidence_queue(check_at) WHERE check_at IS NOT NULL;
+
+-- One row per re-check: the history a story's state was judged from.
+CREATE TABLE evidence_checks (
+    id          INTEGER PRIMARY KEY,
+    story_id    INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+    checked_at  TEXT NOT NULL,
+    outcome     TEXT NOT NULL,             -- unchanged | edited | removed | failed
+    status      INTEGER NOT NULL,          -- HTTP status; 0 when no response came
+    final_url   TEXT NOT NULL DEFAULT '',
+    body_sha256 TEXT NOT NULL DEFAULT '',
+    error       TEXT NOT NULL DEFAULT '',
+    capture_id  INTEGER REFERENCES captures(id) ON DELETE SET NULL -- the new version, when edited
+) STRICT;
+CREATE INDEX evidence_checks_story ON evidence_checks(story_id, checked_at);
 
 -- One row per capture. Evidence is never rewritten: a later version of the
 -- page is a new row with its own hashes and its own WARC records.
@@ -43,6 +64,7 @@ CREATE TABLE evidence_budget (
 ) STRICT, WITHOUT ROWID;
 
 -- +goose Down
+DROP TABLE evidence_checks;
 DROP TABLE evidence_budget;
 DROP TABLE captures;
 DROP TABLE evidence_queue;

@@ -42,7 +42,7 @@ func cmdEvidence(e *env, args []string) error {
 
 // evidenceFlags defines every subcommand's flags, for the help page.
 func evidenceFlags(fs *flag.FlagSet) {
-	fs.String("state", "", "list: only stories in this state (queued, captured, failed)")
+	fs.String("state", "", "list: only stories in this state ("+stateNames+")")
 	fs.Bool("json", false, "list: print one JSON object per story")
 	fs.String("out", "", "export: the new or empty directory to write the bundle into")
 }
@@ -61,8 +61,12 @@ func evidenceRun(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var rechecks []time.Duration
+	for _, d := range cfg.Evidence.Rechecks {
+		rechecks = append(rechecks, d.D())
+	}
 	r := evidence.NewRunner(st, evidence.NewFetcher(cfg.Fetch, userAgent()), a, evidence.Options{
-		Capture: cfg.Evidence.Capture, DailyBudget: cfg.Evidence.DailyBudget, Log: e.log})
+		Capture: cfg.Evidence.Capture, DailyBudget: cfg.Evidence.DailyBudget, Rechecks: rechecks, Log: e.log})
 	rep, err := r.Run(e.ctx)
 	for _, msg := range rep.Errors {
 		fmt.Fprintf(e.stdout, "failed: %s\n", msg)
@@ -88,17 +92,20 @@ type evidenceLine struct {
 	LastError   string     `json:"last_error,omitempty"`
 }
 
-var evidenceStates = map[string]bool{"": true, store.EvidenceQueued: true, store.EvidenceCaptured: true, store.EvidenceFailed: true}
+var evidenceStates = map[string]bool{"": true, store.EvidenceQueued: true, store.EvidenceCaptured: true, store.EvidenceFailed: true,
+	store.EvidenceUnchanged: true, store.EvidenceEdited: true, store.EvidenceRemoved: true, store.EvidenceUnreachable: true}
+
+const stateNames = "queued, captured, failed, unchanged, edited, removed or unreachable"
 
 func evidenceList(e *env, args []string) error {
 	fs := flag.NewFlagSet("evidence", flag.ContinueOnError)
-	state := fs.String("state", "", "only stories in this state (queued, captured, failed)")
+	state := fs.String("state", "", "only stories in this state ("+stateNames+")")
 	asJSON := fs.Bool("json", false, "print one JSON object per story")
 	if err := e.parseFlags(fs, args); err != nil {
 		return err
 	}
 	if !evidenceStates[*state] {
-		return fmt.Errorf("%w: --state must be queued, captured or failed, not %q", errUsage, *state)
+		return fmt.Errorf("%w: --state must be %s, not %q", errUsage, stateNames, *state)
 	}
 	st, err := e.openExistingStore()
 	if err != nil {
@@ -160,6 +167,10 @@ func evidenceShow(e *env, args []string) error {
 	if en.LastError != "" {
 		fmt.Fprintf(e.stdout, "last error: %s\n", en.LastError)
 	}
+	checks, err := st.CheckHistory(e.ctx, id)
+	if err != nil {
+		return err
+	}
 	for i, c := range caps {
 		fmt.Fprintf(e.stdout, "\ncapture %d: %s\n  final URL: %s\n  HTTP %d, %d bytes\n  body SHA-256: %s\n  WARC: %s @ %d (%s)\n",
 			i+1, c.CapturedAt.UTC().Format(time.RFC3339), c.FinalURL, c.Status, c.BodyBytes, c.BodySHA256,
@@ -169,6 +180,19 @@ func evidenceShow(e *env, args []string) error {
 		} else {
 			fmt.Fprintf(e.stdout, "  text SHA-256: %s (%d characters)\n", c.TextSHA256, utf8.RuneCountInString(c.Text))
 		}
+	}
+	if len(checks) > 0 {
+		fmt.Fprintln(e.stdout, "\nre-checks:")
+	}
+	for _, c := range checks {
+		fmt.Fprintf(e.stdout, "  %s  %s", c.At.UTC().Format(time.RFC3339), c.Outcome)
+		if c.Status != 0 {
+			fmt.Fprintf(e.stdout, "  HTTP %d", c.Status)
+		}
+		if c.Error != "" {
+			fmt.Fprintf(e.stdout, "  %s", c.Error)
+		}
+		fmt.Fprintln(e.stdout)
 	}
 	return nil
 }

@@ -62,7 +62,7 @@ func TestEvidenceCommands(t *testing.T) {
 	if _, out, _ = cli(t, env, "evidence", "list", "--state", "failed"); !strings.Contains(out, "0 stories") {
 		t.Errorf("list --state failed:\n%s", out)
 	}
-	if code, _, _ := cli(t, env, "evidence", "list", "--state", "edited"); code != exitUsage {
+	if code, _, _ := cli(t, env, "evidence", "list", "--state", "changed"); code != exitUsage {
 		t.Errorf("unknown state: exit %d, want %d", code, exitUsage)
 	}
 

@@ -31,7 +31,8 @@ type Options struct {
 	Batch       int    // stories tried per Run; default 100
 	MaxAttempts int    // failed attempts before a story is given up; default 3
 	RetryAfter  time.Duration
-	Extractor   Extractor // default Readability
+	Extractor   Extractor       // default Readability
+	Rechecks    []time.Duration // ages of the first capture at which the page is checked again
 	Now         func() time.Time
 	Log         *slog.Logger
 }
@@ -79,9 +80,11 @@ func NewRunner(st *store.Store, f Fetcher, a Archive, o Options) *Runner {
 type Report struct {
 	Queued      int // stories newly queued
 	Captured    int
-	Failed      int      // attempts that failed (some will be retried)
-	Errors      []string // "story N: why", one per failed attempt
-	OutOfBudget bool     // the day's fetch budget ran out before the queue did
+	Failed      int            // attempts that failed (some will be retried)
+	Errors      []string       // "story N: why", one per failed attempt
+	OutOfBudget bool           // the day's fetch budget ran out before the queue did
+	Checked     int            // re-checks made
+	Changed     map[string]int // stories by state a re-check moved them to (edited, removed, unreachable, unchanged)
 }
 
 // Run queues the stories that qualify and captures those due. A failing page
@@ -118,7 +121,10 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 			return rep, err
 		}
 	}
-	return rep, nil
+	if rep.OutOfBudget {
+		return rep, nil
+	}
+	return rep, r.recheck(ctx, &rep)
 }
 
 // captureOne fetches and archives one story's page. Its error is for
@@ -140,13 +146,35 @@ func (r *Runner) captureOne(ctx context.Context, t store.EvidenceTask, rep *Repo
 		}
 		return r.st.CaptureFailed(ctx, t.StoryID, msg, now, retry)
 	}
+	c, err := r.keep(t.StoryID, ex)
+	if err != nil {
+		return err
+	}
+	var next time.Time
+	if len(r.o.Rechecks) > 0 {
+		// Scheduled on the runner's clock, like every other queue time.
+		next = r.o.Now().Add(r.o.Rechecks[0])
+	}
+	if err := r.st.SaveCapture(ctx, c, next); err != nil {
+		return err
+	}
+	rep.Captured++
+	r.o.Log.Info("evidence captured", "story", t.StoryID, "url", ex.FinalURL, "status", ex.Status, "sha256", c.BodySHA256)
+	return nil
+}
+
+// keep writes an exchange to the archive and describes it as a capture,
+// with the extracted text. The page is evidence whether or not its text can
+// be found: a failed extraction is recorded beside the capture, never
+// instead of it.
+func (r *Runner) keep(storyID int64, ex *fetch.Exchange) (*store.Capture, error) {
 	loc, err := r.archive.Append(ex)
 	if err != nil {
-		return fmt.Errorf("story %d: %w", t.StoryID, err)
+		return nil, fmt.Errorf("story %d: %w", storyID, err)
 	}
 	sum := sha256.Sum256(ex.Body)
 	c := &store.Capture{
-		StoryID:      t.StoryID,
+		StoryID:      storyID,
 		CapturedAt:   ex.At,
 		URL:          ex.URL,
 		FinalURL:     ex.FinalURL,
@@ -157,20 +185,13 @@ func (r *Runner) captureOne(ctx context.Context, t store.EvidenceTask, rep *Repo
 		WARCOffset:   loc.Offset,
 		WARCRecordID: loc.RecordID,
 	}
-	// The page is evidence whether or not its text can be found: a failed
-	// extraction is recorded beside the capture, never instead of it.
 	if text, err := r.o.Extractor.Extract(ex.Body, ex.FinalURL); err != nil {
 		c.ExtractError = err.Error()
 	} else {
 		ts := sha256.Sum256([]byte(text))
 		c.Text, c.TextSHA256 = text, hex.EncodeToString(ts[:])
 	}
-	if err := r.st.SaveCapture(ctx, c); err != nil {
-		return err
-	}
-	rep.Captured++
-	r.o.Log.Info("evidence captured", "story", t.StoryID, "url", ex.FinalURL, "status", ex.Status, "sha256", c.BodySHA256)
-	return nil
+	return c, nil
 }
 
 // NewFetcher builds a fetcher for captures from the fetch section, exactly

@@ -107,14 +107,27 @@ func (s *Store) SpendEvidenceFetch(ctx context.Context, at time.Time, budget int
 	return n == 1 && budget > 0, err
 }
 
-// SaveCapture stores a capture and marks its story captured, in one
+// SaveCapture stores a story's first capture, marks it captured and
+// schedules its first re-check (none when nextCheck is zero), in one
 // transaction so the queue never claims a capture the table lacks.
-func (s *Store) SaveCapture(ctx context.Context, c *Capture) error {
+func (s *Store) SaveCapture(ctx context.Context, c *Capture, nextCheck time.Time) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("save capture: %w", err)
 	}
 	defer tx.Rollback()
+	if c.ID, err = insertCapture(ctx, tx, c); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE evidence_queue SET state = ?, attempts = attempts + 1, last_error = '', updated_at = ?, check_at = ?
+		WHERE story_id = ?`, EvidenceCaptured, fmtTime(c.CapturedAt), fmtTime(nextCheck), c.StoryID); err != nil {
+		return fmt.Errorf("mark story %d captured: %w", c.StoryID, err)
+	}
+	return tx.Commit()
+}
+
+func insertCapture(ctx context.Context, tx *sql.Tx, c *Capture) (int64, error) {
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO captures (story_id, captured_at, url, final_url, status, body_sha256, body_bytes,
 		                      warc_file, warc_offset, warc_record_id, text, text_sha256, extract_error)
@@ -122,17 +135,13 @@ func (s *Store) SaveCapture(ctx context.Context, c *Capture) error {
 		c.StoryID, fmtTime(c.CapturedAt), c.URL, c.FinalURL, c.Status, c.BodySHA256, c.BodyBytes,
 		c.WARCFile, c.WARCOffset, c.WARCRecordID, c.Text, c.TextSHA256, c.ExtractError)
 	if err != nil {
-		return fmt.Errorf("save capture of story %d: %w", c.StoryID, err)
+		return 0, fmt.Errorf("save capture of story %d: %w", c.StoryID, err)
 	}
-	if c.ID, err = res.LastInsertId(); err != nil {
-		return fmt.Errorf("save capture of story %d: %w", c.StoryID, err)
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("save capture of story %d: %w", c.StoryID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `
-		UPDATE evidence_queue SET state = ?, attempts = attempts + 1, last_error = '', updated_at = ?
-		WHERE story_id = ?`, EvidenceCaptured, fmtTime(c.CapturedAt), c.StoryID); err != nil {
-		return fmt.Errorf("mark story %d captured: %w", c.StoryID, err)
-	}
-	return tx.Commit()
+	return id, nil
 }
 
 // CaptureFailed records a failed attempt. With retryAt zero the story is
@@ -216,4 +225,117 @@ func (s *Store) EvidenceOf(ctx context.Context, storyID int64) (EvidenceEntry, e
 		return EvidenceEntry{}, fmt.Errorf("story %d: %w", storyID, ErrNoEvidence)
 	}
 	return es[0], nil
+}
+
+// Re-check states, beside EvidenceCaptured.
+const (
+	EvidenceUnchanged   = "unchanged"
+	EvidenceEdited      = "edited"
+	EvidenceRemoved     = "removed"
+	EvidenceUnreachable = "unreachable"
+)
+
+// CheckTask is a captured story due for a re-check.
+type CheckTask struct {
+	StoryID       int64
+	URL           string
+	State         string
+	ChecksDone    int
+	FailStreak    int
+	FirstCaptured time.Time
+	LastText      string // text of the newest capture that has one
+}
+
+// DueChecks returns up to limit captured stories whose re-check is due.
+func (s *Store) DueChecks(ctx context.Context, at time.Time, limit int) ([]CheckTask, error) {
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT q.story_id, q.url, q.state, q.checks_done, q.fail_streak,
+		       (SELECT MIN(captured_at) FROM captures c WHERE c.story_id = q.story_id),
+		       coalesce((SELECT text FROM captures c WHERE c.story_id = q.story_id AND c.text_sha256 != ''
+		                 ORDER BY captured_at DESC, id DESC LIMIT 1), '')
+		FROM evidence_queue q
+		WHERE q.check_at IS NOT NULL AND q.check_at <= ? ORDER BY q.check_at, q.story_id LIMIT ?`,
+		fmtTime(at), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read re-check queue: %w", err)
+	}
+	defer rows.Close()
+	var out []CheckTask
+	for rows.Next() {
+		var t CheckTask
+		var first sql.NullString
+		if err := rows.Scan(&t.StoryID, &t.URL, &t.State, &t.ChecksDone, &t.FailStreak, &first, &t.LastText); err != nil {
+			return nil, fmt.Errorf("read re-check queue: %w", err)
+		}
+		t.FirstCaptured = parseTime(first)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// Check is the result of one re-check.
+type Check struct {
+	StoryID    int64
+	At         time.Time
+	Outcome    string // unchanged | edited | removed | failed
+	Status     int
+	FinalURL   string
+	BodySHA256 string
+	Error      string
+	State      string    // the story's state after this check
+	FailStreak int       // network failures in a row after this check
+	NextCheck  time.Time // zero: no more re-checks
+	Capture    *Capture  // the new version, when edited
+}
+
+// SaveCheck records a re-check, its new capture if any, and the story's new
+// state and schedule, in one transaction.
+func (s *Store) SaveCheck(ctx context.Context, c *Check) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save re-check: %w", err)
+	}
+	defer tx.Rollback()
+	var captureID any
+	if c.Capture != nil {
+		if captureID, err = insertCapture(ctx, tx, c.Capture); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO evidence_checks (story_id, checked_at, outcome, status, final_url, body_sha256, error, capture_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.StoryID, fmtTime(c.At), c.Outcome, c.Status, c.FinalURL, c.BodySHA256, c.Error, captureID); err != nil {
+		return fmt.Errorf("save re-check of story %d: %w", c.StoryID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE evidence_queue SET state = ?, fail_streak = ?, checks_done = checks_done + 1, check_at = ?,
+		       last_error = ?, updated_at = ?
+		WHERE story_id = ?`,
+		c.State, c.FailStreak, fmtTime(c.NextCheck), c.Error, fmtTime(c.At), c.StoryID); err != nil {
+		return fmt.Errorf("save re-check of story %d: %w", c.StoryID, err)
+	}
+	return tx.Commit()
+}
+
+// CheckHistory returns a story's re-checks, oldest first.
+func (s *Store) CheckHistory(ctx context.Context, storyID int64) ([]Check, error) {
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT story_id, checked_at, outcome, status, final_url, body_sha256, error
+		FROM evidence_checks WHERE story_id = ? ORDER BY checked_at, id`, storyID)
+	if err != nil {
+		return nil, fmt.Errorf("read re-checks of story %d: %w", storyID, err)
+	}
+	defer rows.Close()
+	var out []Check
+	for rows.Next() {
+		var c Check
+		var at sql.NullString
+		if err := rows.Scan(&c.StoryID, &at, &c.Outcome, &c.Status, &c.FinalURL, &c.BodySHA256, &c.Error); err != nil {
+			return nil, fmt.Errorf("read re-checks of story %d: %w", storyID, err)
+		}
+		c.At = parseTime(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
