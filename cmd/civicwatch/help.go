@@ -84,6 +84,30 @@ a bad config, flag or OPML file.`,
 		examples: []string{"civicwatch feeds", "civicwatch feeds import reader.opml --tag cambodia", "civicwatch feeds export --out feeds.opml"},
 		globals:  usesConfigDB,
 	},
+	"evidence": {
+		usage: []string{"evidence run", "evidence list [--state STATE] [--json]",
+			"evidence show STORY_ID", "evidence export STORY_ID --out DIR"},
+		about: `Keeps the article page of each flagged story as evidence (evidence.capture in
+the config: matched, the default, all or off), fetched through the same guarded
+fetcher as the feeds and written as gzipped WARC records into evidence.dir
+(default: "evidence" beside the database).
+run: queues the stories that qualify and captures those due now, then
+re-checks captures at the ages in evidence.rechecks (unchanged, edited: the new
+version captured too, removed: 404, 410, a redirect home or no article left,
+unreachable: three network failures in a row), all within the daily budget; a
+failing first capture is retried later, up to three attempts.
+list: a line per story: id, state, captures, last check, URL, title; STATE is
+queued, captured, failed, unchanged, edited, removed or unreachable.
+show: a story's captures (time, final URL, status, body and text SHA-256, WARC
+place) and re-checks.
+export: a bundle a lawyer can verify: one WARC file per capture, manifest.json
+and SHA256SUMS (cd DIR && sha256sum -c SHA256SUMS).
+Exit status: 0; 1 when the database, the network or a file fails; 2 for a bad
+config, flag or argument.`,
+		examples: []string{"civicwatch evidence run", "civicwatch evidence list --state failed",
+			"civicwatch evidence show 42", "civicwatch evidence export 42 --out bundle-42"},
+		globals: usesConfigDBLog,
+	},
 	"feeds import": {
 		usage: []string{"feeds import FILE.opml [--tag TAG]..."},
 		about: `Adds the feeds of an OPML file (what feed readers export) to the config file.

@@ -96,6 +96,7 @@ var commands = []command{
 	{"rules", "test a rule change on the archive: rules test (--rule RULE [--topic ID] | --config OTHER.yaml) [--since 90d]; propose terms from labelled stories: rules suggest FILE.jsonl [--topic ID]", cmdRules},
 	{"explain", "show a stored story and why each topic matches it or not under the current rules", cmdExplain},
 	{"search", "full-text search of stored stories, with the words marked in a snippet", cmdSearch},
+	{"evidence", "capture matched stories' article pages as WARC evidence; list, show and export them", cmdEvidence},
 	{"labels", "export the operators' labels as labelled JSON lines for eval (labels export [--out FILE])", cmdLabels},
 	{"bench", "time this binary's poll --all over loopback feeds beside in-memory parsing (--feeds 1000 --items 30)", cmdBench},
 	{"check", "validate the config and report every problem", cmdCheck},

@@ -26,6 +26,8 @@ type Config struct {
 	// Retention says how long unmatched stories are kept; the zero value
 	// keeps everything.
 	Retention Retention
+	// Evidence says which stories' articles are captured; always set.
+	Evidence Evidence
 }
 
 // rawFile mirrors the YAML document while decoding. Its yaml tags are the
@@ -42,6 +44,7 @@ type rawFile struct {
 	Alerts  []rawAlert          `yaml:"alerts"`
 	// Retention is optional: without it every story is kept.
 	Retention rawRetention `yaml:"retention"`
+	Evidence  *rawEvidence `yaml:"evidence"`
 }
 
 // resolve applies defaults and validates each section in turn. Sections are
@@ -64,6 +67,7 @@ func (r *rawFile) resolve(path string, src []byte, p *problems) *Config {
 	cfg.Console = resolveConsole(r.Console, p)
 	cfg.Alerts = resolveAlerts(r.Alerts, cfg.Topics, cfg.Lists, cfg.Digest, sourceLines(src), p)
 	cfg.Retention = r.Retention.resolve(p)
+	cfg.Evidence = resolveEvidence(r.Evidence, p)
 	return cfg
 }
 

@@ -67,6 +67,8 @@ func TestParseValid(t *testing.T) {
 				Path: "testdata/full.yaml",
 				// Without display: or digest:, times are shown in UTC.
 				Display: Display{Timezone: "UTC", Location: time.UTC},
+				// Without evidence:, matched stories are captured.
+				Evidence: Evidence{Capture: CaptureMatched, Rechecks: DefaultRechecks, DailyBudget: DefaultDailyBudget},
 				Fetch: Fetch{
 					Interval:             hour,
 					Timeout:              Duration(45 * time.Second),
@@ -119,6 +121,8 @@ func TestParseValid(t *testing.T) {
 				Path: "testdata/minimal.yaml",
 				// Without display: or digest:, times are shown in UTC.
 				Display: Display{Timezone: "UTC", Location: time.UTC},
+				// Without evidence:, matched stories are captured.
+				Evidence: Evidence{Capture: CaptureMatched, Rechecks: DefaultRechecks, DailyBudget: DefaultDailyBudget},
 				Fetch: Fetch{
 					Interval:    30 * minute,
 					Timeout:     Duration(30 * time.Second),

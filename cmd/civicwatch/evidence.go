@@ -1,0 +1,259 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"github.com/civicwatch/civicwatch/internal/evidence"
+	"github.com/civicwatch/civicwatch/internal/store"
+)
+
+// cmdEvidence dispatches the evidence subcommands. They share one help page,
+// "evidence", whose flags are the union of theirs.
+func cmdEvidence(e *env, args []string) error {
+	if len(args) == 0 || isHelpArg(args[0]) {
+		fs := flag.NewFlagSet("evidence", flag.ContinueOnError)
+		evidenceFlags(fs)
+		if err := e.parseFlags(fs, args); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: evidence needs a subcommand: run, list, show or export", errUsage)
+	}
+	switch args[0] {
+	case "run":
+		return evidenceRun(e, args[1:])
+	case "list":
+		return evidenceList(e, args[1:])
+	case "show":
+		return evidenceShow(e, args[1:])
+	case "export":
+		return evidenceExport(e, args[1:])
+	}
+	return fmt.Errorf("%w: unknown evidence subcommand %q (run, list, show or export)", errUsage, args[0])
+}
+
+// evidenceFlags defines every subcommand's flags, for the help page.
+func evidenceFlags(fs *flag.FlagSet) {
+	fs.String("state", "", "list: only stories in this state ("+stateNames+")")
+	fs.Bool("json", false, "list: print one JSON object per story")
+	fs.String("out", "", "export: the new or empty directory to write the bundle into")
+}
+
+func evidenceRun(e *env, args []string) error {
+	if err := e.parseFlags(flag.NewFlagSet("evidence", flag.ContinueOnError), args); err != nil {
+		return err
+	}
+	cfg, st, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	dir := evidence.Dir(cfg.Evidence, e.global.db)
+	a, err := evidence.NewWARCDir(dir, 0)
+	if err != nil {
+		return err
+	}
+	var rechecks []time.Duration
+	for _, d := range cfg.Evidence.Rechecks {
+		rechecks = append(rechecks, d.D())
+	}
+	r := evidence.NewRunner(st, evidence.NewFetcher(cfg.Fetch, userAgent()), a, evidence.Options{
+		Capture: cfg.Evidence.Capture, DailyBudget: cfg.Evidence.DailyBudget, Rechecks: rechecks, Log: e.log})
+	rep, err := r.Run(e.ctx)
+	for _, msg := range rep.Errors {
+		fmt.Fprintf(e.stdout, "failed: %s\n", msg)
+	}
+	fmt.Fprintf(e.stdout, "evidence (capture: %s, %s): %d queued, %d captured, %d failed\n",
+		cfg.Evidence.Capture, dir, rep.Queued, rep.Captured, rep.Failed)
+	if rep.OutOfBudget {
+		fmt.Fprintf(e.stdout, "the daily budget of %d fetches is spent; the rest waits for tomorrow (UTC)\n", cfg.Evidence.DailyBudget)
+	}
+	return err
+}
+
+// evidenceLine is one line of evidence list --json; its names are an interface.
+type evidenceLine struct {
+	ID          int64      `json:"id"`
+	State       string     `json:"state"`
+	Captures    int        `json:"captures"`
+	Attempts    int        `json:"attempts"`
+	LastCapture *time.Time `json:"last_capture"`
+	LastChecked time.Time  `json:"last_checked"`
+	URL         string     `json:"url"`
+	Title       string     `json:"title"`
+	LastError   string     `json:"last_error,omitempty"`
+}
+
+var evidenceStates = map[string]bool{"": true, store.EvidenceQueued: true, store.EvidenceCaptured: true, store.EvidenceFailed: true,
+	store.EvidenceUnchanged: true, store.EvidenceEdited: true, store.EvidenceRemoved: true, store.EvidenceUnreachable: true}
+
+const stateNames = "queued, captured, failed, unchanged, edited, removed or unreachable"
+
+func evidenceList(e *env, args []string) error {
+	fs := flag.NewFlagSet("evidence", flag.ContinueOnError)
+	state := fs.String("state", "", "only stories in this state ("+stateNames+")")
+	asJSON := fs.Bool("json", false, "print one JSON object per story")
+	if err := e.parseFlags(fs, args); err != nil {
+		return err
+	}
+	if !evidenceStates[*state] {
+		return fmt.Errorf("%w: --state must be %s, not %q", errUsage, stateNames, *state)
+	}
+	st, err := e.openExistingStore()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	entries, err := st.EvidenceList(e.ctx, *state, 0)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		for _, en := range entries {
+			l := evidenceLine{ID: en.StoryID, State: en.State, Captures: en.Captures, Attempts: en.Attempts,
+				LastChecked: en.UpdatedAt, URL: en.URL, Title: en.Title, LastError: en.LastError}
+			if !en.LastCapture.IsZero() {
+				l.LastCapture = &en.LastCapture
+			}
+			if err := enc.Encode(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tCAPTURES\tLAST CHECK\tURL\tTITLE")
+	for _, en := range entries {
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\n", en.StoryID, en.State, en.Captures,
+			en.UpdatedAt.UTC().Format("2006-01-02 15:04Z"), en.URL, en.Title)
+	}
+	tw.Flush()
+	if len(entries) == 1 {
+		fmt.Fprintln(e.stdout, "1 story")
+	} else {
+		fmt.Fprintf(e.stdout, "%d stories\n", len(entries))
+	}
+	return nil
+}
+
+func evidenceShow(e *env, args []string) error {
+	id, err := evidenceStoryArg(e, flag.NewFlagSet("evidence", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	st, err := e.openExistingStore()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	en, err := st.EvidenceOf(e.ctx, id)
+	if err != nil {
+		return err
+	}
+	caps, err := st.Captures(e.ctx, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "story %d: %s\n%s\nstate: %s (%d attempts)\n", en.StoryID, en.Title, en.URL, en.State, en.Attempts)
+	if en.LastError != "" {
+		fmt.Fprintf(e.stdout, "last error: %s\n", en.LastError)
+	}
+	checks, err := st.CheckHistory(e.ctx, id)
+	if err != nil {
+		return err
+	}
+	for i, c := range caps {
+		fmt.Fprintf(e.stdout, "\ncapture %d: %s\n  final URL: %s\n  HTTP %d, %d bytes\n  body SHA-256: %s\n  WARC: %s @ %d (%s)\n",
+			i+1, c.CapturedAt.UTC().Format(time.RFC3339), c.FinalURL, c.Status, c.BodyBytes, c.BodySHA256,
+			c.WARCFile, c.WARCOffset, c.WARCRecordID)
+		if c.ExtractError != "" {
+			fmt.Fprintf(e.stdout, "  text: not extracted: %s\n", c.ExtractError)
+		} else {
+			fmt.Fprintf(e.stdout, "  text SHA-256: %s (%d characters)\n", c.TextSHA256, utf8.RuneCountInString(c.Text))
+		}
+	}
+	if len(checks) > 0 {
+		fmt.Fprintln(e.stdout, "\nre-checks:")
+	}
+	for _, c := range checks {
+		fmt.Fprintf(e.stdout, "  %s  %s", c.At.UTC().Format(time.RFC3339), c.Outcome)
+		if c.Status != 0 {
+			fmt.Fprintf(e.stdout, "  HTTP %d", c.Status)
+		}
+		if c.Error != "" {
+			fmt.Fprintf(e.stdout, "  %s", c.Error)
+		}
+		fmt.Fprintln(e.stdout)
+	}
+	return nil
+}
+
+func evidenceExport(e *env, args []string) error {
+	fs := flag.NewFlagSet("evidence", flag.ContinueOnError)
+	out := fs.String("out", "", "the new or empty directory to write the bundle into")
+	id, err := evidenceStoryArg(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return fmt.Errorf("%w: export needs --out DIR", errUsage)
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	st, err := e.openExistingStore()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	en, err := st.EvidenceOf(e.ctx, id)
+	if err != nil {
+		return err
+	}
+	caps, err := st.Captures(e.ctx, id)
+	if err != nil {
+		return err
+	}
+	m, err := evidence.Export(en, caps, evidence.Dir(cfg.Evidence, e.global.db), *out, "civicwatch "+versionString(), time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "wrote %d files and SHA256SUMS to %s (check with: cd %s && sha256sum -c SHA256SUMS)\n", len(m.Files), *out, *out)
+	return nil
+}
+
+// evidenceStoryArg parses flags and the one STORY_ID argument.
+func evidenceStoryArg(e *env, fs *flag.FlagSet, args []string) (int64, error) {
+	rest, err := e.parseFlagsArgs(fs, args)
+	if err != nil {
+		return 0, err
+	}
+	if len(rest) != 1 {
+		return 0, fmt.Errorf("%w: give one STORY_ID", errUsage)
+	}
+	id, err := strconv.ParseInt(rest[0], 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%w: STORY_ID must be a story number, not %q", errUsage, rest[0])
+	}
+	return id, nil
+}
+
+// openExistingStore opens the database for the subcommands that only read
+// it: like the read-only commands, they never create an empty one.
+func (e *env) openExistingStore() (*store.Store, error) {
+	if _, err := os.Stat(e.global.db); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w at %s: point --db (or CIVICWATCH_DB) at the database civicwatch run or poll fills",
+			errNoDatabase, e.global.db)
+	}
+	return store.Open(e.ctx, e.global.db)
+}

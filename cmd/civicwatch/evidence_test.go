@@ -1,0 +1,93 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestEvidenceCommands(t *testing.T) {
+	var ts *httptest.Server
+	mux := http.NewServeMux()
+	mux.HandleFunc("/feed", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<rss version="2.0"><channel><title>cam</title>%s%s</channel></rss>`,
+			rssItem(ts.URL+"/article/strike", "Union leader arrested", "Police arrested the union leader.", ""),
+			rssItem(ts.URL+"/article/weather", "Rain in Phnom Penh", "Showers all week.", ""))
+	})
+	mux.HandleFunc("/article/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<html><body><h1>%s</h1></body></html>", r.URL.Path)
+	})
+	ts = httptest.NewServer(mux)
+	defer ts.Close()
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, map[string]string{"cam": ts.URL + "/feed"},
+		"topics:\n  - id: unions\n    rule: union*\nevidence:\n  capture: matched\n")
+	env := map[string]string{"CIVICWATCH_CONFIG": cfg, "CIVICWATCH_DB": filepath.Join(dir, "cw.db")}
+
+	if code, out, errOut := cli(t, env, "evidence", "list"); code != exitFail || !strings.Contains(errOut, "no database") {
+		t.Errorf("list before any poll: exit %d, %q %q; want a refusal to create a database", code, out, errOut)
+	}
+	if code, out, errOut := cli(t, env, "poll", "--all"); code != exitOK {
+		t.Fatalf("poll: %d %s %s", code, out, errOut)
+	}
+	code, out, errOut := cli(t, env, "evidence", "run")
+	if code != exitOK || !strings.Contains(out, "1 queued, 1 captured, 0 failed") {
+		t.Fatalf("evidence run: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "evidence", "civicwatch-00001.warc.gz")); err != nil {
+		t.Errorf("no WARC file beside the database: %v", err)
+	}
+	if _, out, _ = cli(t, env, "evidence", "run"); !strings.Contains(out, "0 queued, 0 captured, 0 failed") {
+		t.Errorf("second run captured again:\n%s", out)
+	}
+
+	_, out, _ = cli(t, env, "evidence", "list", "--json")
+	var line evidenceLine
+	if err := json.Unmarshal([]byte(out), &line); err != nil || line.State != "captured" || line.Captures != 1 ||
+		line.URL != ts.URL+"/article/strike" || line.Title != "Union leader arrested" || line.LastCapture == nil {
+		t.Fatalf("list --json: %q (%v)", out, err)
+	}
+	_, out, _ = cli(t, env, "evidence", "list")
+	if lines := strings.Split(out, "\n"); !containsLine(lines, "ID", "STATE", "CAPTURES", "LAST CHECK", "URL", "TITLE") ||
+		!containsLine(lines, fmt.Sprint(line.ID), "captured", ts.URL+"/article/strike", "Union leader arrested") || !strings.Contains(out, "\n1 story\n") {
+		t.Errorf("list:\n%s", out)
+	}
+	if _, out, _ = cli(t, env, "evidence", "list", "--state", "failed"); !strings.Contains(out, "0 stories") {
+		t.Errorf("list --state failed:\n%s", out)
+	}
+	if code, _, _ := cli(t, env, "evidence", "list", "--state", "changed"); code != exitUsage {
+		t.Errorf("unknown state: exit %d, want %d", code, exitUsage)
+	}
+
+	id := fmt.Sprint(line.ID)
+	_, out, _ = cli(t, env, "evidence", "show", id)
+	wantIn(t, "show", out, "state: captured", "final URL: "+ts.URL+"/article/strike", "HTTP 200", "body SHA-256: ", "civicwatch-00001.warc.gz @ 0", "text SHA-256: ")
+
+	bundle := filepath.Join(dir, "bundle")
+	if code, out, errOut = cli(t, env, "evidence", "export", id, "--out", bundle); code != exitOK {
+		t.Fatalf("export: %d %s %s", code, out, errOut)
+	}
+	if _, err := exec.LookPath("sha256sum"); err == nil {
+		cmd := exec.Command("sha256sum", "-c", "SHA256SUMS")
+		cmd.Dir = bundle
+		if b, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(b), "manifest.json: OK") {
+			t.Errorf("sha256sum -c: %v\n%s", err, b)
+		}
+	}
+	if code, _, _ := cli(t, env, "evidence", "show", "999"); code != exitFail {
+		t.Errorf("show of a story without evidence: exit %d", code)
+	}
+	if code, _, _ := cli(t, env, "evidence", "export", id); code != exitUsage {
+		t.Errorf("export without --out: exit %d", code)
+	}
+	if code, _, _ := cli(t, env, "evidence", "nope"); code != exitUsage {
+		t.Errorf("unknown subcommand: exit %d", code)
+	}
+}

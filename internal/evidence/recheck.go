@@ -1,0 +1,125 @@
+package evidence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/civicwatch/civicwatch/internal/store"
+)
+
+// UnreachableAfter is how many network failures in a row make a page
+// unreachable. One failure says little about a site in a country with
+// unreliable links; three across re-checks days apart says it is gone dark.
+const UnreachableAfter = 3
+
+// recheck fetches again the captured pages whose re-check is due and judges
+// each: unchanged, edited (a new capture is kept), removed, or a network
+// failure, counted toward unreachable.
+func (r *Runner) recheck(ctx context.Context, rep *Report) error {
+	if len(r.o.Rechecks) == 0 {
+		return nil
+	}
+	tasks, err := r.st.DueChecks(ctx, r.o.Now(), r.o.Batch)
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ok, err := r.st.SpendEvidenceFetch(ctx, r.o.Now(), r.o.DailyBudget)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			rep.OutOfBudget = true
+			return nil
+		}
+		c, err := r.checkOne(ctx, t)
+		if err != nil {
+			return err
+		}
+		if err := r.st.SaveCheck(ctx, c); err != nil {
+			return err
+		}
+		rep.Checked++
+		if c.State != t.State {
+			if rep.Changed == nil {
+				rep.Changed = map[string]int{}
+			}
+			rep.Changed[c.State]++
+		}
+		r.o.Log.Info("evidence re-checked", "story", t.StoryID, "outcome", c.Outcome, "state", c.State, "err", c.Error)
+	}
+	return nil
+}
+
+// checkOne judges one page; its error is for the archive failing.
+func (r *Runner) checkOne(ctx context.Context, t store.CheckTask) (*store.Check, error) {
+	now := r.o.Now()
+	c := &store.Check{StoryID: t.StoryID, At: now, State: t.State}
+	// The next re-check keeps the configured spacing; after the last age
+	// there is none.
+	if n := t.ChecksDone + 1; n < len(r.o.Rechecks) {
+		c.NextCheck = now.Add(r.o.Rechecks[n] - r.o.Rechecks[n-1])
+	}
+	ex, err := r.fetcher.Capture(ctx, t.URL)
+	if err != nil {
+		c.Outcome, c.Error = "failed", err.Error()
+		c.FailStreak = t.FailStreak + 1
+		if c.FailStreak >= UnreachableAfter {
+			c.State = store.EvidenceUnreachable
+		}
+		return c, nil
+	}
+	c.Status, c.FinalURL = ex.Status, ex.FinalURL
+	switch {
+	case ex.Status == http.StatusNotFound || ex.Status == http.StatusGone:
+		c.Outcome, c.State, c.Error = "removed", store.EvidenceRemoved, fmt.Sprintf("HTTP %d", ex.Status)
+		return c, nil
+	case ex.Status < 200 || ex.Status > 299:
+		// A server error or a refusal is not a removal: count it like a
+		// network failure.
+		c.Outcome, c.Error = "failed", fmt.Sprintf("HTTP %d %s", ex.Status, http.StatusText(ex.Status))
+		c.FailStreak = t.FailStreak + 1
+		if c.FailStreak >= UnreachableAfter {
+			c.State = store.EvidenceUnreachable
+		}
+		return c, nil
+	case redirectedHome(t.URL, ex.FinalURL):
+		c.Outcome, c.State, c.Error = "removed", store.EvidenceRemoved, "redirected to the site's home page"
+		return c, nil
+	}
+	text, err := r.o.Extractor.Extract(ex.Body, ex.FinalURL)
+	if err != nil {
+		c.Outcome, c.State, c.Error = "removed", store.EvidenceRemoved, "the page no longer holds an article: "+err.Error()
+		return c, nil
+	}
+	if text == t.LastText {
+		c.Outcome, c.State = "unchanged", store.EvidenceUnchanged
+		return c, nil
+	}
+	// Evidence is never rewritten: the new version is a capture of its own.
+	capt, err := r.keep(t.StoryID, ex)
+	if err != nil {
+		return nil, err
+	}
+	c.Capture, c.BodySHA256 = capt, capt.BodySHA256
+	c.Outcome, c.State = "edited", store.EvidenceEdited
+	return c, nil
+}
+
+// redirectedHome reports a redirect from an article to the root of a site,
+// the usual way an outlet buries a deleted article.
+func redirectedHome(from, final string) bool {
+	f, err1 := url.Parse(from)
+	u, err2 := url.Parse(final)
+	if err := errors.Join(err1, err2); err != nil {
+		return false
+	}
+	isRoot := func(p string) bool { return p == "" || p == "/" }
+	return isRoot(u.Path) && !isRoot(f.Path)
+}

@@ -1,0 +1,142 @@
+package evidence
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// mutablePage serves /a as the test sets it: an article text, a status, a
+// redirect home, or a dropped connection.
+type mutablePage struct {
+	mu   sync.Mutex
+	mode string // "ok", "404", "410", "home", "drop", "nonarticle"
+	text string
+}
+
+func (p *mutablePage) set(mode, text string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mode, p.text = mode, text
+}
+
+func (p *mutablePage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	mode, text := p.mode, p.text
+	p.mu.Unlock()
+	if r.URL.Path == "/" {
+		io.WriteString(w, "<html><body><h1>Home</h1><p>Latest news</p></body></html>")
+		return
+	}
+	switch mode {
+	case "404":
+		http.NotFound(w, r)
+	case "410":
+		w.WriteHeader(http.StatusGone)
+	case "home":
+		http.Redirect(w, r, "/", http.StatusFound)
+	case "drop":
+		// Hang up without an answer: a network failure as the client sees it.
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	case "nonarticle":
+		io.WriteString(w, "<html><body></body></html>")
+	default:
+		io.WriteString(w, "<html><body><article><h1>Strike</h1><p>"+text+"</p></article></body></html>")
+	}
+}
+
+const para = "Garment workers in Phnom Penh walked out on Monday after the union's leader was dismissed without notice, their representatives said, and the management refused to meet them."
+
+func TestRechecks(t *testing.T) {
+	edited := strings.Replace(para, "Monday", "Tuesday", 1)
+	type step struct {
+		mode, text string
+		want       string // state after the check
+	}
+	tests := []struct {
+		name  string
+		steps []step
+		// captures expected at the end, the first included
+		captures int
+	}{
+		{"unchanged", []step{{"ok", para, "unchanged"}}, 1},
+		{"whitespace is not an edit", []step{{"ok", strings.ReplaceAll(para, " ", "  \n "), "unchanged"}}, 1},
+		{"edited", []step{{"ok", edited, "edited"}, {"ok", edited, "unchanged"}}, 2},
+		{"404", []step{{"404", "", "removed"}}, 1},
+		{"410", []step{{"410", "", "removed"}}, 1},
+		{"redirect home", []step{{"home", "", "removed"}}, 1},
+		{"article gone from the page", []step{{"nonarticle", "", "removed"}}, 1},
+		{"one refusal is not unreachable", []step{{"drop", "", "captured"}, {"ok", para, "unchanged"}}, 1},
+		{"three refusals in a row", []step{{"drop", "", "captured"}, {"drop", "", "captured"}, {"drop", "", "unreachable"}}, 1},
+		{"restored after removal", []step{{"404", "", "removed"}, {"ok", para, "unchanged"}}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := &mutablePage{mode: "ok", text: para}
+			srv := httptest.NewServer(page)
+			defer srv.Close()
+			st := openStore(t)
+			ids := seed(t, st, srv.URL, story{"/a", true})
+			now := t0
+			day := 24 * time.Hour
+			r, _ := newRunner(t, st, testFetcher(nil), Options{Rechecks: []time.Duration{day, 7 * day, 30 * day},
+				Now: func() time.Time { return now }})
+			if rep, err := r.Run(t.Context()); err != nil || rep.Captured != 1 || rep.Checked != 0 {
+				t.Fatalf("capture run %+v, %v", rep, err)
+			}
+			ages := []time.Duration{day, 7 * day, 30 * day}
+			for i, s := range tt.steps {
+				page.set(s.mode, s.text)
+				// Just before the age, nothing is checked.
+				now = t0.Add(ages[i] - time.Minute)
+				if rep, err := r.Run(t.Context()); err != nil || rep.Checked != 0 {
+					t.Fatalf("step %d early: %+v, %v", i+1, rep, err)
+				}
+				now = t0.Add(ages[i] + time.Minute)
+				rep, err := r.Run(t.Context())
+				if err != nil || rep.Checked != 1 {
+					t.Fatalf("step %d: %+v, %v; want one re-check", i+1, rep, err)
+				}
+				e, _ := st.EvidenceOf(t.Context(), ids["/a"])
+				if e.State != s.want {
+					t.Errorf("step %d (%s): state %s, want %s (last error %q)", i+1, s.mode, e.State, s.want, e.LastError)
+				}
+			}
+			caps, _ := st.Captures(t.Context(), ids["/a"])
+			if len(caps) != tt.captures {
+				t.Errorf("%d captures, want %d", len(caps), tt.captures)
+			}
+			hist, _ := st.CheckHistory(t.Context(), ids["/a"])
+			if len(hist) != len(tt.steps) {
+				t.Errorf("%d checks in the history, want %d", len(hist), len(tt.steps))
+			}
+			if tt.captures == 2 && (caps[0].TextSHA256 == caps[1].TextSHA256 || !strings.Contains(caps[1].Text, "Tuesday") ||
+				!strings.Contains(caps[0].Text, "Monday")) {
+				t.Errorf("the edit was not kept as a new version beside the first: %q / %q", caps[0].Text, caps[1].Text)
+			}
+		})
+	}
+}
+
+func TestNoRecheckAfterTheLastAge(t *testing.T) {
+	srv := httptest.NewServer(&mutablePage{mode: "ok", text: para})
+	defer srv.Close()
+	st := openStore(t)
+	seed(t, st, srv.URL, story{"/a", true})
+	now := t0
+	r, _ := newRunner(t, st, testFetcher(nil), Options{Rechecks: []time.Duration{time.Hour}, Now: func() time.Time { return now }})
+	r.Run(t.Context())
+	now = t0.Add(2 * time.Hour)
+	if rep, _ := r.Run(t.Context()); rep.Checked != 1 {
+		t.Fatalf("first age: %d checks", rep.Checked)
+	}
+	now = t0.Add(400 * 24 * time.Hour)
+	if rep, _ := r.Run(t.Context()); rep.Checked != 0 {
+		t.Errorf("a check after the last configured age: %+v", rep)
+	}
+}
