@@ -26,17 +26,21 @@ type PruneReport struct {
 	Bytes   int64     // of their title, summary and text
 	Oldest  time.Time // first seen of the oldest of them; zero when none
 	Newest  time.Time // and of the newest
-	Kept    int       // stories as old that stay: matched or labelled
+	Kept    int       // stories as old that stay: matched, labelled or evidenced
 	Batches int       // transactions it took
 }
 
 // prunable selects the stories retention may delete: first seen before ?1
-// and neither matched to a topic nor labelled by an operator. The first_seen
-// index serves the range, the primary keys of matches and labels the rest.
+// and neither matched to a topic, nor labelled by an operator, nor holding
+// captured evidence (with evidence.capture: all, unmatched stories are
+// captured too, and a capture is never deleted). The first_seen index
+// serves the range, the primary keys of matches and labels and the
+// captures' story index the rest.
 const prunable = `FROM stories st
 WHERE st.first_seen_at < ?1
   AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.story_id = st.id)
-  AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.story_id = st.id)`
+  AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.story_id = st.id)
+  AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.story_id = st.id)`
 
 // PrunePlan reports what Prune would delete for this cutoff, without
 // deleting anything.

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -217,5 +218,36 @@ func TestFeedStoryCountFollowsSightings(t *testing.T) {
 	health, _ = s.FeedHealth(t.Context())
 	if health[0].Stories != 0 || health[1].Stories != 1 {
 		t.Fatalf("after prune: %+v, want cam 0 and world 1", health)
+	}
+}
+
+// Evidence is never deleted by retention: an old unmatched story that was
+// captured (evidence.capture: all) stays with its capture, while its
+// uncaptured neighbour goes.
+func TestPruneKeepsEvidencedStories(t *testing.T) {
+	s, _ := openTest(t)
+	old := time.Date(2025, 1, 10, 8, 0, 0, 0, time.UTC)
+	saveItems(t, s, "cam", old, item("old-captured", "Old captured story"), item("old-plain", "Old plain story"))
+	captured := storyByTitle(t, s, "Old captured story")
+	if _, err := s.EnqueueEvidence(t.Context(), false, old); err != nil {
+		t.Fatal(err)
+	}
+	c := &Capture{StoryID: captured.ID, CapturedAt: old, URL: "https://news.example/a", FinalURL: "https://news.example/a",
+		Status: 200, BodySHA256: strings.Repeat("ab", 32), WARCFile: "civicwatch-00001.warc.gz"}
+	if err := s.SaveCapture(t.Context(), c, old.Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	now := old.Add(400 * 24 * time.Hour)
+	s.SetClock(func() time.Time { return now })
+	rep, err := s.Prune(t.Context(), now.Add(-365*24*time.Hour), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := storyIDs(t, s)
+	if rep.Stories != 1 || len(left) != 1 || left[0] != captured.ID {
+		t.Fatalf("prune deleted %d, left %v; want only the uncaptured story gone", rep.Stories, left)
+	}
+	if caps, err := s.Captures(t.Context(), captured.ID); err != nil || len(caps) != 1 {
+		t.Errorf("the capture after a prune: %v, %v", caps, err)
 	}
 }
