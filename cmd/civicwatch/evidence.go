@@ -2,11 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"os"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -246,14 +243,4 @@ func evidenceStoryArg(e *env, fs *flag.FlagSet, args []string) (int64, error) {
 		return 0, fmt.Errorf("%w: STORY_ID must be a story number, not %q", errUsage, rest[0])
 	}
 	return id, nil
-}
-
-// openExistingStore opens the database for the subcommands that only read
-// it: like the read-only commands, they never create an empty one.
-func (e *env) openExistingStore() (*store.Store, error) {
-	if _, err := os.Stat(e.global.db); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w at %s: point --db (or CIVICWATCH_DB) at the database civicwatch run or poll fills",
-			errNoDatabase, e.global.db)
-	}
-	return store.Open(e.ctx, e.global.db)
 }

@@ -40,10 +40,18 @@ var errNoDatabase = errors.New("no database")
 
 func (e *env) openStore() (*store.Store, error) {
 	if readOnly[e.cmd] {
-		if _, err := os.Stat(e.global.db); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w at %s: point --db (or CIVICWATCH_DB) at the database civicwatch run or poll fills; this command creates none",
-				errNoDatabase, e.global.db)
-		}
+		return e.openExistingStore()
+	}
+	return store.Open(e.ctx, e.global.db)
+}
+
+// openExistingStore opens the database only if it exists: for commands
+// (and subcommands, such as evidence list) that only read, a missing file
+// means a wrong --db, not a database to create.
+func (e *env) openExistingStore() (*store.Store, error) {
+	if _, err := os.Stat(e.global.db); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w at %s: point --db (or CIVICWATCH_DB) at the database civicwatch run or poll fills; this command creates none",
+			errNoDatabase, e.global.db)
 	}
 	return store.Open(e.ctx, e.global.db)
 }

@@ -5,13 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 
-	"github.com/google/renameio/v2"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -34,35 +31,11 @@ func AddFeeds(path string, feeds []NewFeed, source string, lookupEnv func(string
 	if len(feeds) == 0 {
 		return "", errors.New("config: no feeds to add")
 	}
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return "", fmt.Errorf("config: %w", err)
-	}
-	old, err := os.ReadFile(real)
-	if err != nil {
-		return "", fmt.Errorf("config: %w", err)
-	}
-	info, err := os.Stat(real)
-	if err != nil {
-		return "", fmt.Errorf("config: %w", err)
-	}
-	edited, err := appendFeeds(old, feeds, source)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	if err := checkFeedsAdded(old, edited, path, feeds, lookupEnv); err != nil {
-		return "", err
-	}
-	if now, err := os.ReadFile(real); err != nil || !bytes.Equal(now, old) {
-		return "", fmt.Errorf("%s changed while the feeds were being added; nothing was written, try again", path)
-	}
-	if backupPath, err = writeBackup(real, old, info.Mode().Perm()); err != nil {
-		return "", err
-	}
-	if err := renameio.WriteFile(real, edited, info.Mode().Perm(), renameio.WithStaticPermissions(info.Mode().Perm())); err != nil {
-		return backupPath, fmt.Errorf("write %s: %w", real, err)
-	}
-	return backupPath, nil
+	return rewrite(path, "the feeds", func(old []byte) ([]byte, error) {
+		return appendFeeds(old, feeds, source)
+	}, func(old, edited []byte) error {
+		return checkFeedsAdded(old, edited, path, feeds, lookupEnv)
+	})
 }
 
 // appendFeeds returns data with feeds written after the last entry of its

@@ -40,6 +40,21 @@ var ErrNoTopic = errors.New("no such topic")
 // renamed over it, so that a reader (the daemon reloading on change) sees
 // the old file or the new one, never half of one.
 func SetTopicRule(path, topicID, rule string, lookupEnv func(string) (string, bool)) (backupPath string, err error) {
+	rule = strings.ReplaceAll(rule, "\r\n", "\n")
+	return rewrite(path, "the rule", func(old []byte) ([]byte, error) {
+		return replaceRule(old, topicID, rule)
+	}, func(old, edited []byte) error {
+		return checkEdit(old, edited, path, topicID, rule, lookupEnv)
+	})
+}
+
+// rewrite is the one way civicwatch writes feeds.yaml: edit makes the new
+// bytes from the old, check proves the edit did what was meant and nothing
+// else, and only then is the old file backed up beside it and the new one
+// renamed over it (renameio writes a synced temporary file, so a reader,
+// the daemon's reload, sees one file or the other). what names the edit in
+// the message when the file changed meanwhile.
+func rewrite(path, what string, edit func(old []byte) ([]byte, error), check func(old, edited []byte) error) (backupPath string, err error) {
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return "", fmt.Errorf("config: %w", err)
@@ -52,24 +67,21 @@ func SetTopicRule(path, topicID, rule string, lookupEnv func(string) (string, bo
 	if err != nil {
 		return "", fmt.Errorf("config: %w", err)
 	}
-	rule = strings.ReplaceAll(rule, "\r\n", "\n")
-	edited, err := replaceRule(old, topicID, rule)
+	edited, err := edit(old)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", path, err)
 	}
-	if err := checkEdit(old, edited, path, topicID, rule, lookupEnv); err != nil {
+	if err := check(old, edited); err != nil {
 		return "", err
 	}
 	// Someone may have saved the file while we were at it: their edit
 	// wins, and the operator tries again.
 	if now, err := os.ReadFile(real); err != nil || !bytes.Equal(now, old) {
-		return "", fmt.Errorf("%s changed while the rule was being written; nothing was written, try again", path)
+		return "", fmt.Errorf("%s changed while %s was being written; nothing was written, try again", path, what)
 	}
 	if backupPath, err = writeBackup(real, old, info.Mode().Perm()); err != nil {
 		return "", err
 	}
-	// renameio writes a synced temporary file and renames it over the
-	// old one, so a reader (the daemon's reload) sees one file or the other.
 	if err := renameio.WriteFile(real, edited, info.Mode().Perm(), renameio.WithStaticPermissions(info.Mode().Perm())); err != nil {
 		return backupPath, fmt.Errorf("write %s: %w", real, err)
 	}
