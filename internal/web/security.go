@@ -79,8 +79,6 @@ func newAuth(token string) auth {
 	return auth{sum: &sum}
 }
 
-func (a auth) enabled() bool { return a.sum != nil }
-
 // ok accepts "Authorization: Bearer <token>" (scripts, feed readers that
 // can set headers) and HTTP Basic with the token as password and any user
 // name (browsers, which then remember it for the session).
