@@ -152,11 +152,7 @@ func evidenceShow(e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	en, err := st.EvidenceOf(e.ctx, id)
-	if err != nil {
-		return err
-	}
-	caps, err := st.Captures(e.ctx, id)
+	en, caps, err := storyEvidence(e, st, id)
 	if err != nil {
 		return err
 	}
@@ -213,11 +209,7 @@ func evidenceExport(e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	en, err := st.EvidenceOf(e.ctx, id)
-	if err != nil {
-		return err
-	}
-	caps, err := st.Captures(e.ctx, id)
+	en, caps, err := storyEvidence(e, st, id)
 	if err != nil {
 		return err
 	}
@@ -227,6 +219,16 @@ func evidenceExport(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "wrote %d files and SHA256SUMS to %s (check with: cd %s && sha256sum -c SHA256SUMS)\n", len(m.Files), *out, *out)
 	return nil
+}
+
+// storyEvidence is a story's evidence entry and its captures, oldest first.
+func storyEvidence(e *env, st *store.Store, id int64) (store.EvidenceEntry, []store.Capture, error) {
+	en, err := st.EvidenceOf(e.ctx, id)
+	if err != nil {
+		return en, nil, err
+	}
+	caps, err := st.Captures(e.ctx, id)
+	return en, caps, err
 }
 
 // evidenceStoryArg parses flags and the one STORY_ID argument.
