@@ -249,28 +249,38 @@ func (s *Store) DigestStories(ctx context.Context, start, end time.Time) ([]Dige
 		return nil, fmt.Errorf("digest stories: %w", err)
 	}
 	defer tx.Rollback()
-	from, to := fmtTime(start), fmtTime(end)
-	stories, byID, err := digestStoryRows(ctx, tx, from, to)
+	stories, byID, err := digestStoryRows(ctx, tx, fmtTime(start), fmtTime(end))
 	if err != nil {
 		return nil, fmt.Errorf("digest stories: %w", err)
 	}
-	if err := digestMatchRows(ctx, tx, from, to, byID); err != nil {
+	if len(stories) == 0 {
+		return nil, nil
+	}
+	// The window's stories are found once; their matches and feeds are
+	// then read by id, on the primary key and the sightings_story index.
+	ids := make([]int64, len(stories))
+	for i := range stories {
+		ids[i] = stories[i].ID
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("digest stories: %w", err)
+	}
+	if err := digestMatchRows(ctx, tx, string(list), byID); err != nil {
 		return nil, fmt.Errorf("digest stories: matches: %w", err)
 	}
-	if err := digestFeedRows(ctx, tx, from, to, byID); err != nil {
+	if err := digestFeedRows(ctx, tx, string(list), byID); err != nil {
 		return nil, fmt.Errorf("digest stories: feeds: %w", err)
 	}
 	return stories, nil
 }
 
-// inWindow selects the matched stories of the window; the index on
-// first_seen_at serves it.
-const inWindow = `SELECT st.id FROM stories st WHERE st.first_seen_at >= ? AND st.first_seen_at < ?
-    AND EXISTS (SELECT 1 FROM matches m WHERE m.story_id = st.id)`
-
+// The matched stories of the window, oldest first; the index on
+// first_seen_at serves it, with one look at matches' primary key a story.
 func digestStoryRows(ctx context.Context, tx *sql.Tx, from, to any) ([]DigestStory, map[int64]*DigestStory, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT st.id, COALESCE(st.url, ''), st.title, st.summary, st.text, st.lang,
-        st.published_at, st.first_seen_at FROM stories st WHERE st.id IN (`+inWindow+`)
+        st.published_at, st.first_seen_at FROM stories st WHERE st.first_seen_at >= ? AND st.first_seen_at < ?
+        AND EXISTS (SELECT 1 FROM matches m WHERE m.story_id = st.id)
         ORDER BY st.first_seen_at, st.id`, from, to)
 	if err != nil {
 		return nil, nil, err
@@ -297,8 +307,11 @@ func digestStoryRows(ctx context.Context, tx *sql.Tx, from, to any) ([]DigestSto
 	return out, byID, nil
 }
 
-func digestMatchRows(ctx context.Context, tx *sql.Tx, from, to any, byID map[int64]*DigestStory) error {
-	rows, err := tx.QueryContext(ctx, `SELECT story_id, topic, hits FROM matches WHERE story_id IN (`+inWindow+`)`, from, to)
+// digestMatchRows and digestFeedRows read the rows of the stories whose
+// ids are in list, a JSON array.
+func digestMatchRows(ctx context.Context, tx *sql.Tx, list string, byID map[int64]*DigestStory) error {
+	rows, err := tx.QueryContext(ctx, `SELECT story_id, topic, hits FROM matches
+        WHERE story_id IN (SELECT value FROM json_each(?))`, list)
 	if err != nil {
 		return err
 	}
@@ -310,7 +323,7 @@ func digestMatchRows(ctx context.Context, tx *sql.Tx, from, to any, byID map[int
 			return err
 		}
 		var hs []match.Hit
-		if err := json.Unmarshal([]byte(hits), &hs); err != nil {
+		if hs, err = parseHits(hits); err != nil {
 			return fmt.Errorf("story %d, topic %s: hits: %w", id, topic, err)
 		}
 		if d := byID[id]; d != nil {
@@ -320,9 +333,9 @@ func digestMatchRows(ctx context.Context, tx *sql.Tx, from, to any, byID map[int
 	return rows.Err()
 }
 
-func digestFeedRows(ctx context.Context, tx *sql.Tx, from, to any, byID map[int64]*DigestStory) error {
+func digestFeedRows(ctx context.Context, tx *sql.Tx, list string, byID map[int64]*DigestStory) error {
 	rows, err := tx.QueryContext(ctx, `SELECT s.story_id, f.id, f.name FROM sightings s JOIN feeds f ON f.id = s.feed_id
-        WHERE s.story_id IN (`+inWindow+`) ORDER BY s.story_id, s.first_seen_at, f.id`, from, to)
+        WHERE s.story_id IN (SELECT value FROM json_each(?)) ORDER BY s.story_id, s.first_seen_at, f.id`, list)
 	if err != nil {
 		return err
 	}
