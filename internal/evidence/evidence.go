@@ -33,8 +33,11 @@ type Options struct {
 	RetryAfter  time.Duration
 	Extractor   Extractor       // default Readability
 	Rechecks    []time.Duration // ages of the first capture at which the page is checked again
-	Now         func() time.Time
-	Log         *slog.Logger
+	// RecheckAll re-checks every captured page in this Run, whatever its
+	// schedule, instead of only those due; the schedule stays as it was.
+	RecheckAll bool
+	Now        func() time.Time
+	Log        *slog.Logger
 }
 
 // Runner works the capture queue.
@@ -85,6 +88,7 @@ type Report struct {
 	OutOfBudget bool           // the day's fetch budget ran out before the queue did
 	Checked     int            // re-checks made
 	Changed     map[string]int // stories by state a re-check moved them to (edited, removed, unreachable, unchanged)
+	States      map[string]int // stories by state after their re-check, moved or not
 }
 
 // Run queues the stories that qualify and captures those due. A failing page

@@ -140,3 +140,44 @@ func TestNoRecheckAfterTheLastAge(t *testing.T) {
 		t.Errorf("a check after the last configured age: %+v", rep)
 	}
 }
+
+// TestRecheckAll: --recheck-all checks every captured page at once, before
+// any is due, spends the budget doing so, and leaves the schedule alone.
+func TestRecheckAll(t *testing.T) {
+	page := &mutablePage{mode: "ok", text: para}
+	srv := httptest.NewServer(page)
+	defer srv.Close()
+	st := openStore(t)
+	ids := seed(t, st, srv.URL, story{"/a", true}, story{"/b", true})
+	now := t0
+	day := 24 * time.Hour
+	opts := Options{Rechecks: []time.Duration{day}, DailyBudget: 3, Now: func() time.Time { return now }}
+	r, _ := newRunner(t, st, testFetcher(nil), opts)
+	if rep, err := r.Run(t.Context()); err != nil || rep.Captured != 2 {
+		t.Fatalf("capture run %+v, %v", rep, err)
+	}
+	page.set("ok", strings.Replace(para, "Monday", "Tuesday", 1))
+	now = t0.Add(time.Minute) // nothing is due
+	opts.RecheckAll = true
+	all, _ := newRunner(t, st, testFetcher(nil), opts)
+	rep, err := all.Run(t.Context())
+	if err != nil || rep.Checked != 1 || !rep.OutOfBudget || rep.States["edited"] != 1 {
+		t.Fatalf("recheck-all with one fetch of budget left: %+v, %v; want one check, edited, out of budget", rep, err)
+	}
+	now = t0.Add(day + time.Minute) // a new UTC day, a new budget; both are due
+	rep, err = r.Run(t.Context())
+	if err != nil || rep.Checked != 2 {
+		t.Fatalf("scheduled run after a forced check: %+v, %v; want both pages checked on schedule", rep, err)
+	}
+	page.set("404", "")
+	now = t0.Add(2 * day) // the next day's budget
+	rep, err = all.Run(t.Context())
+	if err != nil || rep.Checked != 2 || rep.States["removed"] != 2 {
+		t.Fatalf("recheck-all after the last age: %+v, %v; want both checked and removed", rep, err)
+	}
+	for _, p := range []string{"/a", "/b"} {
+		if hist, _ := st.CheckHistory(t.Context(), ids[p]); len(hist) < 2 {
+			t.Errorf("%s: %d checks in the history", p, len(hist))
+		}
+	}
+}
