@@ -87,6 +87,7 @@ type Report struct {
 	Errors      []string       // "story N: why", one per failed attempt
 	OutOfBudget bool           // the day's fetch budget ran out before the queue did
 	Checked     int            // re-checks made
+	CheckFailed int            // re-checks that got no answer (network failure, 5xx, 429)
 	Changed     map[string]int // stories by state a re-check moved them to (edited, removed, unreachable, unchanged)
 	States      map[string]int // stories by state after their re-check, moved or not
 }

@@ -86,6 +86,7 @@ func (r *Runner) checkTasks(ctx context.Context, tasks []store.CheckTask, forced
 			rep.Changed[c.State]++
 		}
 		if c.Outcome == "failed" {
+			rep.CheckFailed++
 			r.o.Log.Warn("evidence re-check failed", "story", t.StoryID, "url", t.URL, "state", c.State, "err", c.Error)
 			continue
 		}
