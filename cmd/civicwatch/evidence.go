@@ -12,6 +12,7 @@ import (
 
 	"github.com/civicwatch/civicwatch/internal/evidence"
 	"github.com/civicwatch/civicwatch/internal/store"
+	"github.com/civicwatch/civicwatch/internal/worddiff"
 )
 
 // cmdEvidence dispatches the evidence subcommands. They share one help page,
@@ -226,7 +227,11 @@ func evidenceShow(e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "  text SHA-256: %s (%d characters)\n", c.TextSHA256, utf8.RuneCountInString(c.Text))
 		}
 	}
-	for _, ed := range evidence.Edits(caps) {
+	texts := make([]string, len(caps))
+	for i, c := range caps {
+		texts[i] = c.Text
+	}
+	for _, ed := range worddiff.Edits(texts) {
 		// Eight words either side of each change: enough to find it in
 		// the article, short enough to read the edit at a glance.
 		rem, ins := ed.Diff.Words()

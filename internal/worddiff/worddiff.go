@@ -1,4 +1,6 @@
-package evidence
+// Package worddiff compares two versions of an article's text word by word
+// (cluster by cluster in Khmer), so an edit reads as the words that changed.
+package worddiff
 
 import (
 	"strings"
@@ -7,8 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
-
-	"github.com/civicwatch/civicwatch/internal/store"
 )
 
 // OpKind says what a part of a word diff is.
@@ -296,23 +296,24 @@ func (d WordDiff) Plain() string {
 	return b.String()
 }
 
-// Edit is the change between two captures of a story that both hold text.
+// Edit is the change between two versions of a text.
 type Edit struct {
-	From, To int // indices into the captures, From < To
+	From, To int // indices into the versions, From < To
 	Diff     WordDiff
 }
 
-// Edits diffs each capture's text against the previous capture that has
-// text. Captures are oldest first, as store.Captures returns them.
-func Edits(caps []store.Capture) []Edit {
+// Edits diffs each version against the previous one that has text; an
+// empty string is a version without text (a failed extraction) and is
+// skipped. Versions are oldest first.
+func Edits(versions []string) []Edit {
 	var out []Edit
 	prev := -1
-	for i, c := range caps {
-		if c.TextSHA256 == "" {
+	for i, v := range versions {
+		if v == "" {
 			continue
 		}
-		if prev >= 0 && caps[prev].TextSHA256 != c.TextSHA256 {
-			out = append(out, Edit{From: prev, To: i, Diff: Diff(caps[prev].Text, c.Text)})
+		if prev >= 0 && versions[prev] != v {
+			out = append(out, Edit{From: prev, To: i, Diff: Diff(versions[prev], v)})
 		}
 		prev = i
 	}

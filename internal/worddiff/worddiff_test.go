@@ -1,4 +1,4 @@
-package evidence
+package worddiff
 
 import (
 	"slices"
@@ -81,5 +81,14 @@ func TestWordDiffContext(t *testing.T) {
 	}
 	if len(got) > 120 || strings.Count(got, "…") != 2 {
 		t.Errorf("Context(6).Plain() = %q: the unchanged text is not cut on both sides", got)
+	}
+}
+
+func TestEdits(t *testing.T) {
+	// A version without text (extraction failed) is skipped, and an
+	// unchanged version is no edit.
+	eds := Edits([]string{"ten arrested", "", "ten arrested", "twelve arrested"})
+	if len(eds) != 1 || eds[0].From != 2 || eds[0].To != 3 || eds[0].Diff.Plain() != "[-ten-]{+twelve+} arrested" {
+		t.Errorf("Edits = %+v", eds)
 	}
 }
