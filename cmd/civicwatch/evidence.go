@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/civicwatch/civicwatch/internal/evidence"
+	"github.com/civicwatch/civicwatch/internal/savepagenow"
 	"github.com/civicwatch/civicwatch/internal/store"
 	"github.com/civicwatch/civicwatch/internal/worddiff"
 )
@@ -67,16 +68,34 @@ func evidenceRun(e *env, args []string) error {
 	for _, d := range cfg.Evidence.Rechecks {
 		rechecks = append(rechecks, d.D())
 	}
-	r := evidence.NewRunner(st, evidence.NewFetcher(cfg.Fetch, userAgent()), a, evidence.Options{
-		Capture: cfg.Evidence.Capture, DailyBudget: cfg.Evidence.DailyBudget, Rechecks: rechecks, RecheckAll: *recheckAll, Log: e.log})
+	spn, err := savepagenow.FromConfig(cfg.Evidence.SavePageNow, userAgent(), e.lookupEnv)
+	if err != nil {
+		return fmt.Errorf("evidence.save_page_now is enabled but %w", err)
+	}
+	o := evidence.Options{Capture: cfg.Evidence.Capture, DailyBudget: cfg.Evidence.DailyBudget, Rechecks: rechecks,
+		RecheckAll: *recheckAll, Log: e.log}
+	if spn != nil {
+		o.SavePageNow, o.SubmitBatch = spn, cfg.Evidence.SavePageNow.PerMinute
+	}
+	r := evidence.NewRunner(st, evidence.NewFetcher(cfg.Fetch, userAgent()), a, o)
 	rep, err := r.Run(e.ctx)
 	for _, msg := range rep.Errors {
 		fmt.Fprintf(e.stdout, "failed: %s\n", msg)
+	}
+	for _, msg := range rep.SubmitErrors {
+		fmt.Fprintf(e.stdout, "save page now failed: %s\n", msg)
 	}
 	fmt.Fprintf(e.stdout, "evidence (capture: %s, %s): %d queued, %d captured, %d failed\n",
 		cfg.Evidence.Capture, dir, rep.Queued, rep.Captured, rep.Failed)
 	if rep.Checked > 0 || *recheckAll {
 		fmt.Fprintf(e.stdout, "re-checked %d: %s\n", rep.Checked, stateCounts(rep.States))
+	}
+	if spn != nil {
+		fmt.Fprintf(e.stdout, "save page now: %d submitted, %d failed", rep.Submitted, len(rep.SubmitErrors))
+		if rep.RateLimited {
+			fmt.Fprint(e.stdout, " (rate limited: the rest wait)")
+		}
+		fmt.Fprintln(e.stdout)
 	}
 	if rep.OutOfBudget {
 		fmt.Fprintf(e.stdout, "the daily budget of %d fetches is spent; the rest waits for tomorrow (UTC)\n", cfg.Evidence.DailyBudget)
@@ -217,6 +236,10 @@ func evidenceShow(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	subs, err := st.Submissions(e.ctx, id)
+	if err != nil {
+		return err
+	}
 	for i, c := range caps {
 		fmt.Fprintf(e.stdout, "\ncapture %d: %s\n  final URL: %s\n  HTTP %d, %d bytes\n  body SHA-256: %s\n  WARC: %s @ %d (%s)\n",
 			i+1, c.CapturedAt.UTC().Format(time.RFC3339), c.FinalURL, c.Status, c.BodyBytes, c.BodySHA256,
@@ -225,6 +248,16 @@ func evidenceShow(e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "  text: not extracted: %s\n", c.ExtractError)
 		} else {
 			fmt.Fprintf(e.stdout, "  text SHA-256: %s (%d characters)\n", c.TextSHA256, utf8.RuneCountInString(c.Text))
+		}
+		if s, ok := subs[c.ID]; ok {
+			fmt.Fprintf(e.stdout, "  Save Page Now: %s", s.State)
+			if s.JobID != "" {
+				fmt.Fprintf(e.stdout, ", job %s, %s", s.JobID, s.SubmittedAt.UTC().Format(time.RFC3339))
+			}
+			if s.LastError != "" && s.State != store.SPNSubmitted {
+				fmt.Fprintf(e.stdout, " (%d attempts; %s)", s.Attempts, s.LastError)
+			}
+			fmt.Fprintln(e.stdout)
 		}
 	}
 	texts := make([]string, len(caps))

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/civicwatch/civicwatch/internal/savepagenow/spntest"
 )
 
 func TestEvidenceCommands(t *testing.T) {
@@ -151,4 +153,47 @@ func TestEvidenceRecheckAllAndDiff(t *testing.T) {
 	if err != nil || !strings.Contains(last, fmt.Sprintf(" %d bytes ", fi.Size())) {
 		t.Errorf("list's last line %q does not give the WARC file's size (%v)", last, err)
 	}
+}
+
+// TestEvidenceSavePageNow: evidence run submits each capture to Save Page
+// Now (a loopback fake) with the keys from the environment, show gives the
+// job, and missing keys are refused naming the variable.
+func TestEvidenceSavePageNow(t *testing.T) {
+	var ts *httptest.Server
+	mux := http.NewServeMux()
+	mux.HandleFunc("/feed", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<rss version="2.0"><channel><title>cam</title>%s</channel></rss>`,
+			rssItem(ts.URL+"/article/strike", "Union leader arrested", "Police arrested the union leader.", ""))
+	})
+	mux.HandleFunc("/article/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<html><body><article><p>Police arrested the union leader on Monday after the march.</p></article></body></html>")
+	})
+	ts = httptest.NewServer(mux)
+	defer ts.Close()
+	fake := spntest.New(t, "AK", "SK")
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, map[string]string{"cam": ts.URL + "/feed"},
+		"topics:\n  - id: unions\n    rule: union*\nevidence:\n  save_page_now:\n    enabled: true\n    endpoint: "+fake.Endpoint()+"\n")
+	env := map[string]string{"CIVICWATCH_CONFIG": cfg, "CIVICWATCH_DB": filepath.Join(dir, "cw.db")}
+	if code, out, errOut := cli(t, env, "poll", "--all"); code != exitOK {
+		t.Fatalf("poll: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := cli(t, env, "evidence", "run"); code == exitOK || !strings.Contains(errOut, "IA_ACCESS_KEY is not set") {
+		t.Errorf("run without keys: exit %d, %q; want a refusal naming IA_ACCESS_KEY", code, errOut)
+	}
+	env["IA_ACCESS_KEY"], env["IA_SECRET_KEY"] = "AK", "SK"
+	code, out, errOut := cli(t, env, "evidence", "run")
+	if code != exitOK || !strings.Contains(out, "1 captured") || !strings.Contains(out, "save page now: 1 submitted, 0 failed") {
+		t.Fatalf("evidence run: exit %d\n%s%s", code, out, errOut)
+	}
+	if reqs := fake.Requests(); len(reqs) != 1 || reqs[0].URL != ts.URL+"/article/strike" {
+		t.Errorf("submitted %+v", reqs)
+	}
+	_, out, _ = cli(t, env, "evidence", "list", "--json")
+	var line evidenceLine
+	if err := json.Unmarshal([]byte(out), &line); err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ = cli(t, env, "evidence", "show", fmt.Sprint(line.ID))
+	wantIn(t, "show", out, "Save Page Now: submitted, job spn2-0001, ")
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/civicwatch/civicwatch/internal/evidence"
 	"github.com/civicwatch/civicwatch/internal/fetch"
 	"github.com/civicwatch/civicwatch/internal/poll"
+	"github.com/civicwatch/civicwatch/internal/savepagenow"
 	"github.com/civicwatch/civicwatch/internal/store"
 	"github.com/civicwatch/civicwatch/internal/web"
 )
@@ -148,6 +149,10 @@ type Daemon struct {
 	archiveMu    sync.Mutex
 	archive      evidence.Archive // guarded by archiveMu, opened on first use
 	archiveDir   string           // guarded by archiveMu
+	spnMu        sync.Mutex
+	spn          *savepagenow.Client // guarded by spnMu; nil when off or unusable
+	spnCfg       config.SavePageNow  // the section spn was built from
+	spnBuilt     bool
 
 	ctx    context.Context // the daemon's life; cron jobs run under it
 	cronMu sync.Mutex

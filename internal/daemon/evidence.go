@@ -7,6 +7,7 @@ import (
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/evidence"
 	"github.com/civicwatch/civicwatch/internal/fetch"
+	"github.com/civicwatch/civicwatch/internal/savepagenow"
 )
 
 // evidenceWait is how long the evidence loop sleeps when no poll round
@@ -82,18 +83,21 @@ func (d *Daemon) workEvidence(ctx context.Context) (more bool) {
 	for _, r := range cfg.Evidence.Rechecks {
 		rechecks = append(rechecks, r.D())
 	}
-	r := evidence.NewRunner(d.store, f, a, evidence.Options{
-		Capture: cfg.Evidence.Capture, DailyBudget: cfg.Evidence.DailyBudget, Batch: evidenceBatch,
-		Rechecks: rechecks, Now: d.opts.Now, Log: d.log,
-	})
+	o := evidence.Options{Capture: cfg.Evidence.Capture, DailyBudget: cfg.Evidence.DailyBudget, Batch: evidenceBatch,
+		Rechecks: rechecks, Now: d.opts.Now, Log: d.log}
+	if spn := d.savePageNow(cfg); spn != nil {
+		o.SavePageNow, o.SubmitBatch = spn, cfg.Evidence.SavePageNow.PerMinute
+	}
+	r := evidence.NewRunner(d.store, f, a, o)
 	rep, err := r.Run(ctx)
 	d.metrics.observeEvidence(rep)
 	if err != nil && ctx.Err() == nil {
 		d.log.Error("evidence: work the capture queue", "err", err)
 	}
-	if rep.Captured+rep.Failed+rep.Checked > 0 {
+	if rep.Captured+rep.Failed+rep.Checked+rep.Submitted+len(rep.SubmitErrors) > 0 {
 		d.log.Info("evidence pass", "queued", rep.Queued, "captured", rep.Captured, "failed", rep.Failed,
-			"rechecked", rep.Checked, "out_of_budget", rep.OutOfBudget)
+			"rechecked", rep.Checked, "out_of_budget", rep.OutOfBudget, "spn_submitted", rep.Submitted,
+			"spn_failed", len(rep.SubmitErrors))
 	}
 	return err == nil && !rep.OutOfBudget && rep.Captured+rep.Failed >= evidenceBatch
 }
@@ -122,4 +126,29 @@ func (d *Daemon) setCapturer() {
 	if f, ok := d.poller.Fetcher.(*fetch.Fetcher); ok {
 		d.capturer.Store(f)
 	}
+}
+
+// savePageNow returns the Save Page Now client of the running config, kept
+// across passes so its spacing of requests holds, and rebuilt when the
+// section changes. Missing keys are logged once per change of the section.
+func (d *Daemon) savePageNow(cfg *config.Config) evidence.Submitter {
+	d.spnMu.Lock()
+	defer d.spnMu.Unlock()
+	sc := cfg.Evidence.SavePageNow
+	if d.spnBuilt && d.spnCfg == sc {
+		if d.spn == nil {
+			return nil // a nil *Client in the interface would not be nil
+		}
+		return d.spn
+	}
+	d.spnBuilt, d.spnCfg = true, sc
+	c, err := savepagenow.FromConfig(sc, d.opts.UserAgent, d.opts.LookupEnv)
+	if err != nil {
+		d.log.Error("evidence.save_page_now is enabled but cannot be used; captures are kept without it", "err", err)
+	}
+	d.spn = c
+	if c == nil {
+		return nil
+	}
+	return c
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civicwatch/civicwatch/internal/savepagenow/spntest"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
 
@@ -274,6 +275,30 @@ func rewrite(t *testing.T, path string, edit func(string) string) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, []byte(edit(string(b))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDaemonSavePageNow: with evidence.save_page_now on, the daemon hands
+// each capture's URL to the API (a loopback fake) with the keys from the
+// environment, and counts it in /metrics.
+func TestDaemonSavePageNow(t *testing.T) {
+	site := newArticleSite(t, 1, nil)
+	fake := spntest.New(t, "AK", "SK")
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, site.srv.URL, []string{"feed"}, "strike",
+		"evidence:\n  save_page_now:\n    enabled: true\n    endpoint: "+fake.Endpoint()+"\n    access_key_env: CW_IA_KEY\n    secret_key_env: CW_IA_SECRET\n")
+	env := map[string]string{"CW_IA_KEY": "AK", "CW_IA_SECRET": "SK"}
+	r := start(t, Options{ConfigPath: cfg, DBPath: filepath.Join(dir, "cw.db"), EvidenceWait: 20 * time.Millisecond,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+	eventually(t, "a submission", func() bool { return len(fake.Requests()) >= 1 })
+	eventually(t, "the submission counted", func() bool {
+		return strings.Contains(getMetrics(t, r.addr), `civicwatch_evidence_spn_submissions_total{outcome="submitted"} 1`+"\n")
+	})
+	if reqs := fake.Requests(); len(reqs) != 1 || reqs[0].URL != site.srv.URL+"/a/strike-0" || reqs[0].Auth != "LOW AK:SK" {
+		t.Errorf("submissions %+v; want the captured page, once, with the keys", reqs)
+	}
+	if err := r.wait(t); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -31,6 +31,7 @@ type metrics struct {
 	// gauges read at scrape time (evidenceCollector).
 	evidenceCaptures *prometheus.CounterVec
 	evidenceErrors   *prometheus.CounterVec
+	spnSubmissions   *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -61,11 +62,14 @@ func newMetrics() *metrics {
 		evidenceErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "civicwatch_evidence_errors_total", Help: "Failed article fetches by this process: capture attempts, and re-checks that got no answer.",
 		}, []string{"kind"}),
+		spnSubmissions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "civicwatch_evidence_spn_submissions_total", Help: "Save Page Now submissions by this process, by outcome (submitted, error).",
+		}, []string{"outcome"}),
 		lastPoll: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "civicwatch_last_successful_poll_timestamp_seconds", Help: "Unix time of the end of the last poll round that ran.",
 		}),
 	}
-	m.reg.MustRegister(m.fetches, m.fetchDuration, m.stories, m.matches, m.digests, m.lastPoll, m.alerts, m.evidenceCaptures, m.evidenceErrors,
+	m.reg.MustRegister(m.fetches, m.fetchDuration, m.stories, m.matches, m.digests, m.lastPoll, m.alerts, m.evidenceCaptures, m.evidenceErrors, m.spnSubmissions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -86,6 +90,8 @@ func (m *metrics) observeEvidence(rep evidence.Report) {
 	m.evidenceCaptures.WithLabelValues("edited").Add(float64(rep.States[store.EvidenceEdited]))
 	m.evidenceErrors.WithLabelValues("capture").Add(float64(rep.Failed))
 	m.evidenceErrors.WithLabelValues("recheck").Add(float64(rep.CheckFailed))
+	m.spnSubmissions.WithLabelValues("submitted").Add(float64(rep.Submitted))
+	m.spnSubmissions.WithLabelValues("error").Add(float64(len(rep.SubmitErrors)))
 }
 
 func (m *metrics) observeMatches(prev, now map[string]int) {

@@ -36,8 +36,13 @@ type Options struct {
 	// RecheckAll re-checks every captured page in this Run, whatever its
 	// schedule, instead of only those due; the schedule stays as it was.
 	RecheckAll bool
-	Now        func() time.Time
-	Log        *slog.Logger
+	// SavePageNow, when set, is handed the final URL of every capture
+	// (evidence.save_page_now); SubmitBatch bounds the submissions per Run
+	// (default 6, a minute's worth at the default rate).
+	SavePageNow Submitter
+	SubmitBatch int
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 // Runner works the capture queue.
@@ -55,6 +60,9 @@ func NewRunner(st *store.Store, f Fetcher, a Archive, o Options) *Runner {
 	}
 	if o.DailyBudget <= 0 {
 		o.DailyBudget = config.DefaultDailyBudget
+	}
+	if o.SubmitBatch <= 0 {
+		o.SubmitBatch = 6
 	}
 	if o.Batch <= 0 {
 		o.Batch = 100
@@ -90,6 +98,11 @@ type Report struct {
 	CheckFailed int            // re-checks that got no answer (network failure, 5xx, 429)
 	Changed     map[string]int // stories by state a re-check moved them to (edited, removed, unreachable, unchanged)
 	States      map[string]int // stories by state after their re-check, moved or not
+	// Save Page Now: captures submitted, the failed attempts ("story N:
+	// URL: why"), and whether the API asked to slow down.
+	Submitted    int
+	SubmitErrors []string
+	RateLimited  bool
 }
 
 // Run queues the stories that qualify and captures those due. A failing page
@@ -126,10 +139,13 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 			return rep, err
 		}
 	}
-	if rep.OutOfBudget {
-		return rep, nil
+	if !rep.OutOfBudget {
+		if err := r.recheck(ctx, &rep); err != nil {
+			return rep, err
+		}
 	}
-	return rep, r.recheck(ctx, &rep)
+	// Submissions spend no article fetch: they run whatever the budget.
+	return rep, r.submit(ctx, &rep)
 }
 
 // captureOne fetches and archives one story's page. Its error is for
