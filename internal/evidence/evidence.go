@@ -152,6 +152,10 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 // failures of the database or the archive; a failing page is recorded.
 func (r *Runner) captureOne(ctx context.Context, t store.EvidenceTask, rep *Report) error {
 	ex, err := r.fetcher.Capture(ctx, t.URL)
+	if err != nil && ctx.Err() != nil {
+		// Stopped (shutdown), not failed: the attempt is not counted.
+		return ctx.Err()
+	}
 	if err == nil && (ex.Status < 200 || ex.Status > 299) {
 		err = fmt.Errorf("HTTP %d %s", ex.Status, http.StatusText(ex.Status))
 	}

@@ -70,6 +70,11 @@ func (r *Runner) checkTasks(ctx context.Context, tasks []store.CheckTask, forced
 		if err != nil {
 			return false, err
 		}
+		if ctx.Err() != nil {
+			// A fetch cut short by a shutdown says nothing about the page:
+			// it must not count toward unreachable.
+			return false, ctx.Err()
+		}
 		c.Forced = forced
 		if err := r.st.SaveCheck(ctx, c); err != nil {
 			return false, err

@@ -1,13 +1,18 @@
 package evidence
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/civicwatch/civicwatch/internal/store"
 )
 
 // mutablePage serves /a as the test sets it: an article text, a status, a
@@ -179,5 +184,52 @@ func TestRecheckAll(t *testing.T) {
 		if hist, _ := st.CheckHistory(t.Context(), ids[p]); len(hist) < 2 {
 			t.Errorf("%s: %d checks in the history", p, len(hist))
 		}
+	}
+}
+
+// TestShutdownIsNoFailure: a capture or re-check cut short by the run's
+// context ending (the daemon stopping) is not recorded as a failed attempt
+// nor counted toward unreachable.
+func TestShutdownIsNoFailure(t *testing.T) {
+	page := &mutablePage{mode: "ok", text: para}
+	var hang atomic.Bool
+	entered := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hang.Load() {
+			entered <- struct{}{}
+			<-r.Context().Done()
+			return
+		}
+		page.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	st := openStore(t)
+	ids := seed(t, st, srv.URL, story{"/a", true})
+	now := t0
+	r, _ := newRunner(t, st, testFetcher(nil), Options{Rechecks: []time.Duration{time.Hour}, Now: func() time.Time { return now }})
+	cutShort := func(what string) {
+		t.Helper()
+		hang.Store(true)
+		ctx, cancel := context.WithCancel(t.Context())
+		go func() { <-entered; cancel() }()
+		if _, err := r.Run(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s cut short: %v, want context.Canceled", what, err)
+		}
+		hang.Store(false)
+	}
+	cutShort("capture")
+	if e, _ := st.EvidenceOf(t.Context(), ids["/a"]); e.Attempts != 0 || e.LastError != "" || e.State != store.EvidenceQueued {
+		t.Errorf("after a cut-short capture: %+v; want it queued as before", e)
+	}
+	if rep, err := r.Run(t.Context()); err != nil || rep.Captured != 1 {
+		t.Fatalf("capture: %+v, %v", rep, err)
+	}
+	now = t0.Add(2 * time.Hour)
+	cutShort("re-check")
+	if hist, _ := st.CheckHistory(t.Context(), ids["/a"]); len(hist) != 0 {
+		t.Errorf("a cut-short re-check was recorded: %+v", hist)
+	}
+	if rep, err := r.Run(t.Context()); err != nil || rep.Checked != 1 || rep.States["unchanged"] != 1 {
+		t.Errorf("the re-check after: %+v, %v; want it still due and unchanged", rep, err)
 	}
 }
