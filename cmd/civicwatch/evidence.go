@@ -265,11 +265,12 @@ func evidenceShow(e *env, args []string) error {
 		texts[i] = c.Text
 	}
 	for _, ed := range worddiff.Edits(texts) {
-		// Eight words either side of each change: enough to find it in
-		// the article, short enough to read the edit at a glance.
+		// About ten words (20 tokens, spaces counted) either side of each
+		// change, as on the console: enough to find it in the article,
+		// short enough to read the edit at a glance.
 		rem, ins := ed.Diff.Words()
 		fmt.Fprintf(e.stdout, "\nedit from capture %d to capture %d: %d removed, %d inserted ([-removed-] {+inserted+})\n  %s\n",
-			ed.From+1, ed.To+1, len(rem), len(ins), strings.ReplaceAll(ed.Diff.Context(16).Plain(), "\n", "\n  "))
+			ed.From+1, ed.To+1, len(rem), len(ins), strings.ReplaceAll(ed.Diff.Context(20).Plain(), "\n", "\n  "))
 	}
 	if len(checks) > 0 {
 		fmt.Fprintln(e.stdout, "\nre-checks:")

@@ -96,6 +96,9 @@ re-checks captures at the ages in evidence.rechecks (unchanged, edited: the new
 version captured too, removed: 404, 410, a redirect home or no article left,
 unreachable: three network failures in a row), all within the daily budget; a
 failing first capture is retried later, up to three attempts.
+With evidence.save_page_now enabled, run also submits each capture's URL to the
+Internet Archive's Save Page Now (keys from the variables it names). The daemon
+(civicwatch run) does all of this on its own beside the polls.
 --recheck-all: re-check every capture now, whatever its schedule (the budget
 still applies; the scheduled re-checks stay as they were); prints how many were
 checked and the states that resulted.
