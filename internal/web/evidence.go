@@ -137,13 +137,25 @@ func (s *Server) loadStoryEvidence(ctx context.Context, id int64) (*storyEvidenc
 	if err != nil {
 		return nil, err
 	}
+	subs, err := s.opts.Store.Submissions(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	ev := &storyEvidence{Entry: en}
 	texts := make([]string, len(caps))
 	for i, c := range caps {
 		texts[i] = c.Text
+		note := c.WARCFile + " @ " + strconv.FormatInt(c.WARCOffset, 10)
+		if sub, ok := subs[c.ID]; ok {
+			note += "; Save Page Now: " + sub.State
+			if sub.JobID != "" {
+				note += ", job " + sub.JobID
+			} else if sub.LastError != "" {
+				note += " (" + sub.LastError + ")"
+			}
+		}
 		ev.Timeline = append(ev.Timeline, timelineEntry{At: c.CapturedAt, Kind: "capture", Outcome: "captured", Status: c.Status,
-			SHA: shaPrefix(c.BodySHA256), FullSHA: c.BodySHA256, FinalURL: c.FinalURL, Capture: i + 1,
-			Note: c.WARCFile + " @ " + strconv.FormatInt(c.WARCOffset, 10)})
+			SHA: shaPrefix(c.BodySHA256), FullSHA: c.BodySHA256, FinalURL: c.FinalURL, Capture: i + 1, Note: note})
 	}
 	for _, c := range checks {
 		ev.Timeline = append(ev.Timeline, timelineEntry{At: c.At, Kind: "re-check", Outcome: c.Outcome, Status: c.Status,

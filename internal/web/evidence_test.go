@@ -28,7 +28,7 @@ func (f *fixture) seedEvidence(t *testing.T) {
 			WARCFile: "civicwatch-00001.warc.gz", WARCRecordID: "<urn:uuid:1>", Text: text, TextSHA256: "t" + sum}
 	}
 	first := "Police arrested ten union leaders on Tuesday after a march."
-	edited := "Police arrested twelve union leaders on Tuesday after a march."
+	edited := "Police arrested twelve union leaders on Tuesday after a march. <script>alert(1)</script>"
 	t1 := now.Add(-48 * time.Hour)
 	if err := f.store.SaveCapture(ctx, capture(arrestTitle, first, "aaaaaaaaaaaaaaaa1111", t1), t1.Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
@@ -37,6 +37,14 @@ func (f *fixture) seedEvidence(t *testing.T) {
 	if err := f.store.SaveCheck(ctx, &store.Check{StoryID: f.ids[arrestTitle], At: t2, Outcome: "edited", Status: 200,
 		FinalURL: "https://cambojanews.example/arrest?amp=0", BodySHA256: "bbbbbbbbbbbbbbbb2222", State: store.EvidenceEdited,
 		Capture: capture(arrestTitle, edited, "bbbbbbbbbbbbbbbb2222", t2.Add(time.Second))}); err != nil {
+		t.Fatal(err)
+	}
+	caps, err := f.store.Captures(ctx, f.ids[arrestTitle])
+	if err != nil || len(caps) != 2 {
+		t.Fatalf("captures %+v, %v", caps, err)
+	}
+	if err := f.store.SaveSubmission(ctx, store.SPNResult{CaptureID: caps[0].ID, URL: caps[0].FinalURL, At: t1,
+		State: store.SPNSubmitted, JobID: "spn2-abc"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.store.SaveCapture(ctx, capture(moiTitle, "The ministry suspended the group.", "cccccccccccccccc3333", t1), t1.Add(24*time.Hour)); err != nil {
@@ -114,11 +122,14 @@ func TestStoryPageEvidence(t *testing.T) {
 		"https://cambojanews.example/arrest?amp=0",
 		"Edit from capture 1 to capture 2",
 		`Police arrested <del class="diff-del">[-ten-]</del><ins class="diff-ins">{+twelve+}</ins> union leaders`,
+		`<ins class="diff-ins">{+ &lt;script&gt;alert(1)&lt;/script&gt;+}</ins>`,
+		"civicwatch-00001.warc.gz @ 0; Save Page Now: submitted, job spn2-abc",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("story page lacks %q", want)
 		}
 	}
+	inert(t, "story with evidence", body)
 	// Oldest first: capture 1, the check that found the edit, capture 2.
 	if i, j, k := strings.Index(body, "<td>capture 1</td>"), strings.Index(body, "<td>re-check</td>"), strings.Index(body, "<td>capture 2</td>"); !(i < j && j < k) {
 		t.Errorf("timeline out of order: %d %d %d", i, j, k)
