@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/civicwatch/civicwatch/internal/evidence"
+	"github.com/civicwatch/civicwatch/internal/rematch"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
 
@@ -63,7 +64,8 @@ func evidenceRun(e *env, args []string) error {
 		rechecks = append(rechecks, d.D())
 	}
 	r := evidence.NewRunner(st, evidence.NewFetcher(cfg.Fetch, userAgent()), a, evidence.Options{
-		Capture: cfg.Evidence.Capture, DailyBudget: cfg.Evidence.DailyBudget, Rechecks: rechecks, Log: e.log})
+		Capture: cfg.Evidence.Capture, DailyBudget: cfg.Evidence.DailyBudget, Rechecks: rechecks, Log: e.log,
+		Rules: cfg.Rules, FeedTags: rematch.FeedTags(cfg.Feeds)})
 	rep, err := r.Run(e.ctx)
 	for _, msg := range rep.Errors {
 		fmt.Fprintf(e.stdout, "failed: %s\n", msg)
