@@ -229,10 +229,16 @@ type DigestStory struct {
 	FirstSeenAt time.Time
 	Feeds       []FeedRef // that carried it, first sighting first; names as last synced
 	Matches     map[string][]match.Hit
+	// LateTopics are, for a story first seen before the window, the topics
+	// its captured article brought within the window: a story whose feed
+	// text was too thin to match, matched once its page was read.
+	LateTopics []string
 }
 
 // DigestStories returns the stories first seen in [start, end) that matched
-// at least one topic, oldest first, with their matches and feeds. The three
+// at least one topic, and those first seen before start that their article
+// made match a topic in [start, end) (LateTopics), oldest first, with their
+// matches and feeds. The three
 // queries run in one read transaction, so they see the same database.
 func (s *Store) DigestStories(ctx context.Context, start, end time.Time) ([]DigestStory, error) {
 	// Wait for the write lock once: a poll that stamped stories before end
@@ -263,10 +269,15 @@ func (s *Store) DigestStories(ctx context.Context, start, end time.Time) ([]Dige
 	return stories, nil
 }
 
-// inWindow selects the matched stories of the window; the index on
-// first_seen_at serves it.
-const inWindow = `SELECT st.id FROM stories st WHERE st.first_seen_at >= ? AND st.first_seen_at < ?
-    AND EXISTS (SELECT 1 FROM matches m WHERE m.story_id = st.id)`
+// inWindow selects the matched stories of the window (?1, ?2); the index on
+// first_seen_at serves it. The second part is the late ones: a topic the
+// article brought has matched_at equal to the story's article_at
+// (Store.setArticle), and the index on article_at finds those few.
+const inWindow = `SELECT st.id FROM stories st WHERE st.first_seen_at >= ?1 AND st.first_seen_at < ?2
+    AND EXISTS (SELECT 1 FROM matches m WHERE m.story_id = st.id)
+    UNION ALL
+    SELECT st.id FROM stories st WHERE st.article_at >= ?1 AND st.article_at < ?2 AND st.first_seen_at < ?1
+    AND EXISTS (SELECT 1 FROM matches m WHERE m.story_id = st.id AND m.matched_at = st.article_at)`
 
 func digestStoryRows(ctx context.Context, tx *sql.Tx, from, to any) ([]DigestStory, map[int64]*DigestStory, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT st.id, COALESCE(st.url, ''), st.title, st.summary, st.text, st.lang,
@@ -298,7 +309,9 @@ func digestStoryRows(ctx context.Context, tx *sql.Tx, from, to any) ([]DigestSto
 }
 
 func digestMatchRows(ctx context.Context, tx *sql.Tx, from, to any, byID map[int64]*DigestStory) error {
-	rows, err := tx.QueryContext(ctx, `SELECT story_id, topic, hits FROM matches WHERE story_id IN (`+inWindow+`)`, from, to)
+	rows, err := tx.QueryContext(ctx, `SELECT m.story_id, m.topic, m.hits,
+        st.first_seen_at < ?1 AND m.matched_at = st.article_at AND st.article_at >= ?1 AND st.article_at < ?2
+        FROM matches m JOIN stories st ON st.id = m.story_id WHERE m.story_id IN (`+inWindow+`)`, from, to)
 	if err != nil {
 		return err
 	}
@@ -306,8 +319,12 @@ func digestMatchRows(ctx context.Context, tx *sql.Tx, from, to any, byID map[int
 	for rows.Next() {
 		var id int64
 		var topic, hits string
-		if err := rows.Scan(&id, &topic, &hits); err != nil {
+		var late bool
+		if err := rows.Scan(&id, &topic, &hits, &late); err != nil {
 			return err
+		}
+		if d := byID[id]; d != nil && late {
+			d.LateTopics = append(d.LateTopics, topic)
 		}
 		var hs []match.Hit
 		if err := json.Unmarshal([]byte(hits), &hs); err != nil {
