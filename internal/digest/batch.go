@@ -16,8 +16,8 @@ type batch struct {
 	period  Period
 	now     time.Time
 	topics  []Topic
-	names   map[string]string // feed id → display name from the config
-	stories map[int64][]Story // candidates by window start (Unix nanoseconds)
+	names   map[string]string  // feed id → display name from the config
+	stories map[int64][]Story  // candidates by window start (Unix nanoseconds)
 	changes map[int64][]Change // evidence changes by window start
 	health  Sources
 	checked bool // health is loaded

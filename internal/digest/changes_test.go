@@ -124,7 +124,6 @@ func sectionTitles(d *Digest) string {
 	return strings.Join(out, "|")
 }
 
-
 func TestRenderChangesGolden(t *testing.T) {
 	r, err := Render(Build(changesInput(Recipient{Email: "a@example.org"})), "")
 	if err != nil {
