@@ -36,6 +36,9 @@ type MatchQuery struct {
 type MatchedStory struct {
 	Story
 	Matches []Match // by topic id
+	// Evidence is set by AttachEvidence for a story with an evidence
+	// record; nil otherwise.
+	Evidence *EvidenceSummary
 }
 
 // Topics returns the ids of the topics the story matched.

@@ -93,3 +93,56 @@ func (s *Store) ReportedStories(ctx context.Context, recipient string, ids []int
 	}
 	return out, rows.Err()
 }
+
+// EvidenceSummary is what the exports say of a story's evidence.
+type EvidenceSummary struct {
+	State        string    // queued, captured, failed, unchanged, edited, removed or unreachable
+	Captures     int       // versions of the page kept
+	FirstCapture time.Time // zero when none yet
+	LastCheck    time.Time // the latest re-check; zero when none yet
+	LastOutcome  string    // its outcome: unchanged, edited, removed or failed
+}
+
+// AttachEvidence sets the Evidence of each story that has an evidence
+// record, in one query; the others keep nil.
+func (s *Store) AttachEvidence(ctx context.Context, stories []MatchedStory) error {
+	if len(stories) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(stories))
+	byID := make(map[int64]*MatchedStory, len(stories))
+	for i := range stories {
+		ids[i] = stories[i].ID
+		byID[stories[i].ID] = &stories[i]
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT q.story_id, q.state,
+		       (SELECT COUNT(*) FROM captures c WHERE c.story_id = q.story_id),
+		       (SELECT MIN(captured_at) FROM captures c WHERE c.story_id = q.story_id),
+		       k.checked_at, COALESCE(k.outcome, '')
+		FROM evidence_queue q
+		LEFT JOIN evidence_checks k ON k.id = (SELECT id FROM evidence_checks WHERE story_id = q.story_id
+		                                       ORDER BY checked_at DESC, id DESC LIMIT 1)
+		WHERE q.story_id IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return fmt.Errorf("evidence of stories: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var e EvidenceSummary
+		var first, last sql.NullString
+		if err := rows.Scan(&id, &e.State, &e.Captures, &first, &last, &e.LastOutcome); err != nil {
+			return fmt.Errorf("evidence of stories: %w", err)
+		}
+		e.FirstCapture, e.LastCheck = parseTime(first), parseTime(last)
+		if m := byID[id]; m != nil {
+			m.Evidence = &e
+		}
+	}
+	return rows.Err()
+}
