@@ -207,6 +207,16 @@ func TestChangesReportedOnceThroughTheLedger(t *testing.T) {
 	day2 := day1.Add(24 * time.Hour)
 	check("t1", "removed", store.EvidenceRemoved, 410, day2) // at the moment the second digest is built: the third's
 
+	// The store hands over the late story alone, with the topic its
+	// article brought: u1 and m1, captured in the window too, brought none.
+	late, err := r.st.DigestStories(ctx, day1, day2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(late) != 1 || late[0].ID != id["t1"] || strings.Join(late[0].LateTopics, ",") != "unions" {
+		t.Fatalf("stories of the second window: %+v, want t1 late for unions", late)
+	}
+
 	texts := func(at time.Time) map[string]string {
 		t.Helper()
 		before := map[string]int{"a@example.org": len(r.srv.To("a@example.org")), "b@example.org": len(r.srv.To("b@example.org"))}
@@ -258,5 +268,44 @@ func TestChangesReportedOnceThroughTheLedger(t *testing.T) {
 	}
 	if strings.Contains(d3["b@example.org"], "Changed or removed") {
 		t.Errorf("b's third digest repeats a change:\n%s", d3["b@example.org"])
+	}
+}
+
+// TestAChangeAloneIsSent: with send_empty false, a morning with no new
+// story but a removed article the reader had still sends, with the section
+// and nothing else; the next morning, with nothing at all, is skipped.
+func TestAChangeAloneIsSent(t *testing.T) {
+	r := newRig(t, "  send_empty: false\n")
+	ctx := t.Context()
+	r.poll("cam", day1.Add(-time.Hour), story("m1", "Ministry of Interior warns NGO", ""))
+	if res := r.send(day1); res["b@example.org"].Outcome != OutcomeSent {
+		t.Fatalf("first digest: %+v", res["b@example.org"])
+	}
+	s, err := r.st.StoryByURL(ctx, "https://news.example/m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.st.EnqueueEvidence(ctx, true, day1); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.st.SaveCapture(ctx, &store.Capture{StoryID: s.ID, CapturedAt: day1, URL: "u", FinalURL: "u", Status: 200,
+		BodySHA256: "aa", WARCFile: "w", WARCRecordID: "<urn:uuid:1>"}, day1.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.st.SaveCheck(ctx, &store.Check{StoryID: s.ID, At: day1.Add(2 * time.Hour), Outcome: "removed", Status: 410,
+		State: store.EvidenceRemoved}); err != nil {
+		t.Fatal(err)
+	}
+	res := r.send(day1.Add(24 * time.Hour))
+	if b := res["b@example.org"]; b.Outcome != OutcomeSent || b.Stories != 0 {
+		t.Fatalf("a morning with a change alone: %+v, want sent without stories", b)
+	}
+	msgs := r.srv.To("b@example.org")
+	text := mailtest.Parse(t, msgs[len(msgs)-1].Data).Part("text/plain")
+	if !strings.Contains(text, "Changed or removed since reported (1)") || !strings.Contains(text, "HTTP 410 Gone") {
+		t.Errorf("the change is not told:\n%s", text)
+	}
+	if res := r.send(day1.Add(48 * time.Hour)); res["b@example.org"].Outcome != OutcomeSkipped {
+		t.Errorf("a morning with nothing: %+v, want skipped", res["b@example.org"])
 	}
 }
