@@ -190,13 +190,15 @@ func (s *Store) CountStories(ctx context.Context, since time.Time) (int, error) 
 
 // ChangedStoryIDs returns, in id order, the stories first seen at or after
 // since whose text was written (stored or updated) at or after changed, or
-// which a feed carried for the first time at or after changed: what a copy
+// which a feed carried for the first time at or after changed, or whose
+// captured article was set at or after changed: what a copy
 // of the period's stories taken before changed must read again. Times are
 // the writers' clocks, stamped when a write transaction starts, so a reader
 // asks with some slack before its last look.
 func (s *Store) ChangedStoryIDs(ctx context.Context, since, changed time.Time) ([]int64, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id FROM stories
-        WHERE id IN (SELECT id FROM stories WHERE updated_at >= ?1 UNION SELECT story_id FROM sightings WHERE first_seen_at >= ?1)
+        WHERE id IN (SELECT id FROM stories WHERE updated_at >= ?1 UNION SELECT story_id FROM sightings WHERE first_seen_at >= ?1
+                     UNION SELECT id FROM stories WHERE article_at >= ?1)
           AND first_seen_at >= ?2
         ORDER BY id`, fmtTime(changed), sinceArg(since))
 	if err != nil {
