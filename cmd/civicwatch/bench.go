@@ -67,26 +67,27 @@ func cmdBench(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%d feeds, %d stories, %.1f MB; the first poll matched %d stories to a topic\n",
 		rep.Feeds, rep.Stories, float64(rep.Bytes)/1e6, rep.Matched)
-	fmt.Fprintf(e.stdout, "%-28s %9s %10s %11s %9s %9s %12s\n", "", "wall", "feeds/s", "stories/s", "vs parse", "CPU", "CPU vs parse")
+	fmt.Fprintf(e.stdout, "%-31s %9s %10s %11s %9s %9s %12s\n", "", "wall", "feeds/s", "stories/s", "vs parse", "CPU", "CPU vs parse")
 	row := func(name string, wall, cpu time.Duration, stories bool) {
 		f, s := rep.Rate(wall)
 		st := fmt.Sprintf("%.0f", s)
 		if !stories {
 			st = "-"
 		}
-		fmt.Fprintf(e.stdout, "%-28s %9s %10.0f %11s %8.2fx %9s %11.2fx\n", name, wall.Round(time.Millisecond), f, st,
+		fmt.Fprintf(e.stdout, "%-31s %9s %10.0f %11s %8.2fx %9s %11.2fx\n", name, wall.Round(time.Millisecond), f, st,
 			rep.Parse.Seconds()/wall.Seconds(), cpu.Round(time.Millisecond), rep.ParseCPU.Seconds()/cpu.Seconds())
 	}
 	row("parse in memory (baseline)", rep.Parse, rep.ParseCPU, true)
 	row("in-process, no topics", rep.InProcess, rep.InProcessCPU, true)
 	row("poll --all, no topics", rep.Bare, rep.BareCPU, true)
-	row("in-process, with topics", rep.InProcessTopics, rep.InProcessTopicsCPU, true)
+	row("in-process (BenchmarkPollFirst)", rep.InProcessTopics, rep.InProcessTopicsCPU, true)
 	row("first poll (poll --all)", rep.First, rep.FirstCPU, true)
 	row("re-poll (every feed 304)", rep.Repoll, rep.RepollCPU, false)
-	fmt.Fprintf(e.stdout, "first poll peak RSS: %.0f MiB; first poll vs in-process: %.2fx the wall time, %.2fx the CPU time\n",
-		float64(rep.FirstPeakRSS)/(1<<20), rep.First.Seconds()/rep.InProcess.Seconds(), rep.FirstCPU.Seconds()/rep.InProcessCPU.Seconds())
-	fmt.Fprintf(e.stdout, "the same work: poll --all vs in-process without topics %.2fx the wall time; with topics %.2fx the wall time, %.2fx the CPU time\n",
-		rep.Bare.Seconds()/rep.InProcess.Seconds(), rep.First.Seconds()/rep.InProcessTopics.Seconds(), rep.FirstCPU.Seconds()/rep.InProcessTopicsCPU.Seconds())
+	fmt.Fprintf(e.stdout, "first poll peak RSS: %.0f MiB\n", float64(rep.FirstPeakRSS)/(1<<20))
+	fmt.Fprintf(e.stdout, "first poll vs BenchmarkPollFirst's work in-process: %.2fx the wall time, %.2fx the CPU time (goal: at most 1.5x)\n",
+		rep.First.Seconds()/rep.InProcessTopics.Seconds(), rep.FirstCPU.Seconds()/rep.InProcessTopicsCPU.Seconds())
+	fmt.Fprintf(e.stdout, "without topics: poll --all vs in-process %.2fx the wall time, %.2fx the CPU time\n",
+		rep.Bare.Seconds()/rep.InProcess.Seconds(), rep.BareCPU.Seconds()/rep.InProcessCPU.Seconds())
 	return nil
 }
 

@@ -5,13 +5,16 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
 	"github.com/civicwatch/civicwatch/internal/evidence"
 	"github.com/civicwatch/civicwatch/internal/rematch"
+	"github.com/civicwatch/civicwatch/internal/savepagenow"
 	"github.com/civicwatch/civicwatch/internal/store"
+	"github.com/civicwatch/civicwatch/internal/worddiff"
 )
 
 // cmdEvidence dispatches the evidence subcommands. They share one help page,
@@ -43,10 +46,13 @@ func evidenceFlags(fs *flag.FlagSet) {
 	fs.String("state", "", "list: only stories in this state ("+stateNames+")")
 	fs.Bool("json", false, "list: print one JSON object per story")
 	fs.String("out", "", "export: the new or empty directory to write the bundle into")
+	fs.Bool("recheck-all", false, "run: re-check every capture now, whatever its schedule (within the daily budget)")
 }
 
 func evidenceRun(e *env, args []string) error {
-	if err := e.parseFlags(flag.NewFlagSet("evidence", flag.ContinueOnError), args); err != nil {
+	fs := flag.NewFlagSet("evidence", flag.ContinueOnError)
+	recheckAll := fs.Bool("recheck-all", false, "re-check every capture now, whatever its schedule (within the daily budget)")
+	if err := e.parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, st, err := e.open()
@@ -63,15 +69,35 @@ func evidenceRun(e *env, args []string) error {
 	for _, d := range cfg.Evidence.Rechecks {
 		rechecks = append(rechecks, d.D())
 	}
-	r := evidence.NewRunner(st, evidence.NewFetcher(cfg.Fetch, userAgent()), a, evidence.Options{
-		Capture: cfg.Evidence.Capture, DailyBudget: cfg.Evidence.DailyBudget, Rechecks: rechecks, Log: e.log,
-		Rules: cfg.Rules, FeedTags: rematch.FeedTags(cfg.Feeds)})
+	spn, err := savepagenow.FromConfig(cfg.Evidence.SavePageNow, userAgent(), e.lookupEnv)
+	if err != nil {
+		return fmt.Errorf("evidence.save_page_now is enabled but %w", err)
+	}
+	o := evidence.Options{Capture: cfg.Evidence.Capture, DailyBudget: cfg.Evidence.DailyBudget, Rechecks: rechecks,
+		RecheckAll: *recheckAll, Log: e.log, Rules: cfg.Rules, FeedTags: rematch.FeedTags(cfg.Feeds)}
+	if spn != nil {
+		o.SavePageNow, o.SubmitBatch = spn, cfg.Evidence.SavePageNow.PerMinute
+	}
+	r := evidence.NewRunner(st, evidence.NewFetcher(cfg.Fetch, userAgent()), a, o)
 	rep, err := r.Run(e.ctx)
 	for _, msg := range rep.Errors {
 		fmt.Fprintf(e.stdout, "failed: %s\n", msg)
 	}
+	for _, msg := range rep.SubmitErrors {
+		fmt.Fprintf(e.stdout, "save page now failed: %s\n", msg)
+	}
 	fmt.Fprintf(e.stdout, "evidence (capture: %s, %s): %d queued, %d captured, %d failed\n",
 		cfg.Evidence.Capture, dir, rep.Queued, rep.Captured, rep.Failed)
+	if rep.Checked > 0 || *recheckAll {
+		fmt.Fprintf(e.stdout, "re-checked %d: %s\n", rep.Checked, stateCounts(rep.States))
+	}
+	if spn != nil {
+		fmt.Fprintf(e.stdout, "save page now: %d submitted, %d failed", rep.Submitted, len(rep.SubmitErrors))
+		if rep.RateLimited {
+			fmt.Fprint(e.stdout, " (rate limited: the rest wait)")
+		}
+		fmt.Fprintln(e.stdout)
+	}
 	if rep.OutOfBudget {
 		fmt.Fprintf(e.stdout, "the daily budget of %d fetches is spent; the rest waits for tomorrow (UTC)\n", cfg.Evidence.DailyBudget)
 	}
@@ -141,7 +167,52 @@ func evidenceList(e *env, args []string) error {
 	} else {
 		fmt.Fprintf(e.stdout, "%d stories\n", len(entries))
 	}
+	return evidenceSummary(e, st)
+}
+
+// evidenceSummary prints the line that tells an operator what the whole
+// archive holds and takes on disk, whatever --state listed.
+func evidenceSummary(e *env, st *store.Store) error {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	sum, err := st.EvidenceSummary(e.ctx)
+	if err != nil {
+		return err
+	}
+	dir := evidence.Dir(cfg.Evidence, e.global.db)
+	u, err := evidence.DiskUsage(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "evidence: %s, %s, %s, %d bytes (%.1f MiB) on disk in %s; by state: %s\n",
+		plural(sum.Stories, "story", "stories"), plural(sum.Captures, "capture", "captures"),
+		plural(u.WARCFiles, "WARC file", "WARC files"), u.Bytes, float64(u.Bytes)/(1<<20), dir, stateCounts(sum.ByState))
 	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// stateCounts reads "2 unchanged, 1 edited", in the order of the states'
+// life, or "none".
+func stateCounts(m map[string]int) string {
+	var parts []string
+	for _, s := range []string{store.EvidenceQueued, store.EvidenceCaptured, store.EvidenceFailed, store.EvidenceUnchanged,
+		store.EvidenceEdited, store.EvidenceRemoved, store.EvidenceUnreachable} {
+		if m[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", m[s], s))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func evidenceShow(e *env, args []string) error {
@@ -166,6 +237,10 @@ func evidenceShow(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	subs, err := st.Submissions(e.ctx, id)
+	if err != nil {
+		return err
+	}
 	for i, c := range caps {
 		fmt.Fprintf(e.stdout, "\ncapture %d: %s\n  final URL: %s\n  HTTP %d, %d bytes\n  body SHA-256: %s\n  WARC: %s @ %d (%s)\n",
 			i+1, c.CapturedAt.UTC().Format(time.RFC3339), c.FinalURL, c.Status, c.BodyBytes, c.BodySHA256,
@@ -175,6 +250,28 @@ func evidenceShow(e *env, args []string) error {
 		} else {
 			fmt.Fprintf(e.stdout, "  text SHA-256: %s (%d characters)\n", c.TextSHA256, utf8.RuneCountInString(c.Text))
 		}
+		if s, ok := subs[c.ID]; ok {
+			fmt.Fprintf(e.stdout, "  Save Page Now: %s", s.State)
+			if s.JobID != "" {
+				fmt.Fprintf(e.stdout, ", job %s, %s", s.JobID, s.SubmittedAt.UTC().Format(time.RFC3339))
+			}
+			if s.LastError != "" && s.State != store.SPNSubmitted {
+				fmt.Fprintf(e.stdout, " (%d attempts; %s)", s.Attempts, s.LastError)
+			}
+			fmt.Fprintln(e.stdout)
+		}
+	}
+	texts := make([]string, len(caps))
+	for i, c := range caps {
+		texts[i] = c.Text
+	}
+	for _, ed := range worddiff.Edits(texts) {
+		// About ten words (20 tokens, spaces counted) either side of each
+		// change, as on the console: enough to find it in the article,
+		// short enough to read the edit at a glance.
+		rem, ins := ed.Diff.Words()
+		fmt.Fprintf(e.stdout, "\nedit from capture %d to capture %d: %d removed, %d inserted ([-removed-] {+inserted+})\n  %s\n",
+			ed.From+1, ed.To+1, len(rem), len(ins), strings.ReplaceAll(ed.Diff.Context(20).Plain(), "\n", "\n  "))
 	}
 	if len(checks) > 0 {
 		fmt.Fprintln(e.stdout, "\nre-checks:")

@@ -85,7 +85,7 @@ a bad config, flag or OPML file.`,
 		globals:  usesConfigDB,
 	},
 	"evidence": {
-		usage: []string{"evidence run", "evidence list [--state STATE] [--json]",
+		usage: []string{"evidence run [--recheck-all]", "evidence list [--state STATE] [--json]",
 			"evidence show STORY_ID", "evidence export STORY_ID --out DIR"},
 		about: `Keeps the article page of each flagged story as evidence (evidence.capture in
 the config: matched, the default, all or off), fetched through the same guarded
@@ -96,15 +96,24 @@ re-checks captures at the ages in evidence.rechecks (unchanged, edited: the new
 version captured too, removed: 404, 410, a redirect home or no article left,
 unreachable: three network failures in a row), all within the daily budget; a
 failing first capture is retried later, up to three attempts.
+With evidence.save_page_now enabled, run also submits each capture's URL to the
+Internet Archive's Save Page Now (keys from the variables it names). The daemon
+(civicwatch run) does all of this on its own beside the polls.
+--recheck-all: re-check every capture now, whatever its schedule (the budget
+still applies; the scheduled re-checks stay as they were); prints how many were
+checked and the states that resulted.
 list: a line per story: id, state, captures, last check, URL, title; STATE is
-queued, captured, failed, unchanged, edited, removed or unreachable.
+queued, captured, failed, unchanged, edited, removed or unreachable. A last
+line sums up the archive: stories, captures, WARC files, bytes on disk of
+evidence.dir, stories by state.
 show: a story's captures (time, final URL, status, body and text SHA-256, WARC
-place) and re-checks.
+place), the word diff of each edit ([-removed-]{+inserted+}; Khmer compared
+cluster by cluster) and re-checks.
 export: a bundle a lawyer can verify: one WARC file per capture, manifest.json
 and SHA256SUMS (cd DIR && sha256sum -c SHA256SUMS).
 Exit status: 0; 1 when the database, the network or a file fails; 2 for a bad
 config, flag or argument.`,
-		examples: []string{"civicwatch evidence run", "civicwatch evidence list --state failed",
+		examples: []string{"civicwatch evidence run", "civicwatch evidence run --recheck-all", "civicwatch evidence list --state failed",
 			"civicwatch evidence show 42", "civicwatch evidence export 42 --out bundle-42"},
 		globals: usesConfigDBLog,
 	},

@@ -52,14 +52,14 @@ type PollReport struct {
 	// processor time a run needs moves less than its wall time.
 	ParseCPU, FirstCPU, RepollCPU time.Duration
 	Matched                       int // stories the first poll matched to a topic
-	// InProcess and InProcessCPU are BenchmarkPollFirst's work on the same
+	// InProcess and InProcessCPU are BenchmarkPollFirstNoTopics' work on the same
 	// feeds in this process: poll.Poller without topics into a new
 	// database, the feed server's share of the processor included, as in
 	// the Go benchmark.
 	InProcess, InProcessCPU time.Duration
 	// InProcessTopics and InProcessTopicsCPU are the same with the
-	// config's topics, as the first poll matches them: the same work as
-	// First, without the process around it.
+	// config's topics, as the first poll matches them: BenchmarkPollFirst's
+	// work, the same as First's without the process around it.
 	InProcessTopics, InProcessTopicsCPU time.Duration
 	// Bare and BareCPU are `poll --all` with a config of the same feeds
 	// and no topics: the process without the matching.

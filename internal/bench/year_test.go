@@ -198,7 +198,20 @@ func yearCases(y *year) []yearCase {
 			if _, err := y.st.DigestStories(context.Background(), y.end.Add(-17*time.Hour), y.end.Add(7*time.Hour+time.Minute)); err != nil {
 				tb.Fatal(err)
 			}
-		}},
+		}, baseline: func() func(tb testing.TB, y *year) {
+			// The same rows the digest reads: its stories with their text and
+			// feeds, and their matches, each by id.
+			var ids []int64
+			return func(tb testing.TB, y *year) {
+				if ids == nil {
+					ids = digestIDs(tb, y)
+				}
+				y.rows(tb, ids)
+				if m, err := y.st.MatchesOf(context.Background(), ids); err != nil || len(m) < len(ids) {
+					tb.Fatalf("matches of %d stories: %d, %v", len(ids), len(m), err)
+				}
+			}
+		}()},
 		{name: "digest-feed-health", run: func(tb testing.TB, y *year) {
 			if _, err := y.st.FeedActivity(context.Background()); err != nil {
 				tb.Fatal(err)

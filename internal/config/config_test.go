@@ -68,7 +68,7 @@ func TestParseValid(t *testing.T) {
 				// Without display: or digest:, times are shown in UTC.
 				Display: Display{Timezone: "UTC", Location: time.UTC},
 				// Without evidence:, matched stories are captured.
-				Evidence: Evidence{Capture: CaptureMatched, Rechecks: DefaultRechecks, DailyBudget: DefaultDailyBudget},
+				Evidence: Evidence{Capture: CaptureMatched, Rechecks: DefaultRechecks, DailyBudget: DefaultDailyBudget, SavePageNow: DefaultSavePageNow},
 				Fetch: Fetch{
 					Interval:             hour,
 					Timeout:              Duration(45 * time.Second),
@@ -122,7 +122,7 @@ func TestParseValid(t *testing.T) {
 				// Without display: or digest:, times are shown in UTC.
 				Display: Display{Timezone: "UTC", Location: time.UTC},
 				// Without evidence:, matched stories are captured.
-				Evidence: Evidence{Capture: CaptureMatched, Rechecks: DefaultRechecks, DailyBudget: DefaultDailyBudget},
+				Evidence: Evidence{Capture: CaptureMatched, Rechecks: DefaultRechecks, DailyBudget: DefaultDailyBudget, SavePageNow: DefaultSavePageNow},
 				Fetch: Fetch{
 					Interval:    30 * minute,
 					Timeout:     Duration(30 * time.Second),

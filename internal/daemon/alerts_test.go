@@ -151,6 +151,8 @@ alerts:
     channels:
       - webhook: %s/hook
         secret_env: CW_HOOK_SECRET
+evidence:
+  capture: off
 `, fs.URL, hs.URL)
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o644); err != nil {
 		t.Fatal(err)
@@ -313,6 +315,8 @@ alerts:
     channels:
       - webhook: %s/hook?key=querysecret
         secret_env: CW_HOOK_SECRET
+evidence:
+  capture: off
 `, fs.URL, hs.URL)
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o644); err != nil {
 		t.Fatal(err)

@@ -21,7 +21,10 @@ import (
 	"github.com/civicwatch/civicwatch/internal/alert"
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/digest"
+	"github.com/civicwatch/civicwatch/internal/evidence"
+	"github.com/civicwatch/civicwatch/internal/fetch"
 	"github.com/civicwatch/civicwatch/internal/poll"
+	"github.com/civicwatch/civicwatch/internal/savepagenow"
 	"github.com/civicwatch/civicwatch/internal/store"
 	"github.com/civicwatch/civicwatch/internal/web"
 )
@@ -69,6 +72,12 @@ type Options struct {
 	AlertBackoff alert.Backoff
 	AlertTrigger <-chan struct{}
 
+	// EvidenceWait is how often the evidence loop looks for due captures
+	// and re-checks when no poll round wakes it [1m]; EvidenceTrigger runs
+	// it at once, as tests need when they move the clock.
+	EvidenceWait    time.Duration
+	EvidenceTrigger <-chan struct{}
+
 	// Ready, when set, is called with the HTTP address once serving.
 	Ready func(addr string)
 }
@@ -88,6 +97,9 @@ func (o *Options) defaults() {
 	}
 	if o.Prune <= 0 {
 		o.Prune = 24 * time.Hour
+	}
+	if o.EvidenceWait <= 0 {
+		o.EvidenceWait = evidenceWait
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -130,6 +142,18 @@ type Daemon struct {
 
 	alertKick chan struct{} // wakes the alert loop; buffered, one wake-up is enough
 
+	// capturer is the poller's fetcher, which the evidence loop fetches
+	// article pages with; swapped with the poller on a reload.
+	capturer     atomic.Pointer[fetch.Fetcher]
+	evidenceKick chan struct{} // wakes the evidence loop after a poll round stored stories
+	archiveMu    sync.Mutex
+	archive      evidence.Archive // guarded by archiveMu, opened on first use
+	archiveDir   string           // guarded by archiveMu
+	spnMu        sync.Mutex
+	spn          *savepagenow.Client // guarded by spnMu; nil when off or unusable
+	spnCfg       config.SavePageNow  // the section spn was built from
+	spnBuilt     bool
+
 	ctx    context.Context // the daemon's life; cron jobs run under it
 	cronMu sync.Mutex
 	cron   *cron.Cron
@@ -166,7 +190,8 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	d := &Daemon{opts: opts, log: opts.Log, store: st, metrics: newMetrics(), health: newHealth(opts.Now()),
-		alertKick: make(chan struct{}, 1)}
+		alertKick: make(chan struct{}, 1), evidenceKick: make(chan struct{}, 1)}
+	d.metrics.reg.MustRegister(&evidenceCollector{d: d})
 	d.apply(cfg)
 	d.startAlerts(ctx)
 	d.health.setConfig(cfg, nil)
@@ -212,6 +237,7 @@ func (d *Daemon) serve(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { d.reloadLoop(ctx) })
 	wg.Go(func() { d.pruneLoop(ctx) })
 	wg.Go(func() { d.alertLoop(ctx) })
+	wg.Go(func() { d.evidenceLoop(ctx) })
 
 	<-ctx.Done()
 	d.log.Info("shutting down", "grace", d.opts.Grace)
@@ -245,6 +271,7 @@ func (d *Daemon) apply(cfg *config.Config) {
 		// A new poller means a new HTTP client: only when the fetch
 		// settings it was built from changed.
 		d.poller = poll.New(d.store, cfg.Fetch, d.opts.UserAgent, d.log)
+		d.setCapturer()
 	}
 	d.poller.Rules = nil
 	if len(cfg.Topics) > 0 {
@@ -288,6 +315,10 @@ func (d *Daemon) pollRound(ctx context.Context) {
 		t, failed := rep.Totals()
 		if t.Matched > 0 {
 			d.enqueueAlerts(ctx)
+		}
+		if t.New > 0 || t.Updated > 0 {
+			// Captures happen on the evidence loop, never in the round.
+			d.kickEvidence()
 		}
 		d.log.Info("poll round", "feeds", len(rep.Results), "failed", failed, "new", t.New, "updated", t.Updated,
 			"matched", t.Matched, "duration", rep.Duration.Round(time.Millisecond))

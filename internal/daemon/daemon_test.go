@@ -52,7 +52,8 @@ func feedServer(t *testing.T, items int, delay time.Duration) (*httptest.Server,
 }
 
 // writeConfig writes feeds.yaml into dir: feeds named by path on base, a
-// topic with rule, and extra appended (a digest section).
+// topic with rule, and extra appended (a digest section). Evidence capture
+// is off unless extra has an evidence section.
 func writeConfig(t *testing.T, dir, base string, paths []string, rule, extra string) string {
 	t.Helper()
 	var b strings.Builder
@@ -64,6 +65,11 @@ func writeConfig(t *testing.T, dir, base string, paths []string, rule, extra str
 		fmt.Fprintf(&b, "topics:\n  - id: strikes\n    name: Strikes\n    rule: %s\n", rule)
 	}
 	b.WriteString(extra)
+	if !strings.Contains(extra, "evidence:") {
+		// The stories of these tests link to names under .example: a
+		// capture would leave the machine. Tests of evidence configure it.
+		b.WriteString("evidence:\n  capture: off\n")
+	}
 	path := filepath.Join(dir, "feeds.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)

@@ -10,7 +10,9 @@ import (
 
 	"github.com/civicwatch/civicwatch/internal/alert"
 	"github.com/civicwatch/civicwatch/internal/digest"
+	"github.com/civicwatch/civicwatch/internal/evidence"
 	"github.com/civicwatch/civicwatch/internal/poll"
+	"github.com/civicwatch/civicwatch/internal/store"
 )
 
 // metrics are the daemon's Prometheus series. They live in a registry of
@@ -25,6 +27,11 @@ type metrics struct {
 	digests       *prometheus.CounterVec
 	lastPoll      prometheus.Gauge
 	alerts        *prometheus.CounterVec
+	// Counted by this process's evidence loop; the stored totals are
+	// gauges read at scrape time (evidenceCollector).
+	evidenceCaptures *prometheus.CounterVec
+	evidenceErrors   *prometheus.CounterVec
+	spnSubmissions   *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -49,11 +56,20 @@ func newMetrics() *metrics {
 		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "civicwatch_alert_attempts_total", Help: "Alert delivery attempts by alert, channel kind and outcome (sent, pending: will retry, failed).",
 		}, []string{"alert", "kind", "outcome"}),
+		evidenceCaptures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "civicwatch_evidence_captures_total", Help: "Article pages captured by this process: first captures, and new versions found by re-checks (edited).",
+		}, []string{"kind"}),
+		evidenceErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "civicwatch_evidence_errors_total", Help: "Failed article fetches by this process: capture attempts, and re-checks that got no answer.",
+		}, []string{"kind"}),
+		spnSubmissions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "civicwatch_evidence_spn_submissions_total", Help: "Save Page Now submissions by this process, by outcome (submitted, error).",
+		}, []string{"outcome"}),
 		lastPoll: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "civicwatch_last_successful_poll_timestamp_seconds", Help: "Unix time of the end of the last poll round that ran.",
 		}),
 	}
-	m.reg.MustRegister(m.fetches, m.fetchDuration, m.stories, m.matches, m.digests, m.lastPoll, m.alerts,
+	m.reg.MustRegister(m.fetches, m.fetchDuration, m.stories, m.matches, m.digests, m.lastPoll, m.alerts, m.evidenceCaptures, m.evidenceErrors, m.spnSubmissions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -69,6 +85,15 @@ func (m *metrics) observePoll(rep *poll.Report) {
 // observeMatches adds what each topic gained since the last count. Matches
 // are counted in the store rather than in poll.Report, which carries only
 // a total; a rematch that removes matches lowers no counter.
+func (m *metrics) observeEvidence(rep evidence.Report) {
+	m.evidenceCaptures.WithLabelValues("first").Add(float64(rep.Captured))
+	m.evidenceCaptures.WithLabelValues("edited").Add(float64(rep.States[store.EvidenceEdited]))
+	m.evidenceErrors.WithLabelValues("capture").Add(float64(rep.Failed))
+	m.evidenceErrors.WithLabelValues("recheck").Add(float64(rep.CheckFailed))
+	m.spnSubmissions.WithLabelValues("submitted").Add(float64(rep.Submitted))
+	m.spnSubmissions.WithLabelValues("error").Add(float64(len(rep.SubmitErrors)))
+}
+
 func (m *metrics) observeMatches(prev, now map[string]int) {
 	for topic, n := range now {
 		if d := n - prev[topic]; d > 0 {

@@ -93,6 +93,8 @@ func (d *Daemon) reload(ctx context.Context, why string) {
 	d.startAlerts(ctx)
 	d.enqueueAlerts(ctx)
 	d.work.Unlock()
+	// New rules or a new evidence section may qualify stories for capture.
+	d.kickEvidence()
 	d.health.setConfig(cfg, nil)
 	if err != nil {
 		d.log.Error("rematch after reload", "err", err)

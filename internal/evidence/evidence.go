@@ -35,6 +35,14 @@ type Options struct {
 	RetryAfter  time.Duration
 	Extractor   Extractor       // default Readability
 	Rechecks    []time.Duration // ages of the first capture at which the page is checked again
+	// RecheckAll re-checks every captured page in this Run, whatever its
+	// schedule, instead of only those due; the schedule stays as it was.
+	RecheckAll bool
+	// SavePageNow, when set, is handed the final URL of every capture
+	// (evidence.save_page_now); SubmitBatch bounds the submissions per Run
+	// (default 6, a minute's worth at the default rate).
+	SavePageNow Submitter
+	SubmitBatch int
 	// Rules, when set, match a story again with each new article text (a
 	// capture, an edit), so a story whose feed carried too little to match
 	// can match on its article. FeedTags maps feed ids to their tags, for
@@ -60,6 +68,9 @@ func NewRunner(st *store.Store, f Fetcher, a Archive, o Options) *Runner {
 	}
 	if o.DailyBudget <= 0 {
 		o.DailyBudget = config.DefaultDailyBudget
+	}
+	if o.SubmitBatch <= 0 {
+		o.SubmitBatch = 6
 	}
 	if o.Batch <= 0 {
 		o.Batch = 100
@@ -92,7 +103,14 @@ type Report struct {
 	Errors      []string       // "story N: why", one per failed attempt
 	OutOfBudget bool           // the day's fetch budget ran out before the queue did
 	Checked     int            // re-checks made
+	CheckFailed int            // re-checks that got no answer (network failure, 5xx, 429)
 	Changed     map[string]int // stories by state a re-check moved them to (edited, removed, unreachable, unchanged)
+	States      map[string]int // stories by state after their re-check, moved or not
+	// Save Page Now: captures submitted, the failed attempts ("story N:
+	// URL: why"), and whether the API asked to slow down.
+	Submitted    int
+	SubmitErrors []string
+	RateLimited  bool
 }
 
 // Run queues the stories that qualify and captures those due. A failing page
@@ -132,16 +150,23 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 			return rep, err
 		}
 	}
-	if rep.OutOfBudget {
-		return rep, nil
+	if !rep.OutOfBudget {
+		if err := r.recheck(ctx, &rep); err != nil {
+			return rep, err
+		}
 	}
-	return rep, r.recheck(ctx, &rep)
+	// Submissions spend no article fetch: they run whatever the budget.
+	return rep, r.submit(ctx, &rep)
 }
 
 // captureOne fetches and archives one story's page. Its error is for
 // failures of the database or the archive; a failing page is recorded.
 func (r *Runner) captureOne(ctx context.Context, t store.EvidenceTask, rep *Report) error {
 	ex, err := r.fetcher.Capture(ctx, t.URL)
+	if err != nil && ctx.Err() != nil {
+		// Stopped (shutdown), not failed: the attempt is not counted.
+		return ctx.Err()
+	}
 	if err == nil && (ex.Status < 200 || ex.Status > 299) {
 		err = fmt.Errorf("HTTP %d %s", ex.Status, http.StatusText(ex.Status))
 	}

@@ -19,6 +19,9 @@ const UnreachableAfter = 3
 // each: unchanged, edited (a new capture is kept), removed, or a network
 // failure, counted toward unreachable.
 func (r *Runner) recheck(ctx context.Context, rep *Report) error {
+	if r.o.RecheckAll {
+		return r.recheckAll(ctx, rep)
+	}
 	if len(r.o.Rechecks) == 0 {
 		return nil
 	}
@@ -26,35 +29,75 @@ func (r *Runner) recheck(ctx context.Context, rep *Report) error {
 	if err != nil {
 		return err
 	}
+	_, err = r.checkTasks(ctx, tasks, false, rep)
+	return err
+}
+
+// recheckAll checks every captured page now, page by page of the queue, so
+// a large archive is never held in memory at once. Pages captured in this
+// same run are checked too: a re-check of everything means everything.
+func (r *Runner) recheckAll(ctx context.Context, rep *Report) error {
+	var after int64
+	for {
+		tasks, err := r.st.CapturedAfter(ctx, after, r.o.Batch)
+		if err != nil || len(tasks) == 0 {
+			return err
+		}
+		more, err := r.checkTasks(ctx, tasks, true, rep)
+		if err != nil || !more {
+			return err
+		}
+		after = tasks[len(tasks)-1].StoryID
+	}
+}
+
+// checkTasks re-checks tasks in order, spending the budget; it reports false
+// when the budget ran out.
+func (r *Runner) checkTasks(ctx context.Context, tasks []store.CheckTask, forced bool, rep *Report) (bool, error) {
 	for _, t := range tasks {
 		if err := ctx.Err(); err != nil {
-			return err
+			return false, err
 		}
 		ok, err := r.st.SpendEvidenceFetch(ctx, r.o.Now(), r.o.DailyBudget)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if !ok {
 			rep.OutOfBudget = true
-			return nil
+			return false, nil
 		}
 		c, err := r.checkOne(ctx, t)
 		if err != nil {
-			return err
+			return false, err
 		}
+		if ctx.Err() != nil {
+			// A fetch cut short by a shutdown says nothing about the page:
+			// it must not count toward unreachable.
+			return false, ctx.Err()
+		}
+		c.Forced = forced
 		if err := r.st.SaveCheck(ctx, c); err != nil {
-			return err
+			return false, err
 		}
 		rep.Checked++
+		if rep.States == nil {
+			rep.States = map[string]int{}
+		}
+		rep.States[c.State]++
 		if c.State != t.State {
 			if rep.Changed == nil {
 				rep.Changed = map[string]int{}
 			}
 			rep.Changed[c.State]++
 		}
-		r.o.Log.Info("evidence re-checked", "story", t.StoryID, "outcome", c.Outcome, "state", c.State, "err", c.Error)
+		if c.Outcome == "failed" {
+			rep.CheckFailed++
+			r.o.Log.Warn("evidence re-check failed", "story", t.StoryID, "url", t.URL, "state", c.State, "err", c.Error)
+			continue
+		}
+		r.o.Log.Info("evidence re-checked", "story", t.StoryID, "url", t.URL, "outcome", c.Outcome, "state", c.State, "err", c.Error)
 	}
-	return nil
+	return true, nil
 }
 
 // checkOne judges one page; its error is for the archive failing.

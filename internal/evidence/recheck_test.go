@@ -1,13 +1,18 @@
 package evidence
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/civicwatch/civicwatch/internal/store"
 )
 
 // mutablePage serves /a as the test sets it: an article text, a status, a
@@ -138,5 +143,93 @@ func TestNoRecheckAfterTheLastAge(t *testing.T) {
 	now = t0.Add(400 * 24 * time.Hour)
 	if rep, _ := r.Run(t.Context()); rep.Checked != 0 {
 		t.Errorf("a check after the last configured age: %+v", rep)
+	}
+}
+
+// TestRecheckAll: --recheck-all checks every captured page at once, before
+// any is due, spends the budget doing so, and leaves the schedule alone.
+func TestRecheckAll(t *testing.T) {
+	page := &mutablePage{mode: "ok", text: para}
+	srv := httptest.NewServer(page)
+	defer srv.Close()
+	st := openStore(t)
+	ids := seed(t, st, srv.URL, story{"/a", true}, story{"/b", true})
+	now := t0
+	day := 24 * time.Hour
+	opts := Options{Rechecks: []time.Duration{day}, DailyBudget: 3, Now: func() time.Time { return now }}
+	r, _ := newRunner(t, st, testFetcher(nil), opts)
+	if rep, err := r.Run(t.Context()); err != nil || rep.Captured != 2 {
+		t.Fatalf("capture run %+v, %v", rep, err)
+	}
+	page.set("ok", strings.Replace(para, "Monday", "Tuesday", 1))
+	now = t0.Add(time.Minute) // nothing is due
+	opts.RecheckAll = true
+	all, _ := newRunner(t, st, testFetcher(nil), opts)
+	rep, err := all.Run(t.Context())
+	if err != nil || rep.Checked != 1 || !rep.OutOfBudget || rep.States["edited"] != 1 {
+		t.Fatalf("recheck-all with one fetch of budget left: %+v, %v; want one check, edited, out of budget", rep, err)
+	}
+	now = t0.Add(day + time.Minute) // a new UTC day, a new budget; both are due
+	rep, err = r.Run(t.Context())
+	if err != nil || rep.Checked != 2 {
+		t.Fatalf("scheduled run after a forced check: %+v, %v; want both pages checked on schedule", rep, err)
+	}
+	page.set("404", "")
+	now = t0.Add(2 * day) // the next day's budget
+	rep, err = all.Run(t.Context())
+	if err != nil || rep.Checked != 2 || rep.States["removed"] != 2 {
+		t.Fatalf("recheck-all after the last age: %+v, %v; want both checked and removed", rep, err)
+	}
+	for _, p := range []string{"/a", "/b"} {
+		if hist, _ := st.CheckHistory(t.Context(), ids[p]); len(hist) < 2 {
+			t.Errorf("%s: %d checks in the history", p, len(hist))
+		}
+	}
+}
+
+// TestShutdownIsNoFailure: a capture or re-check cut short by the run's
+// context ending (the daemon stopping) is not recorded as a failed attempt
+// nor counted toward unreachable.
+func TestShutdownIsNoFailure(t *testing.T) {
+	page := &mutablePage{mode: "ok", text: para}
+	var hang atomic.Bool
+	entered := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hang.Load() {
+			entered <- struct{}{}
+			<-r.Context().Done()
+			return
+		}
+		page.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	st := openStore(t)
+	ids := seed(t, st, srv.URL, story{"/a", true})
+	now := t0
+	r, _ := newRunner(t, st, testFetcher(nil), Options{Rechecks: []time.Duration{time.Hour}, Now: func() time.Time { return now }})
+	cutShort := func(what string) {
+		t.Helper()
+		hang.Store(true)
+		ctx, cancel := context.WithCancel(t.Context())
+		go func() { <-entered; cancel() }()
+		if _, err := r.Run(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s cut short: %v, want context.Canceled", what, err)
+		}
+		hang.Store(false)
+	}
+	cutShort("capture")
+	if e, _ := st.EvidenceOf(t.Context(), ids["/a"]); e.Attempts != 0 || e.LastError != "" || e.State != store.EvidenceQueued {
+		t.Errorf("after a cut-short capture: %+v; want it queued as before", e)
+	}
+	if rep, err := r.Run(t.Context()); err != nil || rep.Captured != 1 {
+		t.Fatalf("capture: %+v, %v", rep, err)
+	}
+	now = t0.Add(2 * time.Hour)
+	cutShort("re-check")
+	if hist, _ := st.CheckHistory(t.Context(), ids["/a"]); len(hist) != 0 {
+		t.Errorf("a cut-short re-check was recorded: %+v", hist)
+	}
+	if rep, err := r.Run(t.Context()); err != nil || rep.Checked != 1 || rep.States["unchanged"] != 1 {
+		t.Errorf("the re-check after: %+v, %v; want it still due and unchanged", rep, err)
 	}
 }

@@ -16,9 +16,9 @@ import (
 // captures and a re-check, the second queued, the third without a record.
 func evidenceStories() []store.MatchedStory {
 	s := stories()
-	s[0].Evidence = &store.EvidenceSummary{State: store.EvidenceEdited, Captures: 2, FirstCapture: day.Add(2*time.Hour + time.Minute),
+	s[0].Evidence = &store.StoryEvidence{State: store.EvidenceEdited, Captures: 2, FirstCapture: day.Add(2*time.Hour + time.Minute),
 		LastCheck: day.Add(26 * time.Hour), LastOutcome: "edited"}
-	s[1].Evidence = &store.EvidenceSummary{State: store.EvidenceQueued}
+	s[1].Evidence = &store.StoryEvidence{State: store.EvidenceQueued}
 	return s
 }
 

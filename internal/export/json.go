@@ -55,7 +55,7 @@ type Evidence struct {
 }
 
 // evidenceOf is the JSON form of a story's evidence, nil without one.
-func evidenceOf(e *store.EvidenceSummary) *Evidence {
+func evidenceOf(e *store.StoryEvidence) *Evidence {
 	if e == nil {
 		return nil
 	}

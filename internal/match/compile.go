@@ -16,6 +16,7 @@ type Rules struct {
 	byPat   [][]int32 // pattern index → terms that use it
 	scanner *Scanner
 	version string
+	memos   int // how many nodes keep their hits in run.memo
 }
 
 // term is one distinct term as written in a rule or list.
@@ -65,6 +66,9 @@ func Compile(topics []Topic, lists Lists) (*Rules, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	for _, root := range r.roots {
+		r.numberMemos(root)
+	}
 	r.terms, r.scanner = c.terms, NewScanner(c.patterns)
 	r.byPat = make([][]int32, len(c.patterns))
 	for i, t := range c.terms {
@@ -72,6 +76,20 @@ func Compile(topics []Topic, lists Lists) (*Rules, error) {
 	}
 	r.version = version(topics, lists)
 	return r, nil
+}
+
+// numberMemos gives each node whose hits are built from others' a slot in
+// run.memo: a topic's truth and its hits both ask for them, and a NEAR's
+// pairing is the costliest part of matching labour news.
+func (r *Rules) numberMemos(n *node) {
+	switch n.kind {
+	case nOr, nNear, nExcept:
+		r.memos++
+		n.memo = r.memos
+	}
+	for _, k := range n.kids {
+		r.numberMemos(k)
+	}
 }
 
 func sortedNames(lists Lists) []string {

@@ -27,6 +27,8 @@ type run struct {
 	byTerm  [][]rawHit
 	touched []int32
 	tags    []string
+	memo    [][]rawHit // hits of the nodes numbered by numberMemos, once asked for
+	memoSet []bool
 	forced  *node            // Explain: a NOT node taken as true, to find the veto
 	found   func(Occurrence) // x.add bound once, so a scan allocates no closure
 }
@@ -58,6 +60,12 @@ func (r *Rules) begin(tags []string) *run {
 		x.tags = append(x.tags, strings.ToLower(t))
 	}
 	x.forced = nil
+	if cap(x.memo) < r.memos {
+		x.memo, x.memoSet = make([][]rawHit, r.memos), make([]bool, r.memos)
+	}
+	x.memo, x.memoSet = x.memo[:r.memos], x.memoSet[:r.memos]
+	clear(x.memo)
+	clear(x.memoSet)
 	if x.found == nil {
 		x.found = func(o Occurrence) { x.add(&o, o.Pattern) }
 	}
@@ -133,8 +141,21 @@ func inScope(field uint8, sc scope) bool {
 	return true
 }
 
-// hits returns the occurrences a term set yields.
+// hits returns the occurrences a term set yields. The slice is shared:
+// callers read it and do not append to it.
 func (x *run) hits(n *node) []rawHit {
+	if n.memo == 0 {
+		return x.build(n)
+	}
+	if i := n.memo - 1; x.memoSet[i] {
+		return x.memo[i]
+	}
+	hs := x.build(n)
+	x.memo[n.memo-1], x.memoSet[n.memo-1] = hs, true
+	return hs
+}
+
+func (x *run) build(n *node) []rawHit {
 	switch n.kind {
 	case nTerm:
 		hs := x.byTerm[n.term]

@@ -151,6 +151,7 @@ type node struct {
 	near  int    // nNear: distance in words
 	pos   int    // offset in the rule, for messages
 	src   string // the rule text of this node, for explanations
+	memo  int    // nOr, nNear, nExcept: 1 + its slot in run.memo; 0 for none
 }
 
 type scope uint8

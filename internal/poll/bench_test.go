@@ -140,20 +140,23 @@ func BenchmarkParseInMemory(b *testing.B) {
 	reportFeeds(b, len(e.bodies))
 }
 
-// BenchmarkPollFirst: every item is new, so it is fetched, parsed,
-// normalised, stored and indexed.
-func BenchmarkPollFirst(b *testing.B) { benchPollFirst(b, nil) }
-
-// BenchmarkPollFirstTopics is the same first poll matched with the shipped
-// feeds.yaml's topics, as `civicwatch poll` and `civicwatch bench` do: the
-// like-for-like baseline of the command's first poll.
-func BenchmarkPollFirstTopics(b *testing.B) {
+// BenchmarkPollFirst is the first poll an operator runs: every item is
+// new, so it is fetched, parsed, normalised, matched with the shipped
+// feeds.yaml's topics, stored and indexed. `civicwatch bench` times the
+// command doing the same work on the same feeds (issue 15: the benchmark
+// had polled without topics, a poll nobody runs, and so promised 2× the
+// speed the command gave).
+func BenchmarkPollFirst(b *testing.B) {
 	cfg, err := config.Load("../../feeds.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}
 	benchPollFirst(b, cfg.Rules)
 }
+
+// BenchmarkPollFirstNoTopics is the same first poll without topics: what
+// the process costs without the matching and the matches it writes.
+func BenchmarkPollFirstNoTopics(b *testing.B) { benchPollFirst(b, nil) }
 
 func benchPollFirst(b *testing.B, rules *match.Rules) {
 	e := newBenchEnv(b)

@@ -20,14 +20,14 @@ import (
 	"github.com/civicwatch/civicwatch/internal/fetch"
 )
 
-// BenchmarkPollFirstTopicsCapture is BenchmarkPollFirstTopics with evidence
+// BenchmarkPollFirstCapture is BenchmarkPollFirst (shipped topics) with evidence
 // capture on: while the round polls, a Runner (capture: matched) works the
 // queue the round fills, against a loopback article server, as the daemon
-// does beside its polls. Compare feeds/s with BenchmarkPollFirstTopics in
-// the same run:
+// does beside its polls. Compare feeds/s with BenchmarkPollFirst in the
+// same run:
 //
-//	go test -run '^$' -bench 'PollFirstTopics' -benchtime 5x ./internal/poll/
-func BenchmarkPollFirstTopicsCapture(b *testing.B) {
+//	go test -run '^$' -bench 'PollFirst$|PollFirstCapture' -benchtime 5x ./internal/poll/
+func BenchmarkPollFirstCapture(b *testing.B) {
 	cfg, err := config.Load("../../feeds.yaml")
 	if err != nil {
 		b.Fatal(err)

@@ -41,6 +41,12 @@ type Poller struct {
 	// Rules match each parsed item to topics, with the tags of its feed;
 	// nil stores stories unmatched.
 	Rules *match.Rules
+	// Check, when set, must pass before the round writes anything. It runs
+	// beside the fetches: `poll` checks the whole database file (15.8 s at a
+	// million stories), which would otherwise come before every fetch. If
+	// it fails the fetches are cancelled, nothing is stored, and Poll
+	// returns its error.
+	Check func(context.Context) error
 }
 
 // Selection says which feeds a round polls.
@@ -88,19 +94,39 @@ var ErrUnknownFeed = errors.New("no such feed in the config")
 // (unknown feed, unusable database); a feed's failure is in its Result.
 func (p *Poller) Poll(ctx context.Context, feeds []config.Feed, sel Selection) (*Report, error) {
 	start := p.Now()
+	var checked chan error
+	if p.Check != nil {
+		checked = make(chan error, 1)
+		go func() { checked <- p.Check(ctx) }()
+	}
+	// checkFirst prefers the check's verdict to an error that a damaged
+	// file may have caused before the check could say so.
+	checkFirst := func(err error) error {
+		if checked != nil {
+			if cerr := <-checked; cerr != nil {
+				return cerr
+			}
+		}
+		return err
+	}
 	refs := make([]store.FeedRef, len(feeds))
 	for i, f := range feeds {
 		refs[i] = store.FeedRef{ID: f.ID, Name: f.Name, URL: f.URL}
 	}
-	if err := p.Store.SyncFeeds(ctx, refs, start); err != nil {
-		return nil, err
-	}
+	// The states are read before SyncFeeds writes the config into the
+	// database (it must wait for the check), as SyncFeeds will leave them.
 	states, err := p.Store.FeedStates(ctx)
 	if err != nil {
-		return nil, err
+		return nil, checkFirst(err)
+	}
+	for _, ref := range refs {
+		states[ref.ID] = states[ref.ID].Synced(ref)
 	}
 	chosen, err := choose(feeds, states, sel, start)
 	if err != nil {
+		if checked != nil {
+			<-checked // the check reads the database: let it end with the round
+		}
 		return nil, err
 	}
 
@@ -110,24 +136,36 @@ func (p *Poller) Poll(ctx context.Context, feeds []config.Feed, sel Selection) (
 	// memory. The queue holds a full batch of the writer's, so that its
 	// transactions stay as large as before; a round then holds at most
 	// maxBatch + Concurrency parsed feeds, whatever its number of feeds.
+	fetchCtx, cancelFetches := context.WithCancel(ctx)
+	defer cancelFetches()
 	jobs := make(chan *job, maxBatch)
 	var wg sync.WaitGroup
 	lim := newLimiter(p.Fetch.Concurrency, p.Fetch.PerHost)
 	for _, f := range chosen {
 		wg.Go(func() {
-			release, err := lim.acquire(ctx, hostOf(f.URL))
+			release, err := lim.acquire(fetchCtx, hostOf(f.URL))
 			if err != nil {
 				return // cancelled before it started: nothing to record
 			}
 			defer release()
-			j := p.fetchOne(ctx, f, states[f.ID])
-			if ctx.Err() == nil || j.rec.Outcome != store.OutcomeError {
+			j := p.fetchOne(fetchCtx, f, states[f.ID])
+			if fetchCtx.Err() == nil || j.rec.Outcome != store.OutcomeError {
 				jobs <- j
 			}
 		})
 	}
 	go func() { wg.Wait(); close(jobs) }()
 
+	err = checkFirst(nil)
+	if err == nil {
+		err = p.Store.SyncFeeds(ctx, refs, start)
+	}
+	if err != nil {
+		cancelFetches()
+		for range jobs { // let every fetch end; none is stored
+		}
+		return nil, err
+	}
 	byID := make(map[string]Result, len(chosen))
 	p.write(ctx, jobs, byID)
 	rep := &Report{Duration: p.Now().Sub(start)}

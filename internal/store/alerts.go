@@ -87,7 +87,7 @@ ORDER BY m.story_id`, fmtTime(since), string(tj))
 			return nil, fmt.Errorf("alert candidates: %w", err)
 		}
 		var h []match.Hit
-		if err := json.Unmarshal([]byte(hits), &h); err != nil {
+		if h, err = parseHits(hits); err != nil {
 			return nil, fmt.Errorf("alert candidates: hits of story %d: %w", c.StoryID, err)
 		}
 		if n := len(out); n > 0 && out[n-1].StoryID == c.StoryID {

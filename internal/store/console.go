@@ -38,7 +38,7 @@ type MatchedStory struct {
 	Matches []Match // by topic id
 	// Evidence is set by AttachEvidence for a story with an evidence
 	// record; nil otherwise.
-	Evidence *EvidenceSummary
+	Evidence *StoryEvidence
 }
 
 // Topics returns the ids of the topics the story matched.
@@ -140,6 +140,16 @@ func (s *Store) queryStories(ctx context.Context, withText bool, tail string, ar
 }
 
 // eachMatch calls fn for every stored match of the stories, by story then topic.
+// MatchesOf returns the matches of the stories with these ids, by story
+// then topic.
+func (s *Store) MatchesOf(ctx context.Context, ids []int64) ([]Match, error) {
+	var out []Match
+	if err := s.eachMatch(ctx, ids, func(m Match) { out = append(out, m) }); err != nil {
+		return nil, fmt.Errorf("matches of %d stories: %w", len(ids), err)
+	}
+	return out, nil
+}
+
 func (s *Store) eachMatch(ctx context.Context, ids []int64, fn func(Match)) error {
 	if len(ids) == 0 {
 		return nil
@@ -161,7 +171,7 @@ FROM matches WHERE story_id IN (SELECT value FROM json_each(?)) ORDER BY story_i
 		if err := rows.Scan(&m.StoryID, &m.Topic, &hits, &m.RulesVersion, &at); err != nil {
 			return err
 		}
-		if err := json.Unmarshal([]byte(hits), &m.Hits); err != nil {
+		if m.Hits, err = parseHits(hits); err != nil {
 			return fmt.Errorf("story %d, topic %s: hits: %w", m.StoryID, m.Topic, err)
 		}
 		m.MatchedAt = parseTime(at)

@@ -233,6 +233,8 @@ type DigestStory struct {
 	// its captured article brought within the window: a story whose feed
 	// text was too thin to match, matched once its page was read.
 	LateTopics []string
+	late       bool   // first seen before the window, in it for its article
+	articleAt  string // stories.article_at as stored, for late ones
 }
 
 // DigestStories returns the stories first seen in [start, end) that matched
@@ -255,34 +257,48 @@ func (s *Store) DigestStories(ctx context.Context, start, end time.Time) ([]Dige
 		return nil, fmt.Errorf("digest stories: %w", err)
 	}
 	defer tx.Rollback()
-	from, to := fmtTime(start), fmtTime(end)
-	stories, byID, err := digestStoryRows(ctx, tx, from, to)
+	stories, byID, err := digestStoryRows(ctx, tx, fmtTime(start), fmtTime(end))
 	if err != nil {
 		return nil, fmt.Errorf("digest stories: %w", err)
 	}
-	if err := digestMatchRows(ctx, tx, from, to, byID); err != nil {
+	if len(stories) == 0 {
+		return nil, nil
+	}
+	// The window's stories are found once; their matches and feeds are
+	// then read by id, on the primary key and the sightings_story index.
+	ids := make([]int64, len(stories))
+	for i := range stories {
+		ids[i] = stories[i].ID
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("digest stories: %w", err)
+	}
+	if err := digestMatchRows(ctx, tx, string(list), byID); err != nil {
 		return nil, fmt.Errorf("digest stories: matches: %w", err)
 	}
-	if err := digestFeedRows(ctx, tx, from, to, byID); err != nil {
+	if err := digestFeedRows(ctx, tx, string(list), byID); err != nil {
 		return nil, fmt.Errorf("digest stories: feeds: %w", err)
 	}
 	return stories, nil
 }
 
-// inWindow selects the matched stories of the window (?1, ?2); the index on
-// first_seen_at serves it. The second part is the late ones: a topic the
-// article brought has matched_at equal to the story's article_at
-// (Store.setArticle), and the index on article_at finds those few.
-const inWindow = `SELECT st.id FROM stories st WHERE st.first_seen_at >= ?1 AND st.first_seen_at < ?2
-    AND EXISTS (SELECT 1 FROM matches m WHERE m.story_id = st.id)
-    UNION ALL
-    SELECT st.id FROM stories st WHERE st.article_at >= ?1 AND st.article_at < ?2 AND st.first_seen_at < ?1
-    AND EXISTS (SELECT 1 FROM matches m WHERE m.story_id = st.id AND m.matched_at = st.article_at)`
-
+// The matched stories of the window, oldest first; the index on
+// first_seen_at serves it, with one look at matches' primary key a story.
+// The second part is the late ones: first seen before the window, with a
+// topic their article brought within it. Such a topic has matched_at equal
+// to the story's article_at (Store.setArticle), and the index on article_at
+// finds those few.
 func digestStoryRows(ctx context.Context, tx *sql.Tx, from, to any) ([]DigestStory, map[int64]*DigestStory, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT st.id, COALESCE(st.url, ''), st.title, st.summary, st.text, st.lang,
-        st.published_at, st.first_seen_at FROM stories st WHERE st.id IN (`+inWindow+`)
-        ORDER BY st.first_seen_at, st.id`, from, to)
+        st.published_at, st.first_seen_at, 0, '' FROM stories st WHERE st.first_seen_at >= ?1 AND st.first_seen_at < ?2
+        AND EXISTS (SELECT 1 FROM matches m WHERE m.story_id = st.id)
+        UNION ALL
+        SELECT st.id, COALESCE(st.url, ''), st.title, st.summary, st.text, st.lang,
+        st.published_at, st.first_seen_at, 1, st.article_at FROM stories st
+        WHERE st.article_at >= ?1 AND st.article_at < ?2 AND st.first_seen_at < ?1
+        AND EXISTS (SELECT 1 FROM matches m WHERE m.story_id = st.id AND m.matched_at = st.article_at)
+        ORDER BY 8, 1`, from, to)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -291,7 +307,7 @@ func digestStoryRows(ctx context.Context, tx *sql.Tx, from, to any) ([]DigestSto
 	for rows.Next() {
 		var d DigestStory
 		var pub, seen sql.NullString
-		if err := rows.Scan(&d.ID, &d.URL, &d.Title, &d.Summary, &d.Text, &d.Lang, &pub, &seen); err != nil {
+		if err := rows.Scan(&d.ID, &d.URL, &d.Title, &d.Summary, &d.Text, &d.Lang, &pub, &seen, &d.late, &d.articleAt); err != nil {
 			return nil, nil, err
 		}
 		d.PublishedAt, d.FirstSeenAt = parseTime(pub), parseTime(seen)
@@ -308,26 +324,26 @@ func digestStoryRows(ctx context.Context, tx *sql.Tx, from, to any) ([]DigestSto
 	return out, byID, nil
 }
 
-func digestMatchRows(ctx context.Context, tx *sql.Tx, from, to any, byID map[int64]*DigestStory) error {
-	rows, err := tx.QueryContext(ctx, `SELECT m.story_id, m.topic, m.hits,
-        st.first_seen_at < ?1 AND m.matched_at = st.article_at AND st.article_at >= ?1 AND st.article_at < ?2
-        FROM matches m JOIN stories st ON st.id = m.story_id WHERE m.story_id IN (`+inWindow+`)`, from, to)
+// digestMatchRows and digestFeedRows read the rows of the stories whose
+// ids are in list, a JSON array.
+func digestMatchRows(ctx context.Context, tx *sql.Tx, list string, byID map[int64]*DigestStory) error {
+	rows, err := tx.QueryContext(ctx, `SELECT story_id, topic, hits, matched_at FROM matches
+        WHERE story_id IN (SELECT value FROM json_each(?))`, list)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
-		var topic, hits string
-		var late bool
-		if err := rows.Scan(&id, &topic, &hits, &late); err != nil {
+		var topic, hits, matchedAt string
+		if err := rows.Scan(&id, &topic, &hits, &matchedAt); err != nil {
 			return err
 		}
-		if d := byID[id]; d != nil && late {
+		if d := byID[id]; d != nil && d.late && matchedAt == d.articleAt {
 			d.LateTopics = append(d.LateTopics, topic)
 		}
 		var hs []match.Hit
-		if err := json.Unmarshal([]byte(hits), &hs); err != nil {
+		if hs, err = parseHits(hits); err != nil {
 			return fmt.Errorf("story %d, topic %s: hits: %w", id, topic, err)
 		}
 		if d := byID[id]; d != nil {
@@ -337,9 +353,9 @@ func digestMatchRows(ctx context.Context, tx *sql.Tx, from, to any, byID map[int
 	return rows.Err()
 }
 
-func digestFeedRows(ctx context.Context, tx *sql.Tx, from, to any, byID map[int64]*DigestStory) error {
+func digestFeedRows(ctx context.Context, tx *sql.Tx, list string, byID map[int64]*DigestStory) error {
 	rows, err := tx.QueryContext(ctx, `SELECT s.story_id, f.id, f.name FROM sightings s JOIN feeds f ON f.id = s.feed_id
-        WHERE s.story_id IN (`+inWindow+`) ORDER BY s.story_id, s.first_seen_at, f.id`, from, to)
+        WHERE s.story_id IN (SELECT value FROM json_each(?)) ORDER BY s.story_id, s.first_seen_at, f.id`, list)
 	if err != nil {
 		return err
 	}

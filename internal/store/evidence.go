@@ -300,19 +300,41 @@ type CheckTask struct {
 	LastText      string // text of the newest capture that has one
 }
 
+// checkTaskColumns are what a CheckTask is read from, over evidence_queue q.
+const checkTaskColumns = `q.story_id, q.url, q.state, q.checks_done, q.fail_streak,
+		       (SELECT MIN(captured_at) FROM captures c WHERE c.story_id = q.story_id),
+		       coalesce((SELECT text FROM captures c WHERE c.story_id = q.story_id AND c.text_sha256 != ''
+		                 ORDER BY captured_at DESC, id DESC LIMIT 1), '')`
+
 // DueChecks returns up to limit captured stories whose re-check is due.
 func (s *Store) DueChecks(ctx context.Context, at time.Time, limit int) ([]CheckTask, error) {
 	rows, err := s.read.QueryContext(ctx, `
-		SELECT q.story_id, q.url, q.state, q.checks_done, q.fail_streak,
-		       (SELECT MIN(captured_at) FROM captures c WHERE c.story_id = q.story_id),
-		       coalesce((SELECT text FROM captures c WHERE c.story_id = q.story_id AND c.text_sha256 != ''
-		                 ORDER BY captured_at DESC, id DESC LIMIT 1), '')
+		SELECT `+checkTaskColumns+`
 		FROM evidence_queue q
 		WHERE q.check_at IS NOT NULL AND q.check_at <= ? ORDER BY q.check_at, q.story_id LIMIT ?`,
 		fmtTime(at), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read re-check queue: %w", err)
 	}
+	return scanCheckTasks(rows)
+}
+
+// CapturedAfter returns up to limit stories with at least one capture whose
+// id is above afterID, by id: the pages of a re-check of everything, which
+// ignores the schedule.
+func (s *Store) CapturedAfter(ctx context.Context, afterID int64, limit int) ([]CheckTask, error) {
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT `+checkTaskColumns+`
+		FROM evidence_queue q
+		WHERE q.story_id > ? AND EXISTS (SELECT 1 FROM captures c WHERE c.story_id = q.story_id)
+		ORDER BY q.story_id LIMIT ?`, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read captured stories: %w", err)
+	}
+	return scanCheckTasks(rows)
+}
+
+func scanCheckTasks(rows *sql.Rows) ([]CheckTask, error) {
 	defer rows.Close()
 	var out []CheckTask
 	for rows.Next() {
@@ -340,6 +362,9 @@ type Check struct {
 	FailStreak int       // network failures in a row after this check
 	NextCheck  time.Time // zero: no more re-checks
 	Capture    *Capture  // the new version, when edited
+	// Forced marks a check asked for outside the schedule (evidence run
+	// --recheck-all): it leaves the scheduled checks as they were.
+	Forced bool
 }
 
 // SaveCheck records a re-check, its new capture if any, and the story's new
@@ -369,11 +394,19 @@ func (s *Store) SaveCheck(ctx context.Context, c *Check) error {
 		c.StoryID, fmtTime(c.At), c.Outcome, c.Status, c.FinalURL, c.BodySHA256, c.Error, captureID, c.State); err != nil {
 		return fmt.Errorf("save re-check of story %d: %w", c.StoryID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `
-		UPDATE evidence_queue SET state = ?, fail_streak = ?, checks_done = checks_done + 1, check_at = ?,
-		       last_error = ?, updated_at = ?
-		WHERE story_id = ?`,
-		c.State, c.FailStreak, fmtTime(c.NextCheck), c.Error, fmtTime(c.At), c.StoryID); err != nil {
+	if c.Forced {
+		_, err = tx.ExecContext(ctx, `
+			UPDATE evidence_queue SET state = ?, fail_streak = ?, last_error = ?, updated_at = ?
+			WHERE story_id = ?`,
+			c.State, c.FailStreak, c.Error, fmtTime(c.At), c.StoryID)
+	} else {
+		_, err = tx.ExecContext(ctx, `
+			UPDATE evidence_queue SET state = ?, fail_streak = ?, checks_done = checks_done + 1, check_at = ?,
+			       last_error = ?, updated_at = ?
+			WHERE story_id = ?`,
+			c.State, c.FailStreak, fmtTime(c.NextCheck), c.Error, fmtTime(c.At), c.StoryID)
+	}
+	if err != nil {
 		return fmt.Errorf("save re-check of story %d: %w", c.StoryID, err)
 	}
 	return tx.Commit()
@@ -399,4 +432,39 @@ func (s *Store) CheckHistory(ctx context.Context, storyID int64) ([]Check, error
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// EvidenceSummary is the whole evidence archive in figures.
+type EvidenceSummary struct {
+	Stories   int            // stories with a queue row
+	Captures  int            // captures stored, re-captured versions included
+	WARCFiles int            // WARC files the captures point into
+	ByState   map[string]int // stories per state
+}
+
+// EvidenceSummary counts the queue by state and the captures.
+func (s *Store) EvidenceSummary(ctx context.Context) (EvidenceSummary, error) {
+	sum := EvidenceSummary{ByState: map[string]int{}}
+	rows, err := s.read.QueryContext(ctx, `SELECT state, COUNT(*) FROM evidence_queue GROUP BY state`)
+	if err != nil {
+		return sum, fmt.Errorf("count evidence by state: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return sum, fmt.Errorf("count evidence by state: %w", err)
+		}
+		sum.ByState[state] = n
+		sum.Stories += n
+	}
+	if err := rows.Err(); err != nil {
+		return sum, fmt.Errorf("count evidence by state: %w", err)
+	}
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT warc_file) FROM captures`).
+		Scan(&sum.Captures, &sum.WARCFiles); err != nil {
+		return sum, fmt.Errorf("count captures: %w", err)
+	}
+	return sum, nil
 }

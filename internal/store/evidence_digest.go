@@ -94,8 +94,8 @@ func (s *Store) ReportedStories(ctx context.Context, recipient string, ids []int
 	return out, rows.Err()
 }
 
-// EvidenceSummary is what the exports say of a story's evidence.
-type EvidenceSummary struct {
+// StoryEvidence is what the exports say of a story's evidence.
+type StoryEvidence struct {
 	State        string    // queued, captured, failed, unchanged, edited, removed or unreachable
 	Captures     int       // versions of the page kept
 	FirstCapture time.Time // zero when none yet
@@ -134,7 +134,7 @@ func (s *Store) AttachEvidence(ctx context.Context, stories []MatchedStory) erro
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
-		var e EvidenceSummary
+		var e StoryEvidence
 		var first, last sql.NullString
 		if err := rows.Scan(&id, &e.State, &e.Captures, &first, &last, &e.LastOutcome); err != nil {
 			return fmt.Errorf("evidence of stories: %w", err)

@@ -27,6 +27,20 @@ type FeedState struct {
 	Stories            int       // stories this feed carried; filled by FeedHealth only
 }
 
+// Synced is the state SyncFeeds leaves for a configured feed: the name and
+// URL of the config, and, when the URL changed, validators, failures, due
+// time and gone mark cleared, since they belonged to the old address. A
+// poll reads states before it may write (Poller.Check) and applies this;
+// TestSyncedIsWhatSyncFeedsStores holds the two equal.
+func (f FeedState) Synced(ref FeedRef) FeedState {
+	if f.ID != "" && f.URL != ref.URL {
+		f.ETag, f.LastModified, f.BodyHash = "", "", ""
+		f.Failures, f.NextDue, f.GoneAt = 0, time.Time{}, time.Time{}
+	}
+	f.ID, f.Name, f.URL = ref.ID, ref.Name, ref.URL
+	return f
+}
+
 // Gone reports whether the feed's server said 410 Gone for its current URL.
 func (f FeedState) Gone() bool { return !f.GoneAt.IsZero() }
 

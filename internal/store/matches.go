@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/civicwatch/civicwatch/internal/feed"
 	"github.com/civicwatch/civicwatch/internal/match"
@@ -255,7 +257,7 @@ func (s *Store) MatchesForStory(ctx context.Context, storyID int64) ([]Match, er
 		if err := rows.Scan(&m.StoryID, &m.Topic, &hits, &m.RulesVersion, &at); err != nil {
 			return nil, fmt.Errorf("matches of story %d: %w", storyID, err)
 		}
-		if err := json.Unmarshal([]byte(hits), &m.Hits); err != nil {
+		if m.Hits, err = parseHits(hits); err != nil {
 			return nil, fmt.Errorf("matches of story %d, topic %s: hits: %w", storyID, m.Topic, err)
 		}
 		m.MatchedAt = parseTime(at)
@@ -281,4 +283,117 @@ func (s *Store) MatchCounts(ctx context.Context) (map[string]int, error) {
 		out[topic] = n
 	}
 	return out, rows.Err()
+}
+
+// parseHits decodes a matches.hits value. hitsJSON's own output (plain
+// strings, no escapes) is read directly; anything else — escapes, another
+// key order, hits written by an older version — goes to json.Unmarshal,
+// whose result the fast path must equal (TestParseHitsAgreesWithEncodingJSON).
+// Decoding hits by reflection was a third of building a digest at a
+// million stories (docs/performance.md).
+func parseHits(s string) ([]match.Hit, error) {
+	if hits, ok := parseHitsFast(s); ok {
+		return hits, nil
+	}
+	var hits []match.Hit
+	if err := json.Unmarshal([]byte(s), &hits); err != nil {
+		return nil, err
+	}
+	return hits, nil
+}
+
+func parseHitsFast(s string) ([]match.Hit, bool) {
+	if s == "null" {
+		return nil, true
+	}
+	rest, ok := strings.CutPrefix(s, "[")
+	if !ok {
+		return nil, false
+	}
+	hits := []match.Hit{}
+	if rest == "]" {
+		return hits, true
+	}
+	for {
+		var h match.Hit
+		var term, field string
+		if rest, ok = strings.CutPrefix(rest, `{"term":`); !ok {
+			return nil, false
+		}
+		if term, rest, ok = plainJSONString(rest); !ok {
+			return nil, false
+		}
+		if rest, ok = strings.CutPrefix(rest, `,"field":`); !ok {
+			return nil, false
+		}
+		if field, rest, ok = plainJSONString(rest); !ok {
+			return nil, false
+		}
+		if rest, ok = strings.CutPrefix(rest, `,"start":`); !ok {
+			return nil, false
+		}
+		if h.Start, rest, ok = plainJSONInt(rest); !ok {
+			return nil, false
+		}
+		if rest, ok = strings.CutPrefix(rest, `,"end":`); !ok {
+			return nil, false
+		}
+		if h.End, rest, ok = plainJSONInt(rest); !ok {
+			return nil, false
+		}
+		if rest, ok = strings.CutPrefix(rest, "}"); !ok {
+			return nil, false
+		}
+		h.Term, h.Field = term, match.Field(field)
+		hits = append(hits, h)
+		if rest == "]" {
+			return hits, true
+		}
+		if rest, ok = strings.CutPrefix(rest, ","); !ok {
+			return nil, false
+		}
+	}
+}
+
+// plainJSONString reads a JSON string at the start of s that needs no
+// decoding: no escape, no control character, valid UTF-8.
+func plainJSONString(s string) (string, string, bool) {
+	if len(s) == 0 || s[0] != '"' {
+		return "", "", false
+	}
+	end := strings.IndexByte(s[1:], '"')
+	if end < 0 {
+		return "", "", false
+	}
+	v := s[1 : 1+end]
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] == '\\' {
+			return "", "", false
+		}
+	}
+	if !utf8.ValidString(v) {
+		return "", "", false
+	}
+	return v, s[2+end:], true
+}
+
+// plainJSONInt reads a decimal integer, as strconv.AppendInt writes it,
+// at the start of s.
+func plainJSONInt(s string) (int, string, bool) {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := i
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
+	}
+	if i == digits || i-digits > 18 || (s[digits] == '0' && i-digits > 1) {
+		return 0, "", false
+	}
+	n, err := strconv.Atoi(s[:i])
+	if err != nil {
+		return 0, "", false
+	}
+	return n, s[i:], true
 }

@@ -3,8 +3,10 @@ package store
 import (
 	"encoding/json"
 	"maps"
+	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -325,5 +327,73 @@ func TestHitsJSONAgreesWithEncodingJSON(t *testing.T) {
 		if got != string(want) {
 			t.Errorf("hitsJSON(%v)\n got %s\nwant %s", hits, got, want)
 		}
+	}
+}
+
+// TestParseHitsAgreesWithEncodingJSON checks the hand-written reader of
+// hits against json.Unmarshal: on hitsJSON's output, on encoding/json's
+// own spellings (escapes, other key orders, spaces) and on values neither
+// would write, where both must fail or both give the same hits.
+func TestParseHitsAgreesWithEncodingJSON(t *testing.T) {
+	inputs := []string{
+		`null`, `[]`, ` []`, `[ ]`, `{}`, `[`, `[{}]`, `"x"`, ``,
+		`[{"term":"strike*","field":"title","start":0,"end":6}]`,
+		`[{"term":"a","field":"title","start":1,"end":2},{"term":"សហជីព","field":"summary","start":3,"end":18}]`,
+		`[{"field":"title","term":"a","start":1,"end":2}]`,
+		`[{"term":"a\"b","field":"title","start":1,"end":2}]`,
+		`[{"term":"\u003cb\u003e","field":"title","start":1,"end":2}]`,
+		`[{"term":"a","field":"title","start":01,"end":2}]`,
+		`[{"term":"a","field":"title","start":-0,"end":2}]`,
+		`[{"term":"a","field":"title","start":1.5,"end":2}]`,
+		`[{"term":"a","field":"title","start":1,"end":99999999999999999999}]`,
+		`[{"term":"a","field":"title","start":1,"end":2},]`,
+		`[{"term":"a","field":"title","start":1,"end":2}] `,
+		`[{"term":"a","field":"title","start":1,"end":2}`,
+		"[{\"term\":\"bad \xff\",\"field\":\"title\",\"start\":1,\"end\":2}]",
+		"[{\"term\":\"tab\t\",\"field\":\"title\",\"start\":1,\"end\":2}]",
+	}
+	plain := map[string]bool{} // hitsJSON's output with no escape in it
+	r := rand.New(rand.NewPCG(7, 11))
+	pieces := []string{"union", "សហជីព", `"`, `\`, "<", "&", "\t", "\u2028", "\xff", " ", "strike*"}
+	for n := range 600 {
+		set := pieces
+		if n%2 == 0 {
+			set = pieces[:2] // plain terms only
+		}
+		var hits []match.Hit
+		for range r.IntN(4) {
+			var term strings.Builder
+			for range 1 + r.IntN(3) {
+				term.WriteString(set[r.IntN(len(set))])
+			}
+			hits = append(hits, match.Hit{Term: term.String(), Field: match.FieldContent, Start: r.IntN(1 << 20), End: r.IntN(1<<40) - 5})
+		}
+		enc, err := hitsJSON(hits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, enc)
+		if n%2 == 0 {
+			plain[enc] = true
+		}
+	}
+	for _, in := range inputs {
+		var want []match.Hit
+		wantErr := json.Unmarshal([]byte(in), &want)
+		got, err := parseHits(in)
+		if (err != nil) != (wantErr != nil) {
+			t.Errorf("parseHits(%q): error %v, json.Unmarshal: %v", in, err, wantErr)
+			continue
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Errorf("parseHits(%q)\n got %#v\nwant %#v", in, got, want)
+		}
+		// The fast path must be what serves hitsJSON's ordinary output.
+		if _, ok := parseHitsFast(in); plain[in] && !ok {
+			t.Errorf("parseHits(%q) did not take the fast path", in)
+		}
+	}
+	if len(plain) < 200 {
+		t.Errorf("only %d plain inputs: the fast path is hardly tested", len(plain))
 	}
 }

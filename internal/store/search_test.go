@@ -3,9 +3,11 @@ package store
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -442,4 +444,89 @@ func TestSearchWordsAcrossTitleAndText(t *testing.T) {
 			t.Errorf("search %q = %v (%v), want nothing", q, got, err)
 		}
 	}
+}
+
+// Search stops reading candidates once the newest are certain; the ids it
+// returns must be those a full sort would give, including when ids do not
+// follow first_seen_at (fetches saved in one batch finish in any order, and
+// clocks step back) and when a story is found by both title and text.
+func TestSearchNewestFirstIsExact(t *testing.T) {
+	s, _ := openTest(t)
+	r := rand.New(rand.NewPCG(15, 3))
+	words := []string{"union", "strike", kmUnion, kmStrike, "ministry", "court"}
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tx, err := s.write.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for id := 1; id <= 600; id++ {
+		// Seen about an hour apart in id order, each moved by up to ±11 h (so
+		// a lower id is seen up to 22 h after a higher one, within clockSlack),
+		// and a few at exactly the same time as another.
+		seen := base.Add(time.Duration(id) * time.Hour).Add(time.Duration(r.IntN(22*60)-11*60) * time.Minute)
+		if id%17 == 0 {
+			seen = base.Add(time.Duration(id-1) * time.Hour)
+		}
+		pick := func() string {
+			var b []string
+			for range 1 + r.IntN(3) {
+				b = append(b, words[r.IntN(len(words))])
+			}
+			return strings.Join(b, " filler ")
+		}
+		if _, err := tx.Exec(`INSERT INTO stories (id, url, title, text, hash, published_at, first_seen_at, updated_at)
+            VALUES (?, ?, ?, ?, '', '', ?, '')`, id, fmt.Sprintf("https://t.example/%d", id), pick(), pick(),
+			seen.Format(timeFormat)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tx.Exec(`INSERT INTO stories_fts(rowid, title, text) SELECT id, title, text FROM stories_search`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"union", kmUnion, "union strike", kmStrike + " court", "union ministry court", "ion"} {
+		for _, limit := range []int{1, 7, 50, 1000} {
+			got, err := s.Search(t.Context(), q, limit)
+			if err != nil {
+				t.Fatalf("Search(%+q, %d): %v", q, limit, err)
+			}
+			want := bruteSearch(t, s, q, limit)
+			if !slices.Equal(got, want) {
+				t.Errorf("Search(%+q, %d) =\n%v\nwant (full sort)\n%v", q, limit, got, want)
+			}
+			if limit == 1000 && len(want) < 20 {
+				t.Errorf("Search(%+q): only %d stories found; the test needs more to mean anything", q, len(want))
+			}
+		}
+	}
+}
+
+// bruteSearch is Search by reading every story: each word in the folded
+// title or text, sorted newest first, then by id.
+func bruteSearch(t *testing.T, s *Store, q string, limit int) []int64 {
+	t.Helper()
+	var conds []string
+	var args []any
+	for _, w := range searchWords(q) {
+		conds = append(conds, "(instr(lower(s.title), ?) > 0 OR instr(lower(s.text), ?) > 0)")
+		args = append(args, asciiLower(w), asciiLower(w))
+	}
+	rows, err := s.read.Query(`SELECT s.id FROM stories_search s JOIN stories st USING (id) WHERE `+
+		strings.Join(conds, " AND ")+` ORDER BY st.first_seen_at DESC, st.id DESC LIMIT `+strconv.Itoa(limit), args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
 }

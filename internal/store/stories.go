@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -145,15 +147,30 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]int64, e
 	for _, w := range words {
 		args = append(args, "%"+indexedPart(w)+"%")
 	}
-	where := []string{searchWhere(len(words))}
-	for _, w := range words {
+	// The whole of each word longer than the index is asked for is
+	// confirmed on the story whose id is the expression given.
+	longArgs := map[int]int{} // word → its parameter
+	for i, w := range words {
 		if indexedPart(w) != w {
-			// lower() folds ASCII letters only, as LIKE does.
-			where = append(where, fmt.Sprintf(`EXISTS (SELECT 1 FROM stories_search ss WHERE ss.id = st.id
-                AND (instr(lower(ss.title), ?%[1]d) > 0 OR instr(lower(ss.text), ?%[1]d) > 0))`, len(args)+1))
 			args = append(args, asciiLower(w))
+			longArgs[i] = len(args)
 		}
 	}
+	longWords := func(id string) []string {
+		var conds []string
+		for i := range words {
+			if p, ok := longArgs[i]; ok {
+				// lower() folds ASCII letters only, as LIKE does.
+				conds = append(conds, fmt.Sprintf(`EXISTS (SELECT 1 FROM stories_search ss WHERE ss.id = %s
+                AND (instr(lower(ss.title), ?%[2]d) > 0 OR instr(lower(ss.text), ?%[2]d) > 0))`, id, p))
+			}
+		}
+		return conds
+	}
+	if len(words) <= maxCombinedWords {
+		return s.searchNewestFirst(ctx, len(words), longWords("stories_fts.rowid"), args, limit)
+	}
+	where := append([]string{searchWhere(len(words))}, longWords("st.id")...)
 	args = append(args, limit)
 	rows, err := s.read.QueryContext(ctx, `SELECT st.id FROM stories st WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY st.first_seen_at DESC, st.id DESC LIMIT ?`+fmt.Sprint(len(args)), args...)
@@ -170,6 +187,107 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]int64, e
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// clockSlack is how far back the clock may have stepped between two
+// stories' inserts without searchNewestFirst missing the later-seen one.
+// Ids are given in insert order and first_seen_at is the fetch's time, so
+// ids follow first_seen_at except within a write batch (fetches finish in
+// any order) and across a clock step; a day covers both with room.
+const clockSlack = 24 * time.Hour
+
+// searchNewestFirst answers a search of up to maxCombinedWords words by
+// walking the index's candidates from the highest id down and stopping
+// once the newest limit matches are certain. Confirming a candidate reads
+// its text through the folding view, which is where a search's time goes
+// (a Khmer word had 3,975 candidates in a year of archive); reading them
+// all to keep the newest 50 made one word cost 360–630 ms. Stopping is
+// exact as long as the clock never went back by more than clockSlack
+// between two inserts: a candidate with a lower id than one seen at t was
+// seen by t+clockSlack.
+func (s *Store) searchNewestFirst(ctx context.Context, n int, long []string, args []any, limit int) ([]int64, error) {
+	// One arm per way of placing the words in title and text, each an FTS5
+	// query that gives rowids in descending order; UNION ALL ordered by the
+	// rowid alone lets SQLite merge the arms as they come (a UNION would
+	// order by every column, and a subquery in FROM is collected first),
+	// so closing the rows early leaves the rest unread. A story found by
+	// two arms comes twice, one after the other.
+	var arms []string
+	for mask := range 1 << n {
+		conds := make([]string, 0, n+len(long))
+		for i := range n {
+			col := "title"
+			if mask>>i&1 == 1 {
+				col = "text"
+			}
+			conds = append(conds, col+" LIKE ?"+strconv.Itoa(i+1))
+		}
+		conds = append(conds, long...)
+		arms = append(arms, `SELECT rowid, (SELECT first_seen_at FROM stories WHERE id = stories_fts.rowid)
+			FROM stories_fts WHERE `+strings.Join(conds, " AND "))
+	}
+	q := strings.Join(arms, " UNION ALL ") + ` ORDER BY 1 DESC`
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search (%d words): %w", n, err)
+	}
+	defer rows.Close()
+	var hits []searchHit
+	var oldestKept time.Time // the limit-th newest so far, once there are limit
+	prev := int64(-1)
+	for rows.Next() {
+		var h searchHit
+		var seen sql.NullString
+		if err := rows.Scan(&h.id, &seen); err != nil {
+			return nil, fmt.Errorf("search (%d words): %w", n, err)
+		}
+		h.seen = parseTime(seen)
+		if h.id == prev {
+			continue
+		}
+		prev = h.id
+		if len(hits) >= limit && h.seen.Add(clockSlack).Before(oldestKept) {
+			break
+		}
+		hits = append(hits, h)
+		if len(hits) > limit {
+			newestFirst(hits)
+			hits = hits[:limit]
+		}
+		if len(hits) == limit {
+			oldestKept = hits[limit-1].seen
+			for _, k := range hits {
+				if k.seen.Before(oldestKept) {
+					oldestKept = k.seen
+				}
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search (%d words): %w", n, err)
+	}
+	newestFirst(hits)
+	var ids []int64
+	for _, h := range hits {
+		ids = append(ids, h.id)
+	}
+	return ids, nil
+}
+
+type searchHit struct {
+	id   int64
+	seen time.Time
+}
+
+// newestFirst orders hits as Search returns them: last seen first, the
+// higher id first at the same time.
+func newestFirst(hits []searchHit) {
+	slices.SortFunc(hits, func(a, b searchHit) int {
+		if c := b.seen.Compare(a.seen); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.id, a.id)
+	})
 }
 
 // asciiLower lower-cases ASCII letters only, as SQLite's lower() does

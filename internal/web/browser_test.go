@@ -269,3 +269,37 @@ func TestBrowserPagesFitAPhone(t *testing.T) {
 		b.shot(name + "-375px")
 	}
 }
+
+// TestBrowserEvidence: the evidence page filters by state, links to the
+// story, and the story's diff shows removed and inserted words marked in
+// text and struck or underlined, at desktop and phone widths.
+func TestBrowserEvidence(t *testing.T) {
+	b := newBrowser(t)
+	b.f.seedEvidence(t)
+	b.run(chromedp.Navigate(b.url+"/"), chromedp.Click(chromedp.Search(`//nav//a[.="Evidence"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`table.evidence`)))
+	if rows := eval[int](b, `document.querySelectorAll('table.evidence tbody tr').length`); rows != 4 {
+		t.Errorf("%d rows on /evidence, want 4 (edited, removed, failed, and the hostile story queued)", rows)
+	}
+	b.run(chromedp.Click(chromedp.CSS(`.filters a.state-edited`)), chromedp.WaitVisible(chromedp.CSS(`tr.evidence-edited`)))
+	if rows := eval[int](b, `document.querySelectorAll('table.evidence tbody tr').length`); rows != 1 {
+		t.Errorf("%d rows under the edited filter, want 1", rows)
+	}
+	b.shot("evidence-edited")
+	b.run(chromedp.Click(chromedp.CSS(`tr.evidence-edited td a`)), chromedp.WaitVisible(chromedp.CSS(`.diff`)))
+	if del, ins := b.text(`.diff del`), b.text(`.diff ins`); del != "[-ten-]" || ins != "{+twelve+}" {
+		t.Errorf("diff marks %q and %q, want [-ten-] and {+twelve+}", del, ins)
+	}
+	if deco := eval[string](b, `getComputedStyle(document.querySelector('.diff del')).textDecorationLine`); deco != "line-through" {
+		t.Errorf("removed words drawn with text-decoration %q", deco)
+	}
+	if n := eval[int](b, `document.querySelectorAll('table.timeline tbody tr').length`); n != 3 {
+		t.Errorf("%d timeline rows, want 3 (two captures, one re-check)", n)
+	}
+	b.shot("story-evidence")
+	b.run(chromedp.EmulateViewport(375, 800))
+	for _, path := range []string{"/evidence", fmt.Sprintf("/stories/%d#evidence", b.f.ids[arrestTitle])} {
+		b.run(chromedp.Navigate(b.url+path), chromedp.WaitVisible(chromedp.CSS(`h1`)))
+		b.noSidewaysScroll(path)
+	}
+}

@@ -124,6 +124,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /digests/{period}/{recipient}", s.handleDigest)
 	mux.HandleFunc("GET /digests/{period}/{recipient}/html", s.handleDigestHTML)
 	mux.HandleFunc("GET /alerts", s.handleAlerts)
+	mux.HandleFunc("GET /evidence", s.handleEvidence)
 	mux.HandleFunc("GET /labels.jsonl", s.handleLabelsExport)
 	mux.HandleFunc("GET /feeds.opml", s.handleOPML)
 	mux.HandleFunc("GET /feeds/{file}", s.handleAtom)

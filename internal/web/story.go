@@ -23,6 +23,7 @@ type storyData struct {
 	Stored    []storedMatch
 	Explains  []explainView
 	Version   string // the rules version of the live explain
+	Evidence  *storyEvidence
 }
 
 type storedMatch struct {
@@ -128,6 +129,10 @@ func (s *Server) handleStory(w http.ResponseWriter, r *http.Request) {
 			RulesVersion: m.RulesVersion, MatchedAt: m.MatchedAt})
 	}
 	d.Explains = explainViews(x, labels)
+	if d.Evidence, err = s.loadStoryEvidence(ctx, id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "story", view{Title: st.Title, Nav: "matches", Data: d})
 }
 

@@ -26,7 +26,7 @@ var staticFS embed.FS
 
 // pageNames are the templates/*.html files that are pages; the others
 // (layout, partials) are shared by all of them.
-var pageNames = []string{"matches", "search", "story", "sources", "rules", "digests", "digest", "alerts", "error"}
+var pageNames = []string{"matches", "search", "story", "sources", "rules", "digests", "digest", "alerts", "evidence", "error"}
 
 type pages struct {
 	byName map[string]*template.Template

@@ -1,0 +1,89 @@
+package evidence
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/civicwatch/civicwatch/internal/savepagenow"
+	"github.com/civicwatch/civicwatch/internal/store"
+)
+
+// Submitter hands a URL to an outside archive and returns its job id;
+// *savepagenow.Client is one.
+type Submitter interface {
+	Submit(ctx context.Context, url string) (jobID string, err error)
+}
+
+// spnMaxAttempts is how many failed submissions of one capture are made
+// before it is given up. A refused login or a rate limit does not count
+// toward it: those say nothing about the page.
+const spnMaxAttempts = 5
+
+// spnBackoff is the wait after the nth failed attempt (n from 1) when the
+// API gave no Retry-After: a minute, doubling, at most an hour.
+func spnBackoff(n int) time.Duration {
+	return min(time.Minute<<min(n-1, 10), time.Hour)
+}
+
+// submit hands the captures not yet submitted to Save Page Now, at most
+// SubmitBatch per run. The client spaces the requests; a 429 or a refused
+// login ends the run's submissions, since every next one would meet the
+// same answer.
+func (r *Runner) submit(ctx context.Context, rep *Report) error {
+	if r.o.SavePageNow == nil {
+		return nil
+	}
+	tasks, err := r.st.DueSubmissions(ctx, r.o.Now(), r.o.SubmitBatch)
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		job, err := r.o.SavePageNow.Submit(ctx, t.URL)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		now := r.o.Now()
+		res := store.SPNResult{CaptureID: t.CaptureID, URL: t.URL, At: now}
+		stop := false
+		switch rl, limited := savepagenow.RateLimited(err); {
+		case err == nil:
+			res.State, res.JobID = store.SPNSubmitted, job
+			rep.Submitted++
+			r.o.Log.Info("save page now: submitted", "story", t.StoryID, "capture", t.CaptureID, "url", t.URL, "job", job)
+		case limited:
+			wait := rl.RetryAfter
+			if wait <= 0 {
+				wait = spnBackoff(t.Attempts + 1)
+			}
+			res.State, res.Error, res.NextAt = store.SPNPending, err.Error(), now.Add(wait)
+			rep.RateLimited = true
+			stop = true
+			r.o.Log.Warn("save page now: rate limited; submissions wait", "retry_after", wait, "err", err)
+		case savepagenow.IsAuth(err):
+			res.State, res.Error, res.NextAt = store.SPNPending, err.Error(), now.Add(time.Hour)
+			stop = true
+			r.o.Log.Error("save page now: credentials refused; nothing is submitted until they are fixed", "err", err)
+		default:
+			res.State, res.Error, res.NextAt = store.SPNPending, err.Error(), now.Add(spnBackoff(t.Attempts+1))
+			if t.Attempts+1 >= spnMaxAttempts {
+				res.State, res.NextAt = store.SPNFailed, time.Time{}
+			}
+			r.o.Log.Warn("save page now: submission failed", "story", t.StoryID, "capture", t.CaptureID, "url", t.URL,
+				"attempt", t.Attempts+1, "err", err)
+		}
+		if err != nil {
+			rep.SubmitErrors = append(rep.SubmitErrors, fmt.Sprintf("story %d: %s: %v", t.StoryID, t.URL, err))
+		}
+		if err := r.st.SaveSubmission(ctx, res); err != nil {
+			return err
+		}
+		if stop {
+			return nil
+		}
+	}
+	return nil
+}
