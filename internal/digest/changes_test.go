@@ -301,9 +301,13 @@ func TestAChangeAloneIsSent(t *testing.T) {
 		t.Fatalf("a morning with a change alone: %+v, want sent without stories", b)
 	}
 	msgs := r.srv.To("b@example.org")
-	text := mailtest.Parse(t, msgs[len(msgs)-1].Data).Part("text/plain")
+	msg := mailtest.Parse(t, msgs[len(msgs)-1].Data)
+	text := msg.Part("text/plain")
 	if !strings.Contains(text, "Changed or removed since reported (1)") || !strings.Contains(text, "HTTP 410 Gone") {
 		t.Errorf("the change is not told:\n%s", text)
+	}
+	if subj := msg.Header.Get("Subject"); subj != "civicwatch: nothing matched; 1 changed or removed since reported, 26 Nov" {
+		t.Errorf("subject %q", subj)
 	}
 	if res := r.send(day1.Add(48 * time.Hour)); res["b@example.org"].Outcome != OutcomeSkipped {
 		t.Errorf("a morning with nothing: %+v, want skipped", res["b@example.org"])
