@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/civicwatch/civicwatch/internal/evidence"
+	"github.com/civicwatch/civicwatch/internal/rematch"
 	"github.com/civicwatch/civicwatch/internal/savepagenow"
 	"github.com/civicwatch/civicwatch/internal/store"
 	"github.com/civicwatch/civicwatch/internal/worddiff"
@@ -73,7 +74,7 @@ func evidenceRun(e *env, args []string) error {
 		return fmt.Errorf("evidence.save_page_now is enabled but %w", err)
 	}
 	o := evidence.Options{Capture: cfg.Evidence.Capture, DailyBudget: cfg.Evidence.DailyBudget, Rechecks: rechecks,
-		RecheckAll: *recheckAll, Log: e.log}
+		RecheckAll: *recheckAll, Log: e.log, Rules: cfg.Rules, FeedTags: rematch.FeedTags(cfg.Feeds)}
 	if spn != nil {
 		o.SavePageNow, o.SubmitBatch = spn, cfg.Evidence.SavePageNow.PerMinute
 	}

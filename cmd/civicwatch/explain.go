@@ -218,6 +218,9 @@ func printExplained(w io.Writer, rep *explained, x *explain.Report, loc *time.Lo
 	if s.Text != s.Summary {
 		fmt.Fprintf(w, "  text: %d characters\n", len([]rune(s.Text)))
 	}
+	if a := x.Story.Article; a != "" {
+		fmt.Fprintf(w, "  article: %d characters, from the captured page (matched as the field article)\n", len([]rune(a)))
+	}
 
 	fmt.Fprintf(w, "\ntopics under the current rules (%s):\n", rep.RulesVersion)
 	ms := x.MatchStory()

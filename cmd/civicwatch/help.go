@@ -204,8 +204,8 @@ accept the test message; 2 for an unknown alert, a bad config or flag.`,
 	},
 	"classify": {
 		usage: []string{"classify < stories.jsonl"},
-		about: `Reads stories as JSON lines on stdin (id, title, summary, content, tags) and
-writes one line per story with its topics and hits. Needs no database.
+		about: `Reads stories as JSON lines on stdin (id, title, summary, content, article,
+tags) and writes one line per story with its topics and hits. Needs no database.
 Exit status: 0; 1 if a line could not be read; 2 for a bad config.`,
 		examples: []string{`echo '{"id":"1","title":"Union leader arrested"}' | civicwatch classify`},
 		globals:  usesConfig,
@@ -213,7 +213,8 @@ Exit status: 0; 1 if a line could not be read; 2 for a bad config.`,
 	"eval": {
 		usage: []string{"eval FILE.jsonl", "eval - < FILE.jsonl"},
 		about: `Scores the topics on labelled stories: TP, FP, FN, precision, recall and F1 per
-topic, then every false positive, false negative and wrong topic.
+topic, then every false positive, false negative and wrong topic. A line's
+"article" is matched as the captured article's text (the field article).
 Exit status: 0 whatever the score; 2 for a bad config or an unreadable file.`,
 		examples: []string{"civicwatch eval labels.jsonl", "civicwatch labels export | civicwatch eval -"},
 		globals:  usesConfig,

@@ -84,6 +84,7 @@ type inputStory struct {
 	Title   string          `json:"title"`
 	Summary string          `json:"summary"`
 	Content string          `json:"content"`
+	Article string          `json:"article"` // the captured article's text, matched as the field article
 	Tags    []string        `json:"tags"`
 	Expect  string          `json:"expect"`
 	Topics  []string        `json:"topics"`
@@ -104,7 +105,7 @@ func parseStory(line []byte) (*inputStory, error) {
 
 // story is what the rules see: the feed's tags stand in the line's "tags".
 func (s *inputStory) story() *match.Story {
-	return &match.Story{Title: s.Title, Summary: s.Summary, Content: s.Content, Tags: s.Tags}
+	return &match.Story{Title: s.Title, Summary: s.Summary, Content: s.Content, Article: s.Article, Tags: s.Tags}
 }
 
 // idText is the id for people: a string without its quotes.

@@ -291,3 +291,24 @@ func TestParseSince(t *testing.T) {
 		})
 	}
 }
+
+// TestEvalReadsTheArticle: a labelled row's "article" is matched as the
+// captured article, so eval can measure what capturing adds.
+func TestEvalReadsTheArticle(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CIVICWATCH_CONFIG": matchConfig(t, dir, "http://127.0.0.1:1", testTopics)}
+	file := filepath.Join(dir, "labelled.jsonl")
+	rows := `{"id":"a1","title":"Leader arrested","article":"The union's president was arrested.","expect":"relevant","topics":["unions"]}
+{"id":"a2","title":"Leader arrested","expect":"relevant","topics":["unions"]}
+`
+	if err := os.WriteFile(file, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := cli(t, env, "eval", file)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	if !strings.Contains(out, "stories: TP 1  FP 0  FN 1") {
+		t.Errorf("want a1 matched on its article and a2 missed:\n%s", out)
+	}
+}

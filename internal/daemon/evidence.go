@@ -7,6 +7,7 @@ import (
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/evidence"
 	"github.com/civicwatch/civicwatch/internal/fetch"
+	"github.com/civicwatch/civicwatch/internal/rematch"
 	"github.com/civicwatch/civicwatch/internal/savepagenow"
 )
 
@@ -84,7 +85,10 @@ func (d *Daemon) workEvidence(ctx context.Context) (more bool) {
 		rechecks = append(rechecks, r.D())
 	}
 	o := evidence.Options{Capture: cfg.Evidence.Capture, DailyBudget: cfg.Evidence.DailyBudget, Batch: evidenceBatch,
-		Rechecks: rechecks, Now: d.opts.Now, Log: d.log}
+		Rechecks: rechecks, Now: d.opts.Now, Log: d.log,
+		// Each new article text matches the story again, with the rules
+		// and feed tags of the config in force.
+		Rules: cfg.Rules, FeedTags: rematch.FeedTags(cfg.Feeds)}
 	if spn := d.savePageNow(cfg); spn != nil {
 		o.SavePageNow, o.SubmitBatch = spn, cfg.Evidence.SavePageNow.PerMinute
 	}

@@ -302,3 +302,31 @@ func TestDaemonSavePageNow(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDaemonMatchesTheArticle: the daemon's runner matches each captured
+// story again with its article, so a story whose feed item names nothing
+// of the rule ("Rain all week") matches on its page, hits in the field
+// article.
+func TestDaemonMatchesTheArticle(t *testing.T) {
+	site := newArticleSite(t, 1, nil)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "cw.db")
+	cfg := writeConfig(t, dir, site.srv.URL, []string{"feed"}, "article:dismissed", "evidence:\n  capture: all\n")
+	r := start(t, Options{ConfigPath: cfg, DBPath: db, UserAgent: "civicwatch-test/1", EvidenceWait: 20 * time.Millisecond})
+	eventually(t, "the weather story matched on its article", func() bool {
+		st, err := store.Open(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		s, err := st.StoryByURL(context.Background(), site.srv.URL+"/a/weather")
+		if err != nil {
+			return false
+		}
+		ms, err := st.MatchesForStory(context.Background(), s.ID)
+		return err == nil && len(ms) == 1 && len(ms[0].Hits) > 0 && ms[0].Hits[0].Field == "article"
+	})
+	if err := r.wait(t); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -16,14 +16,15 @@ type batch struct {
 	period  Period
 	now     time.Time
 	topics  []Topic
-	names   map[string]string // feed id → display name from the config
-	stories map[int64][]Story // candidates by window start (Unix nanoseconds)
+	names   map[string]string  // feed id → display name from the config
+	stories map[int64][]Story  // candidates by window start (Unix nanoseconds)
+	changes map[int64][]Change // evidence changes by window start
 	health  Sources
 	checked bool // health is loaded
 }
 
 func (s *Service) newBatch(period Period, now time.Time) *batch {
-	b := &batch{s: s, period: period, now: now, names: map[string]string{}, stories: map[int64][]Story{}}
+	b := &batch{s: s, period: period, now: now, names: map[string]string{}, stories: map[int64][]Story{}, changes: map[int64][]Change{}}
 	for _, t := range s.Config.Topics {
 		b.topics = append(b.topics, Topic{ID: t.ID, Name: t.Name})
 	}
@@ -64,12 +65,23 @@ func (b *batch) build(ctx context.Context, r config.Recipient) (*store.DigestRec
 	if err != nil {
 		return nil, "", err
 	}
+	changes, err := b.evidenceChanges(ctx, start)
+	if err != nil {
+		return nil, "", err
+	}
+	reported, err := b.reported(ctx, r.Email, start, stories, changes)
+	if err != nil {
+		return nil, "", err
+	}
 	d := Build(Input{
 		Recipient: Recipient{Email: r.Email, Name: r.Name, Topics: r.Topics},
 		Topics:    b.topics, Stories: stories, Start: start, End: b.now, Period: b.period.At,
 		Location: cfg.Location, Display: b.s.Config.Display.Location, MaxAge: cfg.MaxAge.D(), Health: health, HeldBack: held, Generated: b.now,
+		Changes: changes, Reported: reported,
 	})
-	if d.Total == 0 && !cfg.SendEmpty {
+	// A digest with only evidence changes is sent: a removed article is
+	// news to the campaigner who cited it.
+	if d.Total == 0 && len(d.Changes) == 0 && !cfg.SendEmpty {
 		return nil, OutcomeSkipped, nil
 	}
 	out, err := Render(d, cfg.Subject)
@@ -96,14 +108,55 @@ func (b *batch) candidates(ctx context.Context, start time.Time) ([]Story, error
 	for i, r := range rows {
 		out[i] = Story{ID: r.ID, Title: r.Title, URL: r.URL, Summary: r.Summary, Text: r.Text, Lang: r.Lang,
 			PublishedAt: r.PublishedAt, FirstSeenAt: r.FirstSeenAt, Matches: r.Matches}
-		for _, f := range r.Feeds {
-			// The config's name is the current one; a feed since removed
-			// from the config keeps the name it had.
-			out[i].Outlets = append(out[i].Outlets, cmp.Or(b.names[f.ID], f.Name, f.ID))
-		}
+		out[i].LateTopics = r.LateTopics
+		out[i].Outlets = b.outlets(r.Feeds)
 	}
 	b.stories[start.UnixNano()] = out
 	return out, nil
+}
+
+// outlets names the feeds that carried a story. The config's name is the
+// current one; a feed since removed from the config keeps the name it had.
+func (b *batch) outlets(feeds []store.FeedRef) []string {
+	var out []string
+	for _, f := range feeds {
+		out = append(out, cmp.Or(b.names[f.ID], f.Name, f.ID))
+	}
+	return out
+}
+
+// evidenceChanges loads the changes to captured pages noticed in [start, now).
+func (b *batch) evidenceChanges(ctx context.Context, start time.Time) ([]Change, error) {
+	if got, ok := b.changes[start.UnixNano()]; ok {
+		return got, nil
+	}
+	rows, err := b.s.Store.EvidenceChanges(ctx, start, b.now)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Change, len(rows))
+	for i, c := range rows {
+		out[i] = Change{StoryID: c.StoryID, Title: c.Title, URL: c.URL, Lang: c.Lang, Outlets: b.outlets(c.Feeds),
+			FirstSeenAt: c.FirstSeenAt, Topics: c.Topics, State: c.State, At: c.At, Status: c.Status, Error: c.Error}
+	}
+	b.changes[start.UnixNano()] = out
+	return out, nil
+}
+
+// reported asks the ledger which of the stories that may need it (those of
+// changes, and late ones first seen before the window) the recipient had
+// in an earlier digest.
+func (b *batch) reported(ctx context.Context, recipient string, start time.Time, stories []Story, changes []Change) (map[int64]bool, error) {
+	var ids []int64
+	for _, c := range changes {
+		ids = append(ids, c.StoryID)
+	}
+	for _, s := range stories {
+		if s.FirstSeenAt.Before(start) {
+			ids = append(ids, s.ID)
+		}
+	}
+	return b.s.Store.ReportedStories(ctx, recipient, ids)
 }
 
 // feedHealth loads the health footer, the same for every recipient.

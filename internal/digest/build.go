@@ -34,7 +34,10 @@ func Build(in Input) *Digest {
 	d.Topics = wanted
 	var picked []Story
 	for _, s := range in.Stories {
-		if s.FirstSeenAt.Before(in.Start) || !s.FirstSeenAt.Before(in.End) {
+		if !s.FirstSeenAt.Before(in.End) {
+			continue
+		}
+		if s.FirstSeenAt.Before(in.Start) && !late(s, wanted, in.Reported) {
 			continue
 		}
 		if firstTopic(s, wanted) < 0 {
@@ -65,7 +68,20 @@ func Build(in Input) *Digest {
 		d.Counts = append(d.Counts, Count{Topic: wanted[i], N: len(entries)})
 		d.Total += len(entries)
 	}
+	d.Changes = changes(in, wanted, shown)
 	return d
+}
+
+// late reports whether a story first seen before the window belongs in it:
+// its captured article brought one of the reader's topics within the
+// window, and the reader has not had it in an earlier digest (under a topic
+// the feed's own text matched). It comes once, since the window that holds
+// the article's match comes once.
+func late(s Story, wanted []Topic, reported map[int64]bool) bool {
+	if reported[s.ID] {
+		return false
+	}
+	return slices.ContainsFunc(wanted, func(t Topic) bool { return slices.Contains(s.LateTopics, t.ID) })
 }
 
 // byWeight orders a topic's entries: a story filed under more topics, then
@@ -171,6 +187,7 @@ func entry(cl []Story, all, wanted []Topic, loc *time.Location) (Entry, int) {
 	e.URL, e.Host = safeLink(lead.URL)
 	for _, s := range cl {
 		e.StoryIDs = append(e.StoryIDs, s.ID)
+		e.Late = e.Late || len(s.LateTopics) > 0
 		for _, o := range s.Outlets {
 			if !slices.Contains(e.Outlets, o) {
 				e.Outlets = append(e.Outlets, o)

@@ -30,6 +30,9 @@ type Story struct {
 	FirstSeenAt time.Time
 	Outlets     []string               // names of the feeds that carried it, first sighting first
 	Matches     map[string][]match.Hit // topic id → hits
+	// LateTopics, for a story first seen before the window, are the topics
+	// its captured article brought within it (store.DigestStory).
+	LateTopics []string
 }
 
 // FeedProblem is a line of the health footer.
@@ -61,6 +64,12 @@ type Input struct {
 	Health    Sources
 	HeldBack  []HeldBack // urgent alerts' stories held back by max_per_day in the window
 	Generated time.Time
+	// Changes are the evidence changes noticed in the window, every
+	// recipient's; Build keeps this reader's (see changes).
+	Changes []Change
+	// Reported are the stories, among Changes and the late Stories, that
+	// were in a digest sent to this recipient before.
+	Reported map[int64]bool
 }
 
 // HeldBack says how many stories an urgent alert did not push in the
@@ -87,6 +96,7 @@ type Digest struct {
 	Total     int
 	Health    Sources
 	HeldBack  []HeldBack
+	Changes   []ChangeEntry // "Changed or removed since reported"
 	Location  *time.Location
 	Display   *time.Location // where the times shown are; never nil after Build
 }
@@ -123,4 +133,7 @@ type Entry struct {
 	// the recipient's or not: how widely the news bears on civic space.
 	NumTopics int
 	StoryIDs  []int64
+	// Late marks a story first seen before the window that matched on its
+	// captured article within it.
+	Late bool
 }

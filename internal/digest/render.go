@@ -16,9 +16,11 @@ var templates embed.FS
 
 // DefaultSubject is the subject template unless the config sets one. It sees
 // only counts, topic names and the date, never feed text, so nothing a feed
-// writes can reach a header.
+// writes can reach a header; a digest with evidence changes counts them, so a
+// morning with nothing new but a removed article does not say only "nothing".
 const DefaultSubject = `civicwatch: {{if .Total}}{{.Total}} {{if eq .Total 1}}story{{else}}stories{{end}} (` +
-	`{{range $i, $c := .Counts}}{{if $i}}, {{end}}{{$c.N}} {{$c.Topic.Name}}{{end}}){{else}}nothing matched{{end}}, {{.Date.Format "2 Jan"}}`
+	`{{range $i, $c := .Counts}}{{if $i}}, {{end}}{{$c.N}} {{$c.Topic.Name}}{{end}}){{else}}nothing matched{{end}}` +
+	`{{with .Changes}}; {{len .}} changed or removed since reported{{end}}, {{.Date.Format "2 Jan"}}`
 
 // fonts renders Latin and Khmer on every common platform: system fonts
 // first, then the Khmer fonts shipped with Windows, macOS/iOS and Android.

@@ -16,6 +16,8 @@ import (
 
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/fetch"
+	"github.com/civicwatch/civicwatch/internal/match"
+	"github.com/civicwatch/civicwatch/internal/rematch"
 	"github.com/civicwatch/civicwatch/internal/store"
 )
 
@@ -41,8 +43,14 @@ type Options struct {
 	// (default 6, a minute's worth at the default rate).
 	SavePageNow Submitter
 	SubmitBatch int
-	Now         func() time.Time
-	Log         *slog.Logger
+	// Rules, when set, match a story again with each new article text (a
+	// capture, an edit), so a story whose feed carried too little to match
+	// can match on its article. FeedTags maps feed ids to their tags, for
+	// tag: terms (rematch.FeedTags).
+	Rules    *match.Rules
+	FeedTags map[string][]string
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 // Runner works the capture queue.
@@ -113,6 +121,9 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 	if r.o.Capture == config.CaptureOff {
 		return rep, nil
 	}
+	if err := r.matchStale(ctx); err != nil {
+		return rep, err
+	}
 	now := r.o.Now()
 	n, err := r.st.EnqueueEvidence(ctx, r.o.Capture == config.CaptureMatched, now)
 	if err != nil {
@@ -171,7 +182,7 @@ func (r *Runner) captureOne(ctx context.Context, t store.EvidenceTask, rep *Repo
 		}
 		return r.st.CaptureFailed(ctx, t.StoryID, msg, now, retry)
 	}
-	c, err := r.keep(t.StoryID, ex)
+	c, err := r.keep(ctx, t.StoryID, ex)
 	if err != nil {
 		return err
 	}
@@ -192,7 +203,7 @@ func (r *Runner) captureOne(ctx context.Context, t store.EvidenceTask, rep *Repo
 // with the extracted text. The page is evidence whether or not its text can
 // be found: a failed extraction is recorded beside the capture, never
 // instead of it.
-func (r *Runner) keep(storyID int64, ex *fetch.Exchange) (*store.Capture, error) {
+func (r *Runner) keep(ctx context.Context, storyID int64, ex *fetch.Exchange) (*store.Capture, error) {
 	loc, err := r.archive.Append(ex)
 	if err != nil {
 		return nil, fmt.Errorf("story %d: %w", storyID, err)
@@ -215,8 +226,49 @@ func (r *Runner) keep(storyID int64, ex *fetch.Exchange) (*store.Capture, error)
 	} else {
 		ts := sha256.Sum256([]byte(text))
 		c.Text, c.TextSHA256 = text, hex.EncodeToString(ts[:])
+		if c.Rematch, err = r.rematch(ctx, storyID, text); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
+}
+
+// rematch matches a story with a new article text; nil without rules.
+func (r *Runner) rematch(ctx context.Context, storyID int64, article string) (*store.Rematch, error) {
+	if r.o.Rules == nil {
+		return nil, nil
+	}
+	st, err := r.st.Story(ctx, storyID)
+	if err != nil {
+		return nil, err
+	}
+	st.Article = article
+	ms := st.MatchStory(rematch.StoryTags(st.Feeds, r.o.FeedTags))
+	return &store.Rematch{Version: r.o.Rules.Version(), Results: r.o.Rules.Match(&ms), At: r.o.Now()}, nil
+}
+
+// matchStale matches the stories whose article no rules have seen yet: a
+// capture made without rules, or a story whose feed text changed since
+// (the poller matches items without their article, and leaves those to
+// this).
+func (r *Runner) matchStale(ctx context.Context) error {
+	if r.o.Rules == nil {
+		return nil
+	}
+	for {
+		stories, err := r.st.StaleArticles(ctx, r.o.Batch)
+		if err != nil || len(stories) == 0 {
+			return err
+		}
+		batch := make([]store.StoryMatches, len(stories))
+		for i := range stories {
+			ms := stories[i].MatchStory(rematch.StoryTags(stories[i].Feeds, r.o.FeedTags))
+			batch[i] = store.StoryMatches{StoryID: stories[i].ID, Results: r.o.Rules.Match(&ms)}
+		}
+		if _, err := r.st.ReplaceMatches(ctx, r.o.Rules.Version(), batch, r.o.Now()); err != nil {
+			return err
+		}
+	}
 }
 
 // NewFetcher builds a fetcher for captures from the fetch section, exactly

@@ -34,7 +34,7 @@ type story struct {
 
 // seed stores one feed's items pointing at base+path and returns the story
 // id of each path.
-func seed(t *testing.T, st *store.Store, base string, stories ...story) map[string]int64 {
+func seed(t testing.TB, st *store.Store, base string, stories ...story) map[string]int64 {
 	t.Helper()
 	ctx := t.Context()
 	if err := st.SyncFeeds(ctx, []store.FeedRef{{ID: "f", Name: "f", URL: "https://f.example/feed"}}, t0); err != nil {

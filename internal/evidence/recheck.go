@@ -146,7 +146,7 @@ func (r *Runner) checkOne(ctx context.Context, t store.CheckTask) (*store.Check,
 		return c, nil
 	}
 	// Evidence is never rewritten: the new version is a capture of its own.
-	capt, err := r.keep(t.StoryID, ex)
+	capt, err := r.keep(ctx, t.StoryID, ex)
 	if err != nil {
 		return nil, err
 	}

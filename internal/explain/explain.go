@@ -198,6 +198,8 @@ func FieldOf(ms *match.Story, f match.Field) string {
 		return ms.Summary
 	case match.FieldContent:
 		return ms.Content
+	case match.FieldArticle:
+		return ms.Article
 	}
 	return ""
 }

@@ -93,3 +93,28 @@ func TestNewSaysWhatIsStale(t *testing.T) {
 		t.Errorf("stale\n%s\nwant\n%s", strings.Join(rep.Stale, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestNewExplainsTheArticle: a topic matched on the captured article shows
+// its hits in the field article, with their text, and a story without its
+// article would not match.
+func TestNewExplainsTheArticle(t *testing.T) {
+	cfg := loadConfig(t, "topics:\n  - id: unions\n    rule: article:union* AND tag:cambodia\n")
+	s := &store.Story{ID: 8, Title: "Hearing postponed", Summary: "A court postponed a hearing.", Feeds: []string{"cam"},
+		Article: "The trial of the union's president was postponed."}
+	rep := New(cfg, s, nil, nil)
+	u := rep.Topics[0]
+	if !u.Matched || len(u.Hits) != 1 {
+		t.Fatalf("unions %+v: want matched on the article", u)
+	}
+	if h := u.Hits[0]; h.Field != match.FieldArticle || h.Text != "union" {
+		t.Errorf("hit %+v, want the article's %q", h, "union")
+	}
+	ms := rep.MatchStory()
+	if FieldOf(&ms, match.FieldArticle) != s.Article {
+		t.Error("FieldOf does not give the article")
+	}
+	s.Article = ""
+	if New(cfg, s, nil, nil).Topics[0].Matched {
+		t.Error("matched without the article")
+	}
+}

@@ -143,7 +143,36 @@ func atomEntry(feed AtomFeed, s *store.MatchedStory) atomEntryDoc {
 	if summary != "" {
 		e.Summary = &atomText{Type: "text", Body: summary}
 	}
+	if ev := s.Evidence; ev != nil {
+		x := &atomEvidence{State: ev.State, Captures: ev.Captures, LastOutcome: ev.LastOutcome}
+		if !ev.FirstCapture.IsZero() {
+			x.FirstCapture = atomTime(ev.FirstCapture)
+		}
+		if !ev.LastCheck.IsZero() {
+			x.LastCheck = atomTime(ev.LastCheck)
+		}
+		e.Evidence = x
+	}
 	return e
+}
+
+// EvidenceNS is the namespace of civicwatch's Atom extension: an entry's
+//
+//	<evidence xmlns="https://github.com/civicwatch/civicwatch/ns/evidence"
+//	  state="edited" captures="2" first-capture="…" last-check="…" last-outcome="edited"/>
+//
+// says what is kept of the story's page (docs/evidence.md). Atom readers
+// skip elements of namespaces they do not know (RFC 4287 §6); the namespace
+// is a name, not an address to fetch.
+const EvidenceNS = "https://github.com/civicwatch/civicwatch/ns/evidence"
+
+type atomEvidence struct {
+	XMLName      xml.Name `xml:"https://github.com/civicwatch/civicwatch/ns/evidence evidence"`
+	State        string   `xml:"state,attr"`
+	Captures     int      `xml:"captures,attr"`
+	FirstCapture string   `xml:"first-capture,attr,omitempty"`
+	LastCheck    string   `xml:"last-check,attr,omitempty"`
+	LastOutcome  string   `xml:"last-outcome,attr,omitempty"`
 }
 
 // entryUpdated is when the story last changed as civicwatch saw it.
@@ -182,6 +211,7 @@ type atomEntryDoc struct {
 	Authors    []atomPerson   `xml:"author"`
 	Categories []atomCategory `xml:"category"`
 	Summary    *atomText      `xml:"summary"`
+	Evidence   *atomEvidence
 }
 
 type atomText struct {

@@ -36,14 +36,47 @@ type Match struct {
 	FirstSeen time.Time  `json:"first_seen"` // when civicwatch first stored it (UTC)
 	Feeds     []string   `json:"feeds"`      // ids of the feeds that carried it, first sighting first
 	Topics    []Topic    `json:"topics"`     // by topic id
+	// Evidence is the capture of the story's page; null when the story was
+	// never queued for capture (evidence.capture, docs/evidence.md).
+	Evidence *Evidence `json:"evidence"`
+}
+
+// Evidence is what is kept of a story's page and what its re-checks found.
+type Evidence struct {
+	// State is queued, captured, failed (no capture could be made),
+	// unchanged, edited, removed or unreachable.
+	State        string     `json:"state"`
+	Captures     int        `json:"captures"`      // versions of the page kept
+	FirstCapture *time.Time `json:"first_capture"` // UTC; null before the first
+	LastCheck    *time.Time `json:"last_check"`    // the latest re-check (UTC); null before the first
+	// LastOutcome is that re-check's finding: unchanged, edited, removed,
+	// or failed (no answer); "" before the first.
+	LastOutcome string `json:"last_outcome"`
+}
+
+// evidenceOf is the JSON form of a story's evidence, nil without one.
+func evidenceOf(e *store.StoryEvidence) *Evidence {
+	if e == nil {
+		return nil
+	}
+	out := &Evidence{State: e.State, Captures: e.Captures, LastOutcome: e.LastOutcome}
+	if !e.FirstCapture.IsZero() {
+		t := e.FirstCapture.UTC()
+		out.FirstCapture = &t
+	}
+	if !e.LastCheck.IsZero() {
+		t := e.LastCheck.UTC()
+		out.LastCheck = &t
+	}
+	return out
 }
 
 // Topic is why a story matched one topic.
 type Topic struct {
 	Topic string   `json:"topic"`
 	Terms []string `json:"terms"` // distinct terms that fired, title first
-	// Hits are every term occurrence: {"term", "field" (title, summary or
-	// content), "start", "end"} with byte offsets into that field.
+	// Hits are every term occurrence: {"term", "field" (title, summary,
+	// content or article), "start", "end"} with byte offsets into that field.
 	Hits []match.Hit `json:"hits"`
 }
 
@@ -56,7 +89,7 @@ func JSON(w io.Writer, stories []store.MatchedStory, next string) error {
 	}
 	for _, s := range stories {
 		m := Match{ID: s.ID, URL: s.URL, Title: s.Title, Summary: s.Summary,
-			FirstSeen: s.FirstSeenAt.UTC(), Feeds: s.Feeds, Topics: make([]Topic, 0, len(s.Matches))}
+			FirstSeen: s.FirstSeenAt.UTC(), Feeds: s.Feeds, Topics: make([]Topic, 0, len(s.Matches)), Evidence: evidenceOf(s.Evidence)}
 		if m.Feeds == nil {
 			m.Feeds = []string{}
 		}

@@ -295,8 +295,11 @@ func (x *run) missing(n *node) string {
 }
 
 func scopeName(s scope) string {
-	if s == titleOnly {
+	switch s {
+	case titleOnly:
 		return "title"
+	case articleOnly:
+		return "article"
 	}
 	return "text"
 }

@@ -23,7 +23,7 @@ type fieldText struct {
 // stored story and would otherwise allocate per call.
 type run struct {
 	r       *Rules
-	fields  [3]fieldText
+	fields  [numFields]fieldText
 	byTerm  [][]rawHit
 	touched []int32
 	tags    []string
@@ -37,7 +37,7 @@ var runs = sync.Pool{New: func() any { return &run{} }}
 
 func (r *Rules) start(s *Story) *run {
 	x := r.begin(s.Tags)
-	texts := [3]string{s.Title, s.Summary, s.Content}
+	texts := s.fields()
 	for i := range x.fields {
 		f := &x.fields[i]
 		f.orig = texts[i]
@@ -135,6 +135,8 @@ func inScope(field uint8, sc scope) bool {
 		return field == titleField
 	case textOnly:
 		return field != titleField
+	case articleOnly:
+		return field == articleField
 	}
 	return true
 }

@@ -28,6 +28,10 @@ type Story struct {
 	Title   string
 	Summary string
 	Content string
+	// Article is the article's main text as extracted from the captured
+	// page (internal/evidence): what a feed that carries only a summary
+	// leaves out. Empty until the page is captured.
+	Article string
 	Tags    []string
 }
 
@@ -38,6 +42,7 @@ const (
 	FieldTitle   Field = "title"
 	FieldSummary Field = "summary"
 	FieldContent Field = "content"
+	FieldArticle Field = "article"
 )
 
 // Hit is one occurrence of a term in a story.
@@ -63,7 +68,7 @@ type Explanation struct {
 }
 
 // Terms lists the distinct terms of hits, those found in the title first,
-// then the summary, then the content, each field in text order: the order
+// then the summary, then the content, then the article, each field in text order: the order
 // in which a reader meets them, and the one every listing of "why it
 // matched" uses.
 func Terms(hits []Hit) []string {
@@ -88,6 +93,8 @@ func fieldIndex(f Field) int {
 		return 0
 	case FieldSummary:
 		return 1
+	case FieldContent:
+		return 2
 	}
-	return 2
+	return 3
 }

@@ -31,9 +31,21 @@ const (
 
 // fieldNames are a Story's fields in order; occurrences and hits in
 // normalised text carry an index into it.
-var fieldNames = [3]Field{FieldTitle, FieldSummary, FieldContent}
+var fieldNames = [numFields]Field{FieldTitle, FieldSummary, FieldContent, FieldArticle}
 
-const titleField = 0
+// numFields is how many fields a Story has; an occurrence keeps its field in
+// two bits (AppendOccurrences), so there can be at most four.
+const numFields = 4
+
+const (
+	titleField   = 0
+	articleField = 3
+)
+
+// fields is the story's text in fieldNames order.
+func (st *Story) fields() [numFields]string {
+	return [numFields]string{st.Title, st.Summary, st.Content, st.Article}
+}
 
 // Scanner finds every occurrence of a set of patterns in stories. Patterns
 // are normalised terms (Rules.Patterns gives a Rules' own), without the
@@ -68,7 +80,7 @@ var normalizers = sync.Pool{New: func() any { return new(normalizer) }}
 func (s *Scanner) Scan(st *Story, out []Occurrence) []Occurrence {
 	n := normalizers.Get().(*normalizer)
 	defer normalizers.Put(n)
-	for i, text := range [3]string{st.Title, st.Summary, st.Content} {
+	for i, text := range st.fields() {
 		n.reset(text)
 		s.occurrences(n, uint8(i), func(o Occurrence) { out = append(out, o) })
 	}

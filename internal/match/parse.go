@@ -15,7 +15,7 @@ import (
 //	unary   = "NOT" unary | near
 //	near    = except { "NEAR/n" except }
 //	except  = primary { "EXCEPT" primary }
-//	primary = ("title:" | "text:") primary | word | phrase | @list | tag:name | "(" or ")"
+//	primary = ("title:" | "text:" | "article:") primary | word | phrase | @list | tag:name | "(" or ")"
 
 type tokKind uint8
 
@@ -74,7 +74,7 @@ func lex(rule string) ([]token, *Error) {
 			}
 			toks = append(toks, token{kind: tPhrase, text: rule[i+1 : i+1+end], pos: i, end: i + end + 2})
 			i += end + 2
-		case strings.HasPrefix(rule[i:], "title:") || strings.HasPrefix(rule[i:], "text:"):
+		case strings.HasPrefix(rule[i:], "title:") || strings.HasPrefix(rule[i:], "text:") || strings.HasPrefix(rule[i:], "article:"):
 			name, _, _ := strings.Cut(rule[i:], ":")
 			toks = append(toks, token{kind: tScope, text: name, pos: i, end: i + len(name) + 1})
 			i += len(name) + 1
@@ -159,7 +159,8 @@ type scope uint8
 const (
 	anyField scope = iota
 	titleOnly
-	textOnly
+	textOnly    // anywhere but the title: summary, content or article
+	articleOnly // the captured article's text alone
 )
 
 func (n *node) isTermSet() bool {
@@ -380,10 +381,7 @@ func (p *parser) primary() (*node, *Error) {
 		if !inner.isTermSet() {
 			return nil, p.fail(t, "%s applies to terms, not to AND, NOT or tag:", t.src(p.rule))
 		}
-		sc := titleOnly
-		if t.text == "text" {
-			sc = textOnly
-		}
+		sc := map[string]scope{"title": titleOnly, "text": textOnly, "article": articleOnly}[t.text]
 		setScope(inner, sc)
 		inner.pos, inner.src = t.pos, p.rule[t.pos:p.prevEnd()]
 		return inner, nil

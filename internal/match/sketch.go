@@ -68,7 +68,7 @@ func spaced(v uint64) bool {
 func (s *Scanner) ScanSketch(st *Story, out []Occurrence, sk *Sketch) []Occurrence {
 	n := normalizers.Get().(*normalizer)
 	defer normalizers.Put(n)
-	for i, text := range [3]string{st.Title, st.Summary, st.Content} {
+	for i, text := range st.fields() {
 		n.reset(text)
 		s.occurrences(n, uint8(i), func(o Occurrence) { out = append(out, o) })
 		sk.addTrigrams(n.out)

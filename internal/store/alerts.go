@@ -30,6 +30,7 @@ type AlertCandidate struct {
 	Title       string
 	Summary     string
 	Text        string
+	Article     string
 	PublishedAt time.Time
 	FirstSeenAt time.Time
 	MatchedAt   time.Time // the latest of its matches to the alert's topics
@@ -41,7 +42,7 @@ type AlertCandidate struct {
 // MatchStory is what the rules see of the candidate carried by feeds with
 // the given tags, as for a stored story.
 func (c *AlertCandidate) MatchStory(tags []string) match.Story {
-	return matchStory(c.Title, c.Summary, c.Text, tags)
+	return matchStory(c.Title, c.Summary, c.Text, c.Article, tags)
 }
 
 // AlertCursor returns how far the alert has read the matches, starting it
@@ -67,7 +68,7 @@ func (s *Store) AlertCandidates(ctx context.Context, topics []string, since time
 		return nil, fmt.Errorf("alert candidates: %w", err)
 	}
 	rows, err := s.read.QueryContext(ctx, `
-SELECT m.story_id, m.topic, m.hits, m.matched_at, COALESCE(st.url, ''), st.title, st.summary, st.text,
+SELECT m.story_id, m.topic, m.hits, m.matched_at, COALESCE(st.url, ''), st.title, st.summary, st.text, st.article,
        st.published_at, st.first_seen_at,
        (SELECT group_concat(feed_id, ' ') FROM (SELECT feed_id FROM sightings WHERE story_id = st.id ORDER BY first_seen_at, feed_id))
 FROM matches m JOIN stories st ON st.id = m.story_id
@@ -82,7 +83,7 @@ ORDER BY m.story_id`, fmtTime(since), string(tj))
 		var c AlertCandidate
 		var topic, hits string
 		var matched, pub, seen, feeds sql.NullString
-		if err := rows.Scan(&c.StoryID, &topic, &hits, &matched, &c.URL, &c.Title, &c.Summary, &c.Text, &pub, &seen, &feeds); err != nil {
+		if err := rows.Scan(&c.StoryID, &topic, &hits, &matched, &c.URL, &c.Title, &c.Summary, &c.Text, &c.Article, &pub, &seen, &feeds); err != nil {
 			return nil, fmt.Errorf("alert candidates: %w", err)
 		}
 		var h []match.Hit

@@ -36,6 +36,9 @@ type MatchQuery struct {
 type MatchedStory struct {
 	Story
 	Matches []Match // by topic id
+	// Evidence is set by AttachEvidence for a story with an evidence
+	// record; nil otherwise.
+	Evidence *StoryEvidence
 }
 
 // Topics returns the ids of the topics the story matched.
@@ -105,14 +108,14 @@ func (s *Store) MatchedStories(ctx context.Context, q MatchQuery) ([]MatchedStor
 // storyColumns are read by scanStory; the text column is left out of
 // listings, where it would be read only to be dropped.
 func storyColumns(withText bool) string {
-	text := `''`
+	text, article := `''`, `''`
 	if withText {
-		text = `st.text`
+		text, article = `st.text`, `st.article`
 	}
 	return `st.id, COALESCE(st.url, ''), st.title, st.summary, ` + text + `, st.author, st.lang,
        st.published_at, st.first_seen_at, st.updated_at,
        (SELECT group_concat(feed_id, ' ') FROM (SELECT feed_id FROM sightings WHERE story_id = st.id ORDER BY first_seen_at, feed_id)),
-       COALESCE(st.rules_version, ''), st.cut`
+       COALESCE(st.rules_version, ''), st.cut, ` + article
 }
 
 func (s *Store) queryStories(ctx context.Context, withText bool, tail string, args ...any) ([]Story, error) {
@@ -126,7 +129,7 @@ func (s *Store) queryStories(ctx context.Context, withText bool, tail string, ar
 		var st Story
 		var pub, seen, upd, feeds sql.NullString
 		if err := rows.Scan(&st.ID, &st.URL, &st.Title, &st.Summary, &st.Text, &st.Author, &st.Lang,
-			&pub, &seen, &upd, &feeds, &st.RulesVersion, &st.Cut); err != nil {
+			&pub, &seen, &upd, &feeds, &st.RulesVersion, &st.Cut, &st.Article); err != nil {
 			return nil, err
 		}
 		st.PublishedAt, st.FirstSeenAt, st.UpdatedAt = parseTime(pub), parseTime(seen), parseTime(upd)

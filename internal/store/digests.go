@@ -229,10 +229,18 @@ type DigestStory struct {
 	FirstSeenAt time.Time
 	Feeds       []FeedRef // that carried it, first sighting first; names as last synced
 	Matches     map[string][]match.Hit
+	// LateTopics are, for a story first seen before the window, the topics
+	// its captured article brought within the window: a story whose feed
+	// text was too thin to match, matched once its page was read.
+	LateTopics []string
+	late       bool   // first seen before the window, in it for its article
+	articleAt  string // stories.article_at as stored, for late ones
 }
 
 // DigestStories returns the stories first seen in [start, end) that matched
-// at least one topic, oldest first, with their matches and feeds. The three
+// at least one topic, and those first seen before start that their article
+// made match a topic in [start, end) (LateTopics), oldest first, with their
+// matches and feeds. The three
 // queries run in one read transaction, so they see the same database.
 func (s *Store) DigestStories(ctx context.Context, start, end time.Time) ([]DigestStory, error) {
 	// Wait for the write lock once: a poll that stamped stories before end
@@ -277,11 +285,20 @@ func (s *Store) DigestStories(ctx context.Context, start, end time.Time) ([]Dige
 
 // The matched stories of the window, oldest first; the index on
 // first_seen_at serves it, with one look at matches' primary key a story.
+// The second part is the late ones: first seen before the window, with a
+// topic their article brought within it. Such a topic has matched_at equal
+// to the story's article_at (Store.setArticle), and the index on article_at
+// finds those few.
 func digestStoryRows(ctx context.Context, tx *sql.Tx, from, to any) ([]DigestStory, map[int64]*DigestStory, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT st.id, COALESCE(st.url, ''), st.title, st.summary, st.text, st.lang,
-        st.published_at, st.first_seen_at FROM stories st WHERE st.first_seen_at >= ? AND st.first_seen_at < ?
+        st.published_at, st.first_seen_at, 0, '' FROM stories st WHERE st.first_seen_at >= ?1 AND st.first_seen_at < ?2
         AND EXISTS (SELECT 1 FROM matches m WHERE m.story_id = st.id)
-        ORDER BY st.first_seen_at, st.id`, from, to)
+        UNION ALL
+        SELECT st.id, COALESCE(st.url, ''), st.title, st.summary, st.text, st.lang,
+        st.published_at, st.first_seen_at, 1, st.article_at FROM stories st
+        WHERE st.article_at >= ?1 AND st.article_at < ?2 AND st.first_seen_at < ?1
+        AND EXISTS (SELECT 1 FROM matches m WHERE m.story_id = st.id AND m.matched_at = st.article_at)
+        ORDER BY 8, 1`, from, to)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -290,7 +307,7 @@ func digestStoryRows(ctx context.Context, tx *sql.Tx, from, to any) ([]DigestSto
 	for rows.Next() {
 		var d DigestStory
 		var pub, seen sql.NullString
-		if err := rows.Scan(&d.ID, &d.URL, &d.Title, &d.Summary, &d.Text, &d.Lang, &pub, &seen); err != nil {
+		if err := rows.Scan(&d.ID, &d.URL, &d.Title, &d.Summary, &d.Text, &d.Lang, &pub, &seen, &d.late, &d.articleAt); err != nil {
 			return nil, nil, err
 		}
 		d.PublishedAt, d.FirstSeenAt = parseTime(pub), parseTime(seen)
@@ -310,7 +327,7 @@ func digestStoryRows(ctx context.Context, tx *sql.Tx, from, to any) ([]DigestSto
 // digestMatchRows and digestFeedRows read the rows of the stories whose
 // ids are in list, a JSON array.
 func digestMatchRows(ctx context.Context, tx *sql.Tx, list string, byID map[int64]*DigestStory) error {
-	rows, err := tx.QueryContext(ctx, `SELECT story_id, topic, hits FROM matches
+	rows, err := tx.QueryContext(ctx, `SELECT story_id, topic, hits, matched_at FROM matches
         WHERE story_id IN (SELECT value FROM json_each(?))`, list)
 	if err != nil {
 		return err
@@ -318,9 +335,12 @@ func digestMatchRows(ctx context.Context, tx *sql.Tx, list string, byID map[int6
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
-		var topic, hits string
-		if err := rows.Scan(&id, &topic, &hits); err != nil {
+		var topic, hits, matchedAt string
+		if err := rows.Scan(&id, &topic, &hits, &matchedAt); err != nil {
 			return err
+		}
+		if d := byID[id]; d != nil && d.late && matchedAt == d.articleAt {
+			d.LateTopics = append(d.LateTopics, topic)
 		}
 		var hs []match.Hit
 		if hs, err = parseHits(hits); err != nil {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/civicwatch/civicwatch/internal/match"
 )
 
 // Evidence queue states.
@@ -38,6 +40,17 @@ type Capture struct {
 	Text         string // extracted main text; "" when extraction failed
 	TextSHA256   string // hex SHA-256 of Text; "" with no text
 	ExtractError string
+	// Rematch is the story matched again with Text as its article, by the
+	// rules of Version; nil leaves the matching to whoever next has rules
+	// (the story's rules_version is cleared, as Store.StaleArticles finds).
+	Rematch *Rematch
+}
+
+// Rematch is a story's match results with its article text.
+type Rematch struct {
+	Version string
+	Results []match.Result
+	At      time.Time // when matched: the story's article_at, and matched_at of the topics it brings
 }
 
 // EvidenceEntry is a story's line in the evidence list.
@@ -119,12 +132,53 @@ func (s *Store) SaveCapture(ctx context.Context, c *Capture, nextCheck time.Time
 	if c.ID, err = insertCapture(ctx, tx, c); err != nil {
 		return err
 	}
+	if err := s.setArticle(ctx, tx, c); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `
 		UPDATE evidence_queue SET state = ?, attempts = attempts + 1, last_error = '', updated_at = ?, check_at = ?
 		WHERE story_id = ?`, EvidenceCaptured, fmtTime(c.CapturedAt), fmtTime(nextCheck), c.StoryID); err != nil {
 		return fmt.Errorf("mark story %d captured: %w", c.StoryID, err)
 	}
 	return tx.Commit()
+}
+
+// setArticle makes a capture's text the story's article and, with a
+// Rematch, its matches, in the capture's transaction: a digest that sees the
+// article sees the topics it brought. A topic the article brings has
+// matched_at equal to article_at (the time of matching), which is how a digest
+// tells it from one the feed's own text brought.
+func (s *Store) setArticle(ctx context.Context, tx *sql.Tx, c *Capture) error {
+	if c.Text == "" {
+		return nil // a failed extraction leaves the last good article
+	}
+	var version any
+	at := c.CapturedAt
+	if c.Rematch != nil {
+		version, at = c.Rematch.Version, c.Rematch.At
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE stories SET article = ?, article_at = ?, rules_version = ? WHERE id = ?`,
+		c.Text, fmtTime(at), version, c.StoryID); err != nil {
+		return fmt.Errorf("store article of story %d: %w", c.StoryID, err)
+	}
+	if c.Rematch == nil {
+		return nil
+	}
+	if _, err := s.ingest.in(ctx, tx).replaceMatches(c.StoryID, c.Rematch.Version, c.Rematch.Results, at); err != nil {
+		return fmt.Errorf("match story %d with its article: %w", c.StoryID, err)
+	}
+	return nil
+}
+
+// StaleArticles returns up to limit stories with an article that no rules
+// have matched since it was set or since the feed changed the story's text
+// (see saveItem), oldest first.
+func (s *Store) StaleArticles(ctx context.Context, limit int) ([]Story, error) {
+	got, err := s.queryStories(ctx, true, `WHERE st.article != '' AND st.rules_version IS NULL ORDER BY st.id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("stories to match with their article: %w", err)
+	}
+	return got, nil
 }
 
 func insertCapture(ctx context.Context, tx *sql.Tx, c *Capture) (int64, error) {
@@ -326,11 +380,18 @@ func (s *Store) SaveCheck(ctx context.Context, c *Check) error {
 		if captureID, err = insertCapture(ctx, tx, c.Capture); err != nil {
 			return err
 		}
+		if err := s.setArticle(ctx, tx, c.Capture); err != nil {
+			return err
+		}
 	}
+	// changed: the check moved the story into another state, or found a
+	// new edit (an edited page edited again is news again). Read before the
+	// queue row below takes the new state.
 	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO evidence_checks (story_id, checked_at, outcome, status, final_url, body_sha256, error, capture_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.StoryID, fmtTime(c.At), c.Outcome, c.Status, c.FinalURL, c.BodySHA256, c.Error, captureID); err != nil {
+		INSERT INTO evidence_checks (story_id, checked_at, outcome, status, final_url, body_sha256, error, capture_id, state, changed)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
+		        ?3 = 'edited' OR coalesce((SELECT state FROM evidence_queue WHERE story_id = ?1), '') != ?9)`,
+		c.StoryID, fmtTime(c.At), c.Outcome, c.Status, c.FinalURL, c.BodySHA256, c.Error, captureID, c.State); err != nil {
 		return fmt.Errorf("save re-check of story %d: %w", c.StoryID, err)
 	}
 	if c.Forced {

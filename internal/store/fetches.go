@@ -245,8 +245,9 @@ func (t *txIngest) saveFetch(f *Fetch) (Counts, error) {
 
 // knownStory is a story this feed has carried before, under an item key.
 type knownStory struct {
-	id   int64
-	hash string
+	id      int64
+	hash    string
+	article bool // the story has a captured article's text
 }
 
 // knownItems looks up, in one query, which of a fetch's items the feed has
@@ -261,7 +262,7 @@ func (t *txIngest) knownItems(f *Fetch) (map[string]knownStory, error) {
 		for i := range items {
 			args = append(args, ItemKey(&items[i]))
 		}
-		rows, err := t.tx.QueryContext(t.ctx, `SELECT s.item_key, s.story_id, st.hash FROM sightings s
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT s.item_key, s.story_id, st.hash, st.article != '' FROM sightings s
             JOIN stories st ON st.id = s.story_id
             WHERE s.feed_id = ? AND s.item_key IN (?`+strings.Repeat(",?", len(items)-1)+`)`, args...)
 		if err != nil {
@@ -270,7 +271,7 @@ func (t *txIngest) knownItems(f *Fetch) (map[string]knownStory, error) {
 		for rows.Next() {
 			var key string
 			var k knownStory
-			if err := rows.Scan(&key, &k.id, &k.hash); err != nil {
+			if err := rows.Scan(&key, &k.id, &k.hash, &k.article); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("find known items: %w", err)
 			}
@@ -307,7 +308,15 @@ func (t *txIngest) saveItem(feedID string, it *feed.Item, m itemMatches, known m
 			return nil
 		}
 		c.Updated++
-		known[key] = knownStory{k.id, hash} // a feed may list one item twice
+		known[key] = knownStory{k.id, hash, k.article} // a feed may list one item twice
+		if k.article {
+			// The item was matched without the story's article, so its
+			// results would drop what the article brought: the story keeps
+			// its matches and is left unmatched by these rules, for the
+			// evidence runner to match again with its article
+			// (Store.StaleArticles).
+			m = itemMatches{}
+		}
 		if err := t.exec(t.updateStory, it.Title, it.Summary, storyText(it), it.Author, hash, fmtTime(seen),
 			nullIfEmpty(m.version), it.Cut, k.id); err != nil {
 			return fmt.Errorf("update story %q: %w", key, err)
@@ -343,7 +352,7 @@ func (t *txIngest) saveItem(feedID string, it *feed.Item, m itemMatches, known m
 	default:
 		return fmt.Errorf("insert story %q: %w", key, err)
 	}
-	known[key] = knownStory{storyID, hash}
+	known[key] = knownStory{id: storyID, hash: hash}
 	res, err := t.insertSighting.ExecContext(t.ctx, feedID, key, storyID, fmtTime(seen))
 	if err != nil {
 		return fmt.Errorf("insert sighting %q: %w", key, err)

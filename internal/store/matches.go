@@ -58,20 +58,20 @@ func (c MatchChanges) Add(other MatchChanges) {
 // store keeps the content as text, or the summary when there is no content,
 // so a body equal to the summary is not a field of its own.
 func ItemMatchStory(it *feed.Item, tags []string) match.Story {
-	return matchStory(it.Title, it.Summary, it.Content, tags)
+	return matchStory(it.Title, it.Summary, it.Content, "", tags)
 }
 
 // MatchStory is what the rules see of a stored story carried by feeds with
 // the given tags (the tags of every feed that carried it).
 func (s *Story) MatchStory(tags []string) match.Story {
-	return matchStory(s.Title, s.Summary, s.Text, tags)
+	return matchStory(s.Title, s.Summary, s.Text, s.Article, tags)
 }
 
-func matchStory(title, summary, body string, tags []string) match.Story {
+func matchStory(title, summary, body, article string, tags []string) match.Story {
 	if body == summary {
 		body = ""
 	}
-	return match.Story{Title: title, Summary: summary, Content: body, Tags: tags}
+	return match.Story{Title: title, Summary: summary, Content: body, Article: article, Tags: tags}
 }
 
 // itemMatches is an item's match results on its way to saveItem.

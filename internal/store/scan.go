@@ -20,6 +20,7 @@ type ScanStory struct {
 	Title       string
 	Summary     string
 	Text        string
+	Article     string
 	FirstSeenAt time.Time
 	Feeds       []string // ids of the feeds that carried it, in id order
 }
@@ -27,7 +28,7 @@ type ScanStory struct {
 // MatchStory is what the rules see of the story carried by feeds with the
 // given tags; the same as Story.MatchStory, so the lab and a rematch agree.
 func (s *ScanStory) MatchStory(tags []string) match.Story {
-	return matchStory(s.Title, s.Summary, s.Text, tags)
+	return matchStory(s.Title, s.Summary, s.Text, s.Article, tags)
 }
 
 // ScanBatch is how many stories ScanStories hands over at a time: enough to
@@ -189,13 +190,15 @@ func (s *Store) CountStories(ctx context.Context, since time.Time) (int, error) 
 
 // ChangedStoryIDs returns, in id order, the stories first seen at or after
 // since whose text was written (stored or updated) at or after changed, or
-// which a feed carried for the first time at or after changed: what a copy
+// which a feed carried for the first time at or after changed, or whose
+// captured article was set at or after changed: what a copy
 // of the period's stories taken before changed must read again. Times are
 // the writers' clocks, stamped when a write transaction starts, so a reader
 // asks with some slack before its last look.
 func (s *Store) ChangedStoryIDs(ctx context.Context, since, changed time.Time) ([]int64, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id FROM stories
-        WHERE id IN (SELECT id FROM stories WHERE updated_at >= ?1 UNION SELECT story_id FROM sightings WHERE first_seen_at >= ?1)
+        WHERE id IN (SELECT id FROM stories WHERE updated_at >= ?1 UNION SELECT story_id FROM sightings WHERE first_seen_at >= ?1
+                     UNION SELECT id FROM stories WHERE article_at >= ?1)
           AND first_seen_at >= ?2
         ORDER BY id`, fmtTime(changed), sinceArg(since))
 	if err != nil {
@@ -247,14 +250,14 @@ func (s *Store) storiesWhere(ctx context.Context, where string, arg any) ([]Scan
 }
 
 // scanColumns are what scanStoryRows reads, in its order.
-const scanColumns = `id, COALESCE(url, ''), title, summary, text, first_seen_at`
+const scanColumns = `id, COALESCE(url, ''), title, summary, text, article, first_seen_at`
 
 // scanStoryRows appends the stories of rows selecting scanColumns to out.
 func scanStoryRows(rows *sql.Rows, out []ScanStory) ([]ScanStory, error) {
 	for rows.Next() {
 		var st ScanStory
 		var seen sql.NullString
-		if err := rows.Scan(&st.ID, &st.URL, &st.Title, &st.Summary, &st.Text, &seen); err != nil {
+		if err := rows.Scan(&st.ID, &st.URL, &st.Title, &st.Summary, &st.Text, &st.Article, &seen); err != nil {
 			return nil, err
 		}
 		st.FirstSeenAt = parseTime(seen)

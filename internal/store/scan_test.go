@@ -135,6 +135,14 @@ func TestChangedStoryIDs(t *testing.T) {
 	saveItems(t, s, "b", at(180), feed.Item{GUID: "2b", URL: "https://x.example/2", Title: "two"}) // a second feed
 	saveItems(t, s, "a", at(240), feed.Item{GUID: "3", URL: "https://x.example/3", Title: "three"})
 	saveItems(t, s, "a", at(300), feed.Item{GUID: "3", URL: "https://x.example/3", Title: "three"}) // a repeat changes nothing
+	// Story 2's page is captured: its article is new text for the rules.
+	if _, err := s.EnqueueEvidence(t.Context(), false, at(300)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveCapture(t.Context(), &Capture{StoryID: 2, CapturedAt: at(330), URL: "u", FinalURL: "u", Status: 200,
+		BodySHA256: "aa", WARCFile: "w", WARCRecordID: "<urn:uuid:1>", Text: "the article", TextSHA256: "bb"}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
 
 	cases := []struct {
 		name           string
@@ -144,8 +152,9 @@ func TestChangedStoryIDs(t *testing.T) {
 		{"everything", time.Time{}, at(0), []int64{1, 2, 3}},
 		{"edited, newly carried and new", time.Time{}, at(90), []int64{1, 2, 3}},
 		{"newly carried and new", time.Time{}, at(150), []int64{2, 3}},
-		{"new", time.Time{}, at(200), []int64{3}},
-		{"nothing since", time.Time{}, at(250), nil},
+		{"new, and captured", time.Time{}, at(200), []int64{2, 3}},
+		{"captured", time.Time{}, at(250), []int64{2}},
+		{"nothing since", time.Time{}, at(340), nil},
 		{"only stories of the period", at(30), at(90), []int64{2, 3}},
 	}
 	for _, c := range cases {

@@ -45,6 +45,9 @@ func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	stories, err := s.opts.Store.MatchedStories(ctx, store.MatchQuery{Topic: topic, Limit: atomEntries})
+	if err == nil {
+		err = s.opts.Store.AttachEvidence(ctx, stories)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -144,6 +147,11 @@ func (s *Server) handleAPIMatches(w http.ResponseWriter, r *http.Request) {
 	if len(stories) > limit {
 		stories = stories[:limit]
 		next = export.CursorAfter(&stories[limit-1].Story).String()
+	}
+	if err := s.opts.Store.AttachEvidence(ctx, stories); err != nil {
+		s.log.Error("api matches", "err", err)
+		jsonError(w, http.StatusInternalServerError, errors.New("the matches could not be read"))
+		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

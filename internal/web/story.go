@@ -156,7 +156,7 @@ func explainViews(x *explain.Report, labels []store.Label) []explainView {
 				v.Label = &labels[j]
 			}
 		}
-		for _, f := range []match.Field{match.FieldTitle, match.FieldSummary, match.FieldContent} {
+		for _, f := range []match.Field{match.FieldTitle, match.FieldSummary, match.FieldContent, match.FieldArticle} {
 			text := explain.FieldOf(&ms, f)
 			if len(t.Spans(f)) == 0 {
 				continue
