@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/civicwatch/civicwatch/internal/fetch"
 )
 
 // page is an article among the boilerplate a news site wraps it in.
@@ -102,5 +104,38 @@ func TestCaptureStoresTextAndItsHash(t *testing.T) {
 	caps, _ = st.Captures(t.Context(), ids["/deep"])
 	if len(caps) != 1 || caps[0].Text != "" || caps[0].TextSHA256 != "" || !strings.Contains(caps[0].ExtractError, "nested too deeply") {
 		t.Errorf("deep page capture %+v", caps)
+	}
+}
+
+// Ten megabytes of nested markup, under the shipped fetch.max_body (10 MiB):
+// the page is kept as evidence, extraction is refused with a reason, and the
+// next story is captured all the same.
+func TestTenMegabytesOfNestedMarkup(t *testing.T) {
+	huge := strings.Repeat("<div><span>", 10<<20/len("<div><span>"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/huge" {
+			io.WriteString(w, huge)
+			return
+		}
+		io.WriteString(w, page)
+	}))
+	defer srv.Close()
+	st := openStore(t)
+	ids := seed(t, st, srv.URL, story{"/huge", true}, story{"/after", true})
+	f := fetch.New(fetch.Options{Timeout: 10 * time.Second, MaxBody: 10 << 20, PerHost: 2, UserAgent: "civicwatch-test/1"})
+	r, _ := newRunner(t, st, f, Options{Now: func() time.Time { return t0 }})
+	rep, err := r.Run(t.Context())
+	if err != nil || rep.Captured != 2 {
+		t.Fatalf("run %+v, %v: want both pages captured", rep, err)
+	}
+	caps, _ := st.Captures(t.Context(), ids["/huge"])
+	if len(caps) != 1 || caps[0].BodyBytes < int64(len(huge)) || caps[0].Text != "" || caps[0].ExtractError == "" {
+		t.Fatalf("huge page capture %+v", caps)
+	}
+	if !strings.Contains(caps[0].ExtractError, "MiB") && !strings.Contains(caps[0].ExtractError, "bytes") {
+		t.Errorf("extract error %q does not say the page was too large", caps[0].ExtractError)
+	}
+	if caps, _ := st.Captures(t.Context(), ids["/after"]); len(caps) != 1 || !strings.Contains(caps[0].Text, "Garment workers") {
+		t.Errorf("the story after the huge page: %+v", caps)
 	}
 }
