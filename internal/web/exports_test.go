@@ -190,6 +190,9 @@ func TestDigestPages(t *testing.T) {
 		!strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("HTML part: %d, policy %q", res.StatusCode, csp)
 	}
+	if !strings.Contains(strings.ToLower(body), "<html") {
+		t.Errorf("HTML part is not the digest's HTML:\n%.300s", body)
+	}
 	if res.Header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("HTML part without nosniff")
 	}
