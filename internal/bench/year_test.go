@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/digest"
+	"github.com/civicwatch/civicwatch/internal/explain"
 	"github.com/civicwatch/civicwatch/internal/rematch"
 	"github.com/civicwatch/civicwatch/internal/store"
 	"github.com/civicwatch/civicwatch/internal/web"
@@ -43,6 +45,9 @@ type year struct {
 	web  *web.Server
 	end  time.Time // midnight after the last day's stories
 	feed string    // a feed of the archive
+
+	newestOnce sync.Once
+	newestID   int64 // the newest matched story, once newest has run
 }
 
 func openYear(tb testing.TB, path string) *year {
@@ -141,6 +146,30 @@ func (y *year) rows(tb testing.TB, ids []int64) {
 	}
 }
 
+// newest is the newest matched story of the archive, found once.
+func (y *year) newest(tb testing.TB) int64 {
+	tb.Helper()
+	y.newestOnce.Do(func() {
+		if ids := y.dayIDs(tb, store.MatchQuery{Limit: 1}); len(ids) == 1 {
+			y.newestID = ids[0]
+		}
+	})
+	if y.newestID == 0 {
+		tb.Fatal("the archive has no matched story")
+	}
+	return y.newestID
+}
+
+// storyRows reads one story's rows by id: the story with its feeds, and its
+// matches (the baseline of explain and of the story page).
+func (y *year) storyRows(tb testing.TB, id int64) {
+	tb.Helper()
+	y.rows(tb, []int64{id})
+	if m, err := y.st.MatchesOf(context.Background(), []int64{id}); err != nil || len(m) == 0 {
+		tb.Fatalf("matches of story %d: %d, %v", id, len(m), err)
+	}
+}
+
 // digest builds the digest due at 07:00 after the last day, without
 // sending or recording it, and returns how many stories it holds.
 func (y *year) digest(tb testing.TB) int {
@@ -226,6 +255,20 @@ func yearCases(y *year) []yearCase {
 			}},
 		{name: "search-two-words", run: func(tb testing.TB, y *year) { y.get(tb, "/search?q=union+leader") }},
 		{name: "search-khmer", run: func(tb testing.TB, y *year) { y.get(tb, "/search?q="+url.QueryEscape("សហជីព")) }},
+		{name: "explain", run: func(tb testing.TB, y *year) {
+			// `civicwatch explain ID` of the newest matched story: the story,
+			// its sightings and stored matches, matched again under the rules.
+			id := y.newest(tb)
+			s, err := y.st.Story(context.Background(), id)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			if _, err := explain.Load(context.Background(), y.st, y.cfg, s); err != nil {
+				tb.Fatal(err)
+			}
+		}, baseline: func(tb testing.TB, y *year) { y.storyRows(tb, y.newest(tb)) }},
+		{name: "console-story", run: func(tb testing.TB, y *year) { y.get(tb, fmt.Sprintf("/stories/%d", y.newest(tb))) },
+			baseline: func(tb testing.TB, y *year) { y.storyRows(tb, y.newest(tb)) }},
 		{name: "export-atom", run: func(tb testing.TB, y *year) { y.get(tb, "/feeds/all.atom") }},
 		{name: "export-json-day", run: func(tb testing.TB, y *year) { y.get(tb, "/api/matches?limit=500&since="+since) }},
 		{name: "export-csv-day", run: func(tb testing.TB, y *year) { y.get(tb, "/matches.csv?since="+since) }},
