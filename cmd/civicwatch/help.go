@@ -164,8 +164,9 @@ cannot be written; 2 for a bad config or flag.`,
 			"bench archive --out FILE [--stories 1000000] [--days 365] [--feeds 500]"},
 		about: `Times this binary's own poll --all over synthetic feeds served on loopback,
 with the config's lists and topics, beside gofeed parsing the same bytes in
-memory, the same round in-process without topics and poll --all without
-topics, all in one run (docs/performance.md). bench archive writes a
+memory, the same round in-process with the topics (BenchmarkPollFirst's
+work) and without, and poll --all without topics, all in one run, with the
+command's ratio to BenchmarkPollFirst's work (docs/performance.md). bench archive writes a
 synthetic archive for the year's benchmarks.
 Exit status: 0; 1 when a poll failed; 2 for a bad flag or config.`,
 		examples: []string{"civicwatch bench", "civicwatch bench archive --out /tmp/year.db"},
