@@ -221,7 +221,7 @@ func (r *Runner) keep(ctx context.Context, storyID int64, ex *fetch.Exchange) (*
 		WARCOffset:   loc.Offset,
 		WARCRecordID: loc.RecordID,
 	}
-	if text, err := r.o.Extractor.Extract(ex.Body, ex.FinalURL); err != nil {
+	if text, err := r.pageText(ex); err != nil {
 		c.ExtractError = err.Error()
 	} else {
 		ts := sha256.Sum256([]byte(text))

@@ -2,6 +2,8 @@ package evidence
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -136,12 +138,35 @@ func (r *Runner) checkOne(ctx context.Context, t store.CheckTask) (*store.Check,
 		c.Outcome, c.State, c.Error = "removed", store.EvidenceRemoved, "redirected to the site's home page"
 		return c, nil
 	}
-	text, err := r.o.Extractor.Extract(ex.Body, ex.FinalURL)
-	if err != nil {
+	sum := sha256.Sum256(ex.Body)
+	c.BodySHA256 = hex.EncodeToString(sum[:])
+	text, err := r.pageText(ex)
+	switch {
+	case t.LastText == "" && c.BodySHA256 == t.LastBodySHA256:
+		// Nothing was extracted before (a PDF, a page too large to
+		// extract): the same bytes are the same page.
+		c.Outcome, c.State = "unchanged", store.EvidenceUnchanged
+		return c, nil
+	case t.LastText == "" && errors.Is(err, ErrNotHTML):
+		// A document whose bytes changed: a new version, kept as the
+		// first was, with no words to compare.
+	case t.LastText == "":
+		// Other bytes, and no earlier text to hold them against: what
+		// changed cannot be told, and a guess would be a claim made to
+		// campaigners. The state stays; a page back after failures or a
+		// removal is captured again.
+		c.Outcome, c.Error = "uncompared", "no article text was extracted from the earlier capture; the page's bytes differ"
+		if err != nil {
+			c.Error += " and none from this one (" + err.Error() + ")"
+		}
+		if t.State == store.EvidenceRemoved || t.State == store.EvidenceUnreachable {
+			c.State = store.EvidenceCaptured
+		}
+		return c, nil
+	case err != nil:
 		c.Outcome, c.State, c.Error = "removed", store.EvidenceRemoved, "the page no longer holds an article: "+err.Error()
 		return c, nil
-	}
-	if text == t.LastText {
+	case text == t.LastText:
 		c.Outcome, c.State = "unchanged", store.EvidenceUnchanged
 		return c, nil
 	}

@@ -50,6 +50,13 @@ func (p *mutablePage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		conn.Close()
 	case "nonarticle":
 		io.WriteString(w, "<html><body></body></html>")
+	case "pdf":
+		// A statement published as a document: no article to extract.
+		w.Header().Set("Content-Type", "application/pdf")
+		io.WriteString(w, "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% "+text+"\n%%EOF\n")
+	case "deep":
+		// A web page too deeply nested to extract, whose bytes say text.
+		io.WriteString(w, strings.Repeat("<div>", MaxNesting+10)+text)
 	default:
 		io.WriteString(w, "<html><body><article><h1>Strike</h1><p>"+text+"</p></article></body></html>")
 	}
@@ -231,5 +238,97 @@ func TestShutdownIsNoFailure(t *testing.T) {
 	}
 	if rep, err := r.Run(t.Context()); err != nil || rep.Checked != 1 || rep.States["unchanged"] != 1 {
 		t.Errorf("the re-check after: %+v, %v; want it still due and unchanged", rep, err)
+	}
+}
+
+// Pages with no article text to compare — a statement published as a PDF,
+// a page the extractor refuses — are judged by their bytes where that is
+// sound, and never called removed for want of text (a PDF was reported
+// removed at every re-check).
+func TestRechecksOfPagesWithoutText(t *testing.T) {
+	day := 24 * time.Hour
+	ages := []time.Duration{day, 7 * day, 30 * day}
+	type step struct {
+		mode, text string
+		state      string // after the check
+		outcome    string
+	}
+	tests := []struct {
+		name     string
+		first    string // the page's mode at capture
+		steps    []step
+		captures int
+	}{
+		{"a PDF unchanged", "pdf", []step{{"pdf", para, "unchanged", "unchanged"}, {"pdf", para, "unchanged", "unchanged"}}, 1},
+		{"a PDF replaced", "pdf", []step{{"pdf", "revised " + para, "edited", "edited"}, {"pdf", "revised " + para, "unchanged", "unchanged"}}, 2},
+		{"a PDF taken down", "pdf", []step{{"404", "", "removed", "removed"}}, 1},
+		{"a PDF gone dark", "pdf", []step{{"drop", "", "captured", "failed"}, {"drop", "", "captured", "failed"}, {"drop", "", "unreachable", "failed"}}, 1},
+		{"an unextractable page, same bytes", "deep", []step{{"deep", para, "unchanged", "unchanged"}}, 1},
+		{"an unextractable page, other bytes", "deep", []step{{"deep", "other " + para, "captured", "uncompared"}}, 1},
+		{"an unextractable page back after removal", "deep", []step{{"404", "", "removed", "removed"}, {"deep", "other", "captured", "uncompared"}}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := &mutablePage{mode: tt.first, text: para}
+			srv := httptest.NewServer(page)
+			defer srv.Close()
+			st := openStore(t)
+			ids := seed(t, st, srv.URL, story{"/a", true})
+			now := t0
+			r, _ := newRunner(t, st, testFetcher(nil), Options{Rechecks: ages, Now: func() time.Time { return now }})
+			if rep, err := r.Run(t.Context()); err != nil || rep.Captured != 1 {
+				t.Fatalf("capture run %+v, %v", rep, err)
+			}
+			caps, _ := st.Captures(t.Context(), ids["/a"])
+			if len(caps) != 1 || caps[0].Text != "" || caps[0].ExtractError == "" {
+				t.Fatalf("first capture %+v: want kept, with no text and the reason", caps)
+			}
+			if tt.first == "pdf" && !strings.Contains(caps[0].ExtractError, "not an HTML page (application/pdf)") {
+				t.Errorf("a PDF's extraction error is %q", caps[0].ExtractError)
+			}
+			for i, s := range tt.steps {
+				page.set(s.mode, s.text)
+				now = t0.Add(ages[i] + time.Minute)
+				if rep, err := r.Run(t.Context()); err != nil || rep.Checked != 1 {
+					t.Fatalf("step %d: %+v, %v; want one re-check", i+1, rep, err)
+				}
+				e, _ := st.EvidenceOf(t.Context(), ids["/a"])
+				hist, _ := st.CheckHistory(t.Context(), ids["/a"])
+				if e.State != s.state || len(hist) != i+1 || hist[i].Outcome != s.outcome {
+					t.Errorf("step %d (%s): state %s, history %+v; want state %s, outcome %s", i+1, s.mode, e.State, hist, s.state, s.outcome)
+				}
+			}
+			if caps, _ := st.Captures(t.Context(), ids["/a"]); len(caps) != tt.captures {
+				t.Errorf("%d captures, want %d", len(caps), tt.captures)
+			}
+		})
+	}
+}
+
+// A page in a legacy charset is decoded before extraction: the text kept is
+// the words the page shows, in UTF-8.
+func TestCaptureDecodesTheCharset(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/header":
+			w.Header().Set("Content-Type", "text/html; charset=windows-1252")
+		case "/meta":
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, `<meta charset="windows-1252">`)
+		}
+		io.WriteString(w, "<html><body><article><h1>Strike</h1><p>"+para+" The caf\xe9 owners\x92 association said \x93no\x94.</p></article></body></html>")
+	}))
+	defer srv.Close()
+	st := openStore(t)
+	ids := seed(t, st, srv.URL, story{"/header", true}, story{"/meta", true})
+	r, _ := newRunner(t, st, testFetcher(nil), Options{Now: func() time.Time { return t0 }})
+	if rep, err := r.Run(t.Context()); err != nil || rep.Captured != 2 {
+		t.Fatalf("run %+v, %v", rep, err)
+	}
+	for _, path := range []string{"/header", "/meta"} {
+		caps, _ := st.Captures(t.Context(), ids[path])
+		if len(caps) != 1 || !strings.Contains(caps[0].Text, "The café owners’ association said “no”.") {
+			t.Errorf("%s: captures %+v", path, caps)
+		}
 	}
 }

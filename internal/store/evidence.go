@@ -298,12 +298,17 @@ type CheckTask struct {
 	FailStreak    int
 	FirstCaptured time.Time
 	LastText      string // text of the newest capture that has one
+	// LastBodySHA256 is the body hash of the newest capture: pages with no
+	// text to compare (a PDF) are compared by their bytes.
+	LastBodySHA256 string
 }
 
 // checkTaskColumns are what a CheckTask is read from, over evidence_queue q.
 const checkTaskColumns = `q.story_id, q.url, q.state, q.checks_done, q.fail_streak,
 		       (SELECT MIN(captured_at) FROM captures c WHERE c.story_id = q.story_id),
 		       coalesce((SELECT text FROM captures c WHERE c.story_id = q.story_id AND c.text_sha256 != ''
+		                 ORDER BY captured_at DESC, id DESC LIMIT 1), ''),
+		       coalesce((SELECT body_sha256 FROM captures c WHERE c.story_id = q.story_id
 		                 ORDER BY captured_at DESC, id DESC LIMIT 1), '')`
 
 // DueChecks returns up to limit captured stories whose re-check is due.
@@ -340,7 +345,7 @@ func scanCheckTasks(rows *sql.Rows) ([]CheckTask, error) {
 	for rows.Next() {
 		var t CheckTask
 		var first sql.NullString
-		if err := rows.Scan(&t.StoryID, &t.URL, &t.State, &t.ChecksDone, &t.FailStreak, &first, &t.LastText); err != nil {
+		if err := rows.Scan(&t.StoryID, &t.URL, &t.State, &t.ChecksDone, &t.FailStreak, &first, &t.LastText, &t.LastBodySHA256); err != nil {
 			return nil, fmt.Errorf("read re-check queue: %w", err)
 		}
 		t.FirstCaptured = parseTime(first)
