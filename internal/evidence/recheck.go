@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/civicwatch/civicwatch/internal/store"
+	"github.com/civicwatch/civicwatch/internal/worddiff"
 )
 
 // UnreachableAfter is how many network failures in a row make a page
@@ -169,6 +171,14 @@ func (r *Runner) checkOne(ctx context.Context, t store.CheckTask) (*store.Check,
 	case text == t.LastText:
 		c.Outcome, c.State = "unchanged", store.EvidenceUnchanged
 		return c, nil
+	case retained(t.LastText, text) < minRetained:
+		// A "page not found" served with 200, a redirect to a section, a
+		// different story at the old address: the page answers, but the
+		// article is no longer on it. Calling that an edit would tell
+		// campaigners their citation still stands.
+		c.Outcome, c.State = "removed", store.EvidenceRemoved
+		c.Error = fmt.Sprintf("the page no longer holds the article: %.0f%% of its passages remain", 100*retained(t.LastText, text))
+		return c, nil
 	}
 	// Evidence is never rewritten: the new version is a capture of its own.
 	capt, err := r.keep(ctx, t.StoryID, ex)
@@ -190,4 +200,47 @@ func redirectedHome(from, final string) bool {
 	}
 	isRoot := func(p string) bool { return p == "" || p == "/" }
 	return isRoot(u.Path) && !isRoot(f.Path)
+}
+
+// minRetained is the share of an article's passages a page must still hold
+// to count as the article edited rather than removed. An edit — a figure
+// corrected, a paragraph added or cut — keeps most of them; another page
+// keeps next to none.
+const minRetained = 0.3
+
+// retained is the share of the older text's passages (runs of three
+// words; for Khmer, three orthographic clusters) found in the newer. Single
+// words would not do: unrelated Khmer texts share most of their clusters.
+func retained(older, newer string) float64 {
+	was, now := shingles(older), shingles(newer)
+	if len(was) == 0 {
+		return 1
+	}
+	kept := 0
+	for s := range was {
+		if now[s] {
+			kept++
+		}
+	}
+	return float64(kept) / float64(len(was))
+}
+
+func shingles(text string) map[string]bool {
+	var words []string
+	for _, tok := range worddiff.Tokens(text) {
+		if strings.TrimSpace(strings.ReplaceAll(tok, "\u200b", "")) != "" {
+			words = append(words, tok)
+		}
+	}
+	out := map[string]bool{}
+	if len(words) < 3 {
+		if len(words) > 0 {
+			out[strings.Join(words, " ")] = true
+		}
+		return out
+	}
+	for i := 0; i+3 <= len(words); i++ {
+		out[words[i]+" "+words[i+1]+" "+words[i+2]] = true
+	}
+	return out
 }

@@ -332,3 +332,47 @@ func TestCaptureDecodesTheCharset(t *testing.T) {
 		}
 	}
 }
+
+// The page answers, but is it still the article? An edit keeps most of the
+// article's passages; a "not found" page served with 200, or another story
+// at the old address, keeps next to none and is removed, in Khmer too.
+func TestEditedOrReplaced(t *testing.T) {
+	kmArticle := "កម្មករ​រោងចក្រ​កាត់ដេរ​នៅ​ភ្នំពេញ​បាន​ធ្វើ​កូដកម្ម​កាលពី​ថ្ងៃ​ច័ន្ទ​ បន្ទាប់​ពី​ប្រធាន​សហជីព​ត្រូវ​បាន​បញ្ឈប់​ពី​ការងារ​ ដោយ​គ្មាន​ការ​ជូនដំណឹង​ជាមុន។"
+	kmOther := "ក្រសួង​កសិកម្ម​បាន​ប្រកាស​ពី​តម្លៃ​ស្រូវ​ថ្មី​សម្រាប់​រដូវ​ប្រមូល​ផល​នេះ​ ហើយ​អំពាវនាវ​ឲ្យ​កសិករ​រក្សា​ស្តុក​ទុក។"
+	tests := []struct {
+		name, newer, want string
+	}{
+		{"a word changed", strings.Replace(para, "Monday", "Tuesday", 1), "edited"},
+		{"a paragraph added", para + " The ministry said on Wednesday that talks would resume next week with both sides present.", "edited"},
+		{"a page not found, served as 200", "Sorry, the page you are looking for cannot be found. Try our search or go back to the home page.", "removed"},
+		{"another story at the address", "The football federation announced the new season's fixtures on Friday, with the first match in Siem Reap.", "removed"},
+		{"a Khmer word changed", strings.Replace(kmArticle, "ច័ន្ទ", "អង្គារ", 1), "edited"},
+		{"another Khmer story at the address", kmOther, "removed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			first := para
+			if strings.Contains(tt.name, "Khmer") {
+				first = kmArticle
+			}
+			page := &mutablePage{mode: "ok", text: first}
+			srv := httptest.NewServer(page)
+			defer srv.Close()
+			st := openStore(t)
+			ids := seed(t, st, srv.URL, story{"/a", true})
+			now := t0
+			r, _ := newRunner(t, st, testFetcher(nil), Options{Rechecks: []time.Duration{24 * time.Hour}, Now: func() time.Time { return now }})
+			if rep, err := r.Run(t.Context()); err != nil || rep.Captured != 1 {
+				t.Fatalf("capture run %+v, %v", rep, err)
+			}
+			page.set("ok", tt.newer)
+			now = t0.Add(25 * time.Hour)
+			if rep, err := r.Run(t.Context()); err != nil || rep.Checked != 1 {
+				t.Fatalf("re-check %+v, %v", rep, err)
+			}
+			if e, _ := st.EvidenceOf(t.Context(), ids["/a"]); e.State != tt.want {
+				t.Errorf("state %s (%s), want %s", e.State, e.LastError, tt.want)
+			}
+		})
+	}
+}
