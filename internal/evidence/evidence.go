@@ -244,7 +244,7 @@ func (r *Runner) rematch(ctx context.Context, storyID int64, article string) (*s
 	}
 	st.Article = article
 	ms := st.MatchStory(rematch.StoryTags(st.Feeds, r.o.FeedTags))
-	return &store.Rematch{Version: r.o.Rules.Version(), Results: r.o.Rules.Match(&ms), At: r.o.Now()}, nil
+	return &store.Rematch{Version: r.o.Rules.Version(), Results: r.o.Rules.Match(&ms), At: r.o.Now(), Stamp: r.o.Now}, nil
 }
 
 // matchStale matches the stories whose article no rules have seen yet: a

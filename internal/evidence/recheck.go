@@ -80,6 +80,9 @@ func (r *Runner) checkTasks(ctx context.Context, tasks []store.CheckTask, forced
 			return false, ctx.Err()
 		}
 		c.Forced = forced
+		// The check is dated when it is written, not when its fetch
+		// began: see store.Check.Stamp.
+		c.Stamp = r.o.Now
 		if err := r.st.SaveCheck(ctx, c); err != nil {
 			return false, err
 		}

@@ -376,3 +376,44 @@ func TestEditedOrReplaced(t *testing.T) {
 		})
 	}
 }
+
+// A re-check is dated when it is written, not when its fetch began: a
+// digest built while the page was being fetched has read its window, and a
+// change dated inside that window would reach no digest. (The topics a
+// captured article brings are dated the same way, by Rematch.Stamp.)
+func TestChecksAreDatedWhenWritten(t *testing.T) {
+	var mu sync.Mutex
+	now := t0
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	page := &mutablePage{mode: "ok", text: para}
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		advance(10 * time.Minute) // the fetch takes ten minutes of the clock
+		page.ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(slow)
+	defer srv.Close()
+	st := openStore(t)
+	ids := seed(t, st, srv.URL, story{"/a", true})
+	r, _ := newRunner(t, st, testFetcher(nil), Options{Rechecks: []time.Duration{24 * time.Hour}, Now: clock})
+	if rep, err := r.Run(t.Context()); err != nil || rep.Captured != 1 {
+		t.Fatalf("capture run %+v, %v", rep, err)
+	}
+	page.set("404", "")
+	advance(25 * time.Hour)
+	began := clock()
+	if rep, err := r.Run(t.Context()); err != nil || rep.Checked != 1 {
+		t.Fatalf("re-check %+v, %v", rep, err)
+	}
+	hist, _ := st.CheckHistory(t.Context(), ids["/a"])
+	if len(hist) != 1 || !hist[0].At.After(began.Add(9*time.Minute)) {
+		t.Errorf("the re-check is dated %v; its fetch began at %v and took ten minutes", hist, began)
+	}
+	changes, err := st.EvidenceChanges(t.Context(), began, began.Add(5*time.Minute))
+	if err != nil || len(changes) != 0 {
+		t.Errorf("a window that ended while the page was fetched holds %+v (%v)", changes, err)
+	}
+	if changes, _ := st.EvidenceChanges(t.Context(), began.Add(5*time.Minute), clock().Add(time.Minute)); len(changes) != 1 {
+		t.Errorf("the next window holds %d changes, want the removal", len(changes))
+	}
+}

@@ -51,6 +51,24 @@ type Rematch struct {
 	Version string
 	Results []match.Result
 	At      time.Time // when matched: the story's article_at, and matched_at of the topics it brings
+	// Stamp, when set, gives At once the write lock is held (see
+	// stampInTx).
+	Stamp func() time.Time
+}
+
+// stampInTx is the time a write that a digest will read by its time takes,
+// read once the transaction holds the single write connection. A digest
+// waits for that connection before it reads its window (DigestStories), so
+// a row stamped here either committed before the digest read it, or was
+// stamped after the digest's window ended and falls in the next one. A
+// time taken before a page was fetched (or before the wait for the
+// connection) could fall inside a window already read, and the change, or
+// the topic the article brought, would reach no digest at all.
+func stampInTx(at time.Time, stamp func() time.Time) time.Time {
+	if stamp == nil {
+		return at
+	}
+	return stamp()
 }
 
 // EvidenceEntry is a story's line in the evidence list.
@@ -155,6 +173,7 @@ func (s *Store) setArticle(ctx context.Context, tx *sql.Tx, c *Capture) error {
 	var version any
 	at := c.CapturedAt
 	if c.Rematch != nil {
+		c.Rematch.At = stampInTx(c.Rematch.At, c.Rematch.Stamp)
 		version, at = c.Rematch.Version, c.Rematch.At
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE stories SET article = ?, article_at = ?, rules_version = ? WHERE id = ?`,
@@ -370,6 +389,9 @@ type Check struct {
 	// Forced marks a check asked for outside the schedule (evidence run
 	// --recheck-all): it leaves the scheduled checks as they were.
 	Forced bool
+	// Stamp, when set, gives At once the write lock is held: the digest's
+	// changes section reads checks by their time (see stampInTx).
+	Stamp func() time.Time
 }
 
 // SaveCheck records a re-check, its new capture if any, and the story's new
@@ -380,6 +402,7 @@ func (s *Store) SaveCheck(ctx context.Context, c *Check) error {
 		return fmt.Errorf("save re-check: %w", err)
 	}
 	defer tx.Rollback()
+	c.At = stampInTx(c.At, c.Stamp)
 	var captureID any
 	if c.Capture != nil {
 		if captureID, err = insertCapture(ctx, tx, c.Capture); err != nil {

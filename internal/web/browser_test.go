@@ -227,9 +227,13 @@ func TestBrowserRulesLab(t *testing.T) {
 	if e := b.text(`.rule-error p`); !strings.Contains(e, "column") {
 		t.Errorf("rule error %q", e)
 	}
-	caret := eval[int](b, `document.getElementById('lab-rule').selectionStart`)
-	if caret == 0 {
-		t.Errorf("the caret was not moved to the error")
+	// The deferred script moves the caret on DOMContentLoaded, which may
+	// come after .rule-error is visible: wait for it, up to 5 s.
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.getElementById('lab-rule').selectionStart > 0`,
+		chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		t.Errorf("the caret was not moved to the error: %v", err)
 	}
 	b.shot("rules-lab-error")
 }
