@@ -15,6 +15,7 @@ const (
 	StateEdited      = "edited"
 	StateRemoved     = "removed"
 	StateUnreachable = "unreachable"
+	StateRestored    = "restored" // back after removed or unreachable
 )
 
 // Change is a change to a captured story's page, noticed by a re-check.
@@ -96,6 +97,8 @@ func changeDetail(c Change) string {
 		return snippet.Clean(c.Error)
 	case StateUnreachable:
 		return "three checks in a row failed; the site may be down rather than the article gone"
+	case StateRestored:
+		return "the page answers again; what was captured before is kept"
 	}
 	return ""
 }

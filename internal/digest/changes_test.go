@@ -30,6 +30,9 @@ func fixtureChanges() ([]Change, map[int64]bool) {
 				Error: "dial tcp: connection refused"},
 			{StoryID: 10, Title: "Union leader arrested last week", URL: "https://cambojanews.com/union-leader-last-week/", Lang: "en",
 				Outlets: []string{"CamboJA News"}, FirstSeenAt: before, Topics: []string{"unions"}, State: StateRemoved, At: periodEnd.Add(-2 * time.Hour), Status: 404},
+			{StoryID: 12, Title: "Activists detained\r\nBcc: x@example.org \u202Egnp.exe", URL: "javascript:alert(1)", Lang: "en",
+				Outlets: []string{"Hostile <b>Outlet</b>"}, FirstSeenAt: before, Topics: []string{"civic"}, State: StateRestored, At: periodEnd.Add(-1*time.Hour - 30*time.Minute),
+				Status: 200},
 			{StoryID: 13, Title: "New today, edited today", FirstSeenAt: periodEnd.Add(-5 * time.Hour), Topics: []string{"unions"}, State: StateEdited, At: periodEnd.Add(-1 * time.Hour)},
 			{StoryID: 14, Title: "Changed before this window", FirstSeenAt: before, Topics: []string{"unions"}, State: StateRemoved, At: periodEnd.Add(-25 * time.Hour), Status: 410},
 			{StoryID: 15, Title: "Football final postponed", FirstSeenAt: before, Topics: []string{"sport"}, State: StateRemoved, At: periodEnd.Add(-3 * time.Hour), Status: 404},
@@ -63,11 +66,11 @@ func TestChangesSection(t *testing.T) {
 		recipient Recipient
 		want      string // story: states
 	}{
-		{"every topic", Recipient{Email: "a@example.org"}, "10:edited,removed 11:removed 12:unreachable 15:removed"},
+		{"every topic", Recipient{Email: "a@example.org"}, "10:edited,removed 11:removed 12:unreachable,restored 15:removed"},
 		// A story sent to the reader before is theirs whatever their
 		// topics now; one never sent is theirs by topic.
-		{"moi only", Recipient{Email: "b@example.org", Topics: []string{"moi"}}, "10:edited,removed 11:removed 12:unreachable"},
-		{"sport only", Recipient{Email: "c@example.org", Topics: []string{"sport"}}, "10:edited,removed 12:unreachable 15:removed"},
+		{"moi only", Recipient{Email: "b@example.org", Topics: []string{"moi"}}, "10:edited,removed 11:removed 12:unreachable,restored"},
+		{"sport only", Recipient{Email: "c@example.org", Topics: []string{"sport"}}, "10:edited,removed 12:unreachable,restored 15:removed"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			in := changesInput(c.recipient)
@@ -268,6 +271,26 @@ func TestChangesReportedOnceThroughTheLedger(t *testing.T) {
 	}
 	if strings.Contains(d3["b@example.org"], "Changed or removed") {
 		t.Errorf("b's third digest repeats a change:\n%s", d3["b@example.org"])
+	}
+
+	// The fourth morning: m1, which both readers were told was removed,
+	// answers again. They hear it once; u1 staying unchanged is not news.
+	day3 := day2.Add(24 * time.Hour)
+	check("m1", "unchanged", store.EvidenceUnchanged, 200, day3.Add(time.Hour))
+	check("u1", "unchanged", store.EvidenceUnchanged, 200, day3.Add(2*time.Hour))
+	d4 := texts(day3.Add(24 * time.Hour))
+	for _, rcpt := range []string{"a@example.org", "b@example.org"} {
+		sec := section(d4[rcpt])
+		if !strings.Contains(sec, "Ministry of Interior warns NGO") || !strings.Contains(sec, "restored (noticed") ||
+			strings.Contains(sec, "Union leader") {
+			t.Errorf("%s's fourth digest: changes section\n%s", rcpt, sec)
+		}
+	}
+	d5 := texts(day3.Add(48 * time.Hour))
+	for rcpt, text := range d5 {
+		if strings.Contains(text, "restored") {
+			t.Errorf("%s's fifth digest repeats the restoration:\n%s", rcpt, text)
+		}
 	}
 }
 

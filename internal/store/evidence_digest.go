@@ -10,7 +10,8 @@ import (
 )
 
 // EvidenceChange is a re-check that changed what a reader was told of a
-// story: its page was edited, removed, or has become unreachable.
+// story: its page was edited, removed, has become unreachable, or answers
+// again with the article after it was removed or unreachable (restored).
 type EvidenceChange struct {
 	StoryID     int64
 	Title       string
@@ -19,14 +20,19 @@ type EvidenceChange struct {
 	FirstSeenAt time.Time
 	Feeds       []FeedRef // that carried it, first sighting first
 	Topics      []string  // the topics it matches now
-	State       string    // edited | removed | unreachable
+	State       string    // edited | removed | unreachable | restored
 	At          time.Time // when the re-check noticed it
 	Status      int       // HTTP status of the re-check; 0 when none came
 	Error       string    // why removed or unreachable, as recorded
 }
 
+// EvidenceRestored is what EvidenceChanges calls a page back from removed
+// or unreachable; it is not a state of the queue, where such a page is
+// unchanged (or captured, when it could not be compared).
+const EvidenceRestored = "restored"
+
 // EvidenceChanges returns the changes noticed in [start, end) into the
-// states edited, removed and unreachable, oldest first. A change is noticed
+// states edited, removed and unreachable, and the restorations, oldest first. A change is noticed
 // once (evidence_checks.changed), so windows that do not overlap tell each
 // change once.
 func (s *Store) EvidenceChanges(ctx context.Context, start, end time.Time) ([]EvidenceChange, error) {
@@ -37,7 +43,11 @@ func (s *Store) EvidenceChanges(ctx context.Context, start, end time.Time) ([]Ev
 		           (SELECT feed_id FROM sightings WHERE story_id = st.id ORDER BY first_seen_at, feed_id) si
 		           JOIN feeds f ON f.id = si.feed_id), '[]')
 		FROM evidence_checks c JOIN stories st ON st.id = c.story_id
-		WHERE c.changed AND c.state IN (?, ?, ?) AND c.checked_at >= ? AND c.checked_at < ?
+		WHERE c.changed AND c.checked_at >= ?4 AND c.checked_at < ?5
+		  AND (c.state IN (?1, ?2, ?3)
+		       OR (SELECT p.state FROM evidence_checks p WHERE p.story_id = c.story_id
+		               AND (p.checked_at < c.checked_at OR p.checked_at = c.checked_at AND p.id < c.id)
+		               ORDER BY p.checked_at DESC, p.id DESC LIMIT 1) IN (?2, ?3))
 		ORDER BY c.checked_at, c.id`,
 		EvidenceEdited, EvidenceRemoved, EvidenceUnreachable, fmtTime(start), fmtTime(end))
 	if err != nil {
@@ -53,6 +63,11 @@ func (s *Store) EvidenceChanges(ctx context.Context, start, end time.Time) ([]Ev
 			return nil, fmt.Errorf("evidence changes: %w", err)
 		}
 		c.At, c.FirstSeenAt = parseTime(at), parseTime(seen)
+		if c.State != EvidenceEdited && c.State != EvidenceRemoved && c.State != EvidenceUnreachable {
+			// Back from removed or unreachable: readers told it was gone
+			// are told it is back.
+			c.State = EvidenceRestored
+		}
 		c.Topics = strings.Fields(topics)
 		var pairs [][2]string
 		if err := json.Unmarshal([]byte(feeds), &pairs); err != nil {
