@@ -175,12 +175,19 @@ type atomEvidence struct {
 	LastOutcome  string   `xml:"last-outcome,attr,omitempty"`
 }
 
-// entryUpdated is when the story last changed as civicwatch saw it.
+// entryUpdated is when the story last changed as civicwatch saw it: first
+// seen, updated by its feed, or its page found edited, removed, unreachable
+// or back again, so a feed reader shows the entry anew when its evidence
+// element says something new.
 func entryUpdated(s *store.MatchedStory) time.Time {
-	if s.UpdatedAt.After(s.FirstSeenAt) {
-		return s.UpdatedAt
+	t := s.FirstSeenAt
+	if s.UpdatedAt.After(t) {
+		t = s.UpdatedAt
 	}
-	return s.FirstSeenAt
+	if s.Evidence != nil && s.Evidence.LastChange.After(t) {
+		t = s.Evidence.LastChange
+	}
+	return t
 }
 
 func atomTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -17,7 +17,7 @@ import (
 func evidenceStories() []store.MatchedStory {
 	s := stories()
 	s[0].Evidence = &store.StoryEvidence{State: store.EvidenceEdited, Captures: 2, FirstCapture: day.Add(2*time.Hour + time.Minute),
-		LastCheck: day.Add(26 * time.Hour), LastOutcome: "edited"}
+		LastCheck: day.Add(26 * time.Hour), LastOutcome: "edited", LastChange: day.Add(26 * time.Hour)}
 	s[1].Evidence = &store.StoryEvidence{State: store.EvidenceQueued}
 	return s
 }
@@ -84,5 +84,28 @@ func TestJSONCarriesEvidence(t *testing.T) {
 		if got := string(raw.Matches[i]["evidence"]); got != w {
 			t.Errorf("story %d: evidence %s, want %s", i, got, w)
 		}
+	}
+}
+
+// An entry whose page was found edited (or removed, or back) is updated
+// then, so a feed reader shows it anew; one whose evidence is only queued
+// keeps the time the story was seen or updated.
+func TestAtomEntryUpdatedByEvidence(t *testing.T) {
+	ss := evidenceStories()
+	doc := atomBytes(t, AtomFeed{ID: FeedID(""), Title: "all"}, ss)
+	var parsed struct {
+		Updated string `xml:"http://www.w3.org/2005/Atom updated"`
+		Entries []struct {
+			Updated string `xml:"http://www.w3.org/2005/Atom updated"`
+		} `xml:"http://www.w3.org/2005/Atom entry"`
+	}
+	if err := xml.Unmarshal(doc, &parsed); err != nil {
+		t.Fatal(err)
+	}
+	if want := atomTime(ss[0].Evidence.LastChange); len(parsed.Entries) != 3 || parsed.Entries[0].Updated != want || parsed.Updated != want {
+		t.Errorf("entry updated %+v, feed updated %s; want the edit's time %s", parsed.Entries, parsed.Updated, want)
+	}
+	if want := atomTime(entryUpdated(&store.MatchedStory{Story: ss[1].Story})); parsed.Entries[1].Updated != want {
+		t.Errorf("queued entry updated %s, want %s", parsed.Entries[1].Updated, want)
 	}
 }

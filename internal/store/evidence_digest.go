@@ -116,6 +116,10 @@ type StoryEvidence struct {
 	FirstCapture time.Time // zero when none yet
 	LastCheck    time.Time // the latest re-check; zero when none yet
 	LastOutcome  string    // its outcome: unchanged, edited, removed or failed
+	// LastChange is the latest re-check that moved the story into another
+	// state or found a new edit; zero when none has. A feed entry is
+	// updated then, not at every re-check that found nothing new.
+	LastChange time.Time
 }
 
 // AttachEvidence sets the Evidence of each story that has an evidence
@@ -138,7 +142,8 @@ func (s *Store) AttachEvidence(ctx context.Context, stories []MatchedStory) erro
 		SELECT q.story_id, q.state,
 		       (SELECT COUNT(*) FROM captures c WHERE c.story_id = q.story_id),
 		       (SELECT MIN(captured_at) FROM captures c WHERE c.story_id = q.story_id),
-		       k.checked_at, COALESCE(k.outcome, '')
+		       k.checked_at, COALESCE(k.outcome, ''),
+		       (SELECT MAX(checked_at) FROM evidence_checks WHERE story_id = q.story_id AND changed)
 		FROM evidence_queue q
 		LEFT JOIN evidence_checks k ON k.id = (SELECT id FROM evidence_checks WHERE story_id = q.story_id
 		                                       ORDER BY checked_at DESC, id DESC LIMIT 1)
@@ -150,11 +155,11 @@ func (s *Store) AttachEvidence(ctx context.Context, stories []MatchedStory) erro
 	for rows.Next() {
 		var id int64
 		var e StoryEvidence
-		var first, last sql.NullString
-		if err := rows.Scan(&id, &e.State, &e.Captures, &first, &last, &e.LastOutcome); err != nil {
+		var first, last, change sql.NullString
+		if err := rows.Scan(&id, &e.State, &e.Captures, &first, &last, &e.LastOutcome, &change); err != nil {
 			return fmt.Errorf("evidence of stories: %w", err)
 		}
-		e.FirstCapture, e.LastCheck = parseTime(first), parseTime(last)
+		e.FirstCapture, e.LastCheck, e.LastChange = parseTime(first), parseTime(last), parseTime(change)
 		if m := byID[id]; m != nil {
 			m.Evidence = &e
 		}
