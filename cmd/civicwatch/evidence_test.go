@@ -25,7 +25,8 @@ func TestEvidenceCommands(t *testing.T) {
 	})
 	mux.HandleFunc("/article/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, "<html><body><h1>%s</h1></body></html>", r.URL.Path)
+		headline := map[string]string{"/article/strike": "Union leader arrested", "/article/weather": "Rain in Phnom Penh"}[r.URL.Path]
+		fmt.Fprintf(w, "<html><body><h1>%s</h1><p>%s</p></body></html>", headline, r.URL.Path)
 	})
 	ts = httptest.NewServer(mux)
 	defer ts.Close()
@@ -110,7 +111,7 @@ func TestEvidenceRecheckAllAndDiff(t *testing.T) {
 	mux.HandleFunc("/article/", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
-		fmt.Fprintf(w, "<html><body><article><h1>Arrests</h1><p>%s</p></article></body></html>", article)
+		fmt.Fprintf(w, "<html><body><article><h1>Union leaders arrested</h1><p>%s</p></article></body></html>", article)
 	})
 	ts = httptest.NewServer(mux)
 	defer ts.Close()
@@ -166,7 +167,7 @@ func TestEvidenceSavePageNow(t *testing.T) {
 			rssItem(ts.URL+"/article/strike", "Union leader arrested", "Police arrested the union leader.", ""))
 	})
 	mux.HandleFunc("/article/", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "<html><body><article><p>Police arrested the union leader on Monday after the march.</p></article></body></html>")
+		fmt.Fprint(w, "<html><body><article><h1>Union leader arrested</h1><p>Police arrested the union leader on Monday after the march.</p></article></body></html>")
 	})
 	ts = httptest.NewServer(mux)
 	defer ts.Close()

@@ -54,7 +54,12 @@ func newArticleSite(t *testing.T, strikes int, handle func(w http.ResponseWriter
 		if s.handle != nil && s.handle(w, r) {
 			return
 		}
-		fmt.Fprintf(w, `<html><body><article><h1>Strike</h1><p>%s</p></article></body></html>`,
+		// Each page carries its item's headline, as an article page does.
+		headline := "Rain all week"
+		if n, ok := strings.CutPrefix(r.URL.Path, "/a/strike-"); ok {
+			headline = "Garment workers strike " + n
+		}
+		fmt.Fprintf(w, `<html><body><article><h1>%s</h1><p>%s</p></article></body></html>`, headline,
 			strings.Repeat("Garment workers walked out after their union leader was dismissed. ", 8))
 	}))
 	t.Cleanup(s.srv.Close)

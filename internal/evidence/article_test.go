@@ -14,10 +14,10 @@ import (
 	"github.com/civicwatch/civicwatch/internal/store"
 )
 
-// articlePage is a page whose article names what the feed's title ("story
-// /thin") does not.
+// articlePage is a page under the story's headline whose article names
+// what the feed's title does not.
 func articlePage(body string) string {
-	return "<html><head><title>x</title></head><body><nav>Home News</nav><article><h1>Court hearing</h1>" +
+	return "<html><head><title>x</title></head><body><nav>Home News</nav><article><h1>Garment workers strike</h1><h2>Court hearing</h2>" +
 		"<p>" + body + "</p><p>Lawyers for the defendants said they would appeal the decision of the court, " +
 		"which was handed down after a hearing that lasted most of the day in the capital.</p></article></body></html>"
 }

@@ -221,7 +221,11 @@ func (r *Runner) keep(ctx context.Context, storyID int64, ex *fetch.Exchange) (*
 		WARCOffset:   loc.Offset,
 		WARCRecordID: loc.RecordID,
 	}
-	if text, err := r.pageText(ex); err != nil {
+	text, err := r.pageText(ex)
+	if err == nil {
+		err = r.holdsStory(ctx, storyID, ex, text)
+	}
+	if err != nil {
 		c.ExtractError = err.Error()
 	} else {
 		ts := sha256.Sum256([]byte(text))

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/fetch"
+	"github.com/civicwatch/civicwatch/internal/match"
 )
 
 // page is an article among the boilerplate a news site wraps it in.
@@ -137,5 +139,63 @@ func TestTenMegabytesOfNestedMarkup(t *testing.T) {
 	}
 	if caps, _ := st.Captures(t.Context(), ids["/after"]); len(caps) != 1 || !strings.Contains(caps[0].Text, "Garment workers") {
 		t.Errorf("the story after the huge page: %+v", caps)
+	}
+}
+
+// What the address gives may not be the story: an aggregator's redirect
+// page, a consent wall, a home page. Headline checks, in English and Khmer,
+// with the small differences outlets make between feed and page.
+func TestHeadlineShare(t *testing.T) {
+	const kmHeadline = "អាជ្ញាធរ​ចាប់ខ្លួន​ប្រធាន​សហជីព"
+	tests := []struct {
+		name, headline, page string
+		holds                bool
+	}{
+		{"the page's own headline", "Union leader arrested in Phnom Penh", "Home News Union leader arrested in Phnom Penh Police said on Monday…", true},
+		{"an aggregator's suffix", "Union leader arrested in Phnom Penh - CamboJA News", "Union leader arrested in Phnom Penh | CamboJA", true},
+		{"case and punctuation", "Union Leader Arrested: Police", "union leader arrested, police say", true},
+		{"a word changed", "Union leader arrested in Phnom Penh on Monday", "Union leader detained in Phnom Penh on Monday", true},
+		{"Khmer", kmHeadline, "ព័ត៌មាន " + kmHeadline + " នៅ​ភ្នំពេញ", true},
+		{"a redirect page", "Union leader arrested in Phnom Penh", "Google News Opening… If you are not redirected, follow this link.", false},
+		{"a consent wall", "Union leader arrested in Phnom Penh", "We value your privacy. Accept all cookies to continue reading.", false},
+		{"another Khmer page", kmHeadline, "ក្រសួង​កសិកម្ម​ប្រកាស​តម្លៃ​ស្រូវ​ថ្មី", false},
+	}
+	for _, tt := range tests {
+		if got := headlineShare(tt.headline, tt.page) >= minHeadline; got != tt.holds {
+			t.Errorf("%s: headlineShare = %.2f, holds %v, want %v", tt.name, headlineShare(tt.headline, tt.page), got, tt.holds)
+		}
+	}
+}
+
+// A page that does not carry the story's headline is kept as evidence of
+// what the address gave, with the reason; its text is neither the story's
+// article nor matched.
+func TestAggregatorPageIsNotTheArticle(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<html><head><title>Google News</title><script>location.replace("https://elsewhere.example/")</script></head>`+
+			`<body><article><p>Opening the article. If nothing happens, follow the link to read the union's statement on arrests and strikes.</p></article></body></html>`)
+	}))
+	defer srv.Close()
+	rules, err := match.Compile([]match.Topic{{ID: "unions", Rule: "article:union"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t)
+	ids := seed(t, st, srv.URL, story{"/rss/articles/CBMi", false})
+	r, _ := newRunner(t, st, testFetcher(nil), Options{Capture: config.CaptureAll, Rules: rules, Now: func() time.Time { return t0 }})
+	if rep, err := r.Run(t.Context()); err != nil || rep.Captured != 1 {
+		t.Fatalf("run %+v, %v", rep, err)
+	}
+	id := ids["/rss/articles/CBMi"]
+	caps, _ := st.Captures(t.Context(), id)
+	if len(caps) != 1 || caps[0].Text != "" || !strings.Contains(caps[0].ExtractError, "does not carry the story's headline") {
+		t.Fatalf("capture %+v: want kept, no text, the reason", caps)
+	}
+	if s, _ := st.Story(t.Context(), id); s == nil || s.Article != "" {
+		t.Errorf("the story's article is %q, want none", s.Article)
+	}
+	if ms, _ := st.MatchesForStory(t.Context(), id); len(ms) != 0 {
+		t.Errorf("matched on a page that is not the story: %+v", ms)
 	}
 }

@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,9 +10,12 @@ import (
 	"net/http"
 	"strings"
 
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 	"golang.org/x/net/html/charset"
 
 	"github.com/civicwatch/civicwatch/internal/fetch"
+	"github.com/civicwatch/civicwatch/internal/worddiff"
 )
 
 // ErrNotHTML is a page that is not a web page: a PDF statement, an image,
@@ -54,4 +58,118 @@ func utf8Body(body []byte, contentType string) []byte {
 		return body
 	}
 	return out
+}
+
+// ErrNotTheStory is a page that answers but does not carry the story's
+// headline: an aggregator's redirect page (Google News links are pages
+// whose script sends the browser on), a consent or paywall page, a home
+// page. It is kept as evidence of what the address gave; its text is not
+// the article, so it is neither matched nor compared as one.
+var ErrNotTheStory = errors.New("the page does not carry the story's headline")
+
+// minHeadline is the share of the headline's word pairs the page must show.
+// Outlets retitle a little between feed and page ("… - Outlet" suffixes,
+// a word changed); a page that is not the story shares next to none.
+const minHeadline = 0.5
+
+// holdsStory checks that the page's visible text — the extracted article
+// and the page's own title and headings — carries the story's headline.
+func (r *Runner) holdsStory(ctx context.Context, storyID int64, ex *fetch.Exchange, text string) error {
+	st, err := r.st.Story(ctx, storyID)
+	if err != nil {
+		return fmt.Errorf("story %d: %w", storyID, err)
+	}
+	page := text + "\n" + visibleText(utf8Body(ex.Body, ex.ResponseHeader.Get("Content-Type")))
+	if share := headlineShare(st.Title, page); share < minHeadline {
+		return fmt.Errorf("%w (%.0f%% of it on the page): an aggregator's, paywall or home page? Kept as it came, its text not used", ErrNotTheStory, 100*share)
+	}
+	return nil
+}
+
+// headlineShare is the share of the headline's word pairs (pairs of
+// orthographic clusters in Khmer) found in the page, case aside.
+func headlineShare(headline, page string) float64 {
+	words := func(s string, each func(string)) {
+		for _, tok := range worddiff.Tokens(strings.ToLower(s)) {
+			if strings.TrimSpace(strings.ReplaceAll(tok, "\u200b", "")) != "" && !isPunct(tok) {
+				each(tok)
+			}
+		}
+	}
+	var hw []string
+	words(headline, func(w string) { hw = append(hw, w) })
+	want := map[string]bool{} // pair → found
+	switch len(hw) {
+	case 0:
+		return 1 // no headline to look for
+	case 1:
+		want[hw[0]] = false
+	default:
+		for i := 0; i+1 < len(hw); i++ {
+			want[hw[i]+" "+hw[i+1]] = false
+		}
+	}
+	prev := ""
+	words(page, func(w string) {
+		if len(hw) == 1 {
+			if _, ok := want[w]; ok {
+				want[w] = true
+			}
+			return
+		}
+		if prev != "" {
+			if found, ok := want[prev+" "+w]; ok && !found {
+				want[prev+" "+w] = true
+			}
+		}
+		prev = w
+	})
+	n := 0
+	for _, found := range want {
+		if found {
+			n++
+		}
+	}
+	return float64(n) / float64(len(want))
+}
+
+func isPunct(tok string) bool {
+	for _, r := range tok {
+		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r > 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// visibleText is the text of a page outside scripts and styles: its title
+// and headings included, which readability keeps apart from the article.
+func visibleText(body []byte) string {
+	z := html.NewTokenizer(bytes.NewReader(body))
+	var b strings.Builder
+	skip := 0
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return b.String()
+		case html.StartTagToken:
+			if a := atomOf(z); a == atom.Script || a == atom.Style || a == atom.Noscript {
+				skip++
+			}
+		case html.EndTagToken:
+			if a := atomOf(z); (a == atom.Script || a == atom.Style || a == atom.Noscript) && skip > 0 {
+				skip--
+			}
+		case html.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+				b.WriteByte(' ')
+			}
+		}
+	}
+}
+
+func atomOf(z *html.Tokenizer) atom.Atom {
+	name, _ := z.TagName()
+	return atom.Lookup(name)
 }

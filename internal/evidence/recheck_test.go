@@ -58,7 +58,7 @@ func (p *mutablePage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A web page too deeply nested to extract, whose bytes say text.
 		io.WriteString(w, strings.Repeat("<div>", MaxNesting+10)+text)
 	default:
-		io.WriteString(w, "<html><body><article><h1>Strike</h1><p>"+text+"</p></article></body></html>")
+		io.WriteString(w, "<html><body><article><h1>Garment workers strike</h1><p>"+text+"</p></article></body></html>")
 	}
 }
 
