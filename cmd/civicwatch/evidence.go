@@ -255,7 +255,10 @@ func evidenceShow(e *env, args []string) error {
 			if s.JobID != "" {
 				fmt.Fprintf(e.stdout, ", job %s, %s", s.JobID, s.SubmittedAt.UTC().Format(time.RFC3339))
 			}
-			if s.LastError != "" && s.State != store.SPNSubmitted {
+			if s.ArchivedURL != "" {
+				fmt.Fprintf(e.stdout, ", archived at %s", s.ArchivedURL)
+			}
+			if s.LastError != "" && s.State != store.SPNSubmitted && s.State != store.SPNArchived {
 				fmt.Fprintf(e.stdout, " (%d attempts; %s)", s.Attempts, s.LastError)
 			}
 			fmt.Fprintln(e.stdout)

@@ -111,6 +111,8 @@ type Report struct {
 	Submitted    int
 	SubmitErrors []string
 	RateLimited  bool
+	// Jobs followed up: archived in the Wayback Machine, or failed there.
+	Archived, JobsFailed int
 }
 
 // Run queues the stories that qualify and captures those due. A failing page
@@ -156,7 +158,10 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 		}
 	}
 	// Submissions spend no article fetch: they run whatever the budget.
-	return rep, r.submit(ctx, &rep)
+	if err := r.submit(ctx, &rep); err != nil {
+		return rep, err
+	}
+	return rep, r.followJobs(ctx, &rep)
 }
 
 // captureOne fetches and archives one story's page. Its error is for

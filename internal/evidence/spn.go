@@ -3,6 +3,7 @@ package evidence
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/savepagenow"
@@ -14,6 +15,17 @@ import (
 type Submitter interface {
 	Submit(ctx context.Context, url string) (jobID string, err error)
 }
+
+// JobReader reads what became of a submitted job; *savepagenow.Client is
+// one. A Submitter that is not one leaves jobs as submitted.
+type JobReader interface {
+	Status(ctx context.Context, jobID string) (savepagenow.Job, error)
+	ArchivedURL(j savepagenow.Job) string
+}
+
+// jobWait is how long after a submission, and between looks, a job is
+// left to run: the API takes seconds to minutes to capture a page.
+const jobWait = 2 * time.Minute
 
 // spnMaxAttempts is how many failed submissions of one capture are made
 // before it is given up. A refused login or a rate limit does not count
@@ -83,6 +95,57 @@ func (r *Runner) submit(ctx context.Context, rep *Report) error {
 		}
 		if stop {
 			return nil
+		}
+	}
+	return nil
+}
+
+// followJobs asks what became of the jobs submitted at least jobWait ago,
+// at most SubmitBatch of them a run: a job done gives the address of the
+// Wayback Machine's copy, an independent witness of the page; a failed job
+// keeps the API's reason. A job still running is looked at again later.
+func (r *Runner) followJobs(ctx context.Context, rep *Report) error {
+	jr, ok := r.o.SavePageNow.(JobReader)
+	if !ok || rep.RateLimited {
+		return nil
+	}
+	jobs, err := r.st.SubmittedJobs(ctx, r.o.Now().Add(-jobWait), max(r.o.SubmitBatch, 1))
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		job, err := jr.Status(ctx, j.JobID)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		now := r.o.Now()
+		if err != nil {
+			// Unanswered: the job stays submitted and is asked about again.
+			r.o.Log.Warn("save page now: job status", "story", j.StoryID, "job", j.JobID, "err", err)
+			if err := r.st.FollowJob(ctx, j.CaptureID, store.SPNSubmitted, "", "", now); err != nil {
+				return err
+			}
+			if _, limited := savepagenow.RateLimited(err); limited || savepagenow.IsAuth(err) {
+				return nil
+			}
+			continue
+		}
+		state, archived, msg := store.SPNSubmitted, "", ""
+		switch job.Status {
+		case "success":
+			state, archived = store.SPNArchived, jr.ArchivedURL(job)
+			rep.Archived++
+			r.o.Log.Info("save page now: archived", "story", j.StoryID, "job", j.JobID, "url", archived)
+		case "error":
+			state, msg = store.SPNFailed, strings.TrimSpace(job.StatusExt+" "+job.Message)
+			rep.JobsFailed++
+			r.o.Log.Warn("save page now: the job failed", "story", j.StoryID, "job", j.JobID, "err", msg)
+		}
+		if err := r.st.FollowJob(ctx, j.CaptureID, state, archived, msg, now); err != nil {
+			return err
 		}
 	}
 	return nil

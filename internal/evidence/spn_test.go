@@ -114,3 +114,67 @@ func TestSavePageNowOff(t *testing.T) {
 		t.Errorf("submissions recorded with Save Page Now off: %+v", subs)
 	}
 }
+
+// TestSavePageNowJobsFollowed: a submitted job is asked after, once the API
+// has had time to work it; done, it gives the Wayback Machine's copy; failed,
+// the API's reason; still running, it is asked again later; and a job that
+// ended is not asked about again.
+func TestSavePageNowJobsFollowed(t *testing.T) {
+	srv := httptest.NewServer(&mutablePage{mode: "ok", text: para})
+	defer srv.Close()
+	fake := spntest.New(t, "AK", "SK")
+	st := openStore(t)
+	ids := seed(t, st, srv.URL, story{"/a", true}, story{"/b", true}, story{"/c", true})
+	now := t0
+	client := &savepagenow.Client{Endpoint: fake.Endpoint(), AccessKey: "AK", SecretKey: "SK"}
+	r, _ := newRunner(t, st, testFetcher(nil), Options{SavePageNow: client, SubmitBatch: 10, Now: func() time.Time { return now }})
+	if rep, err := r.Run(t.Context()); err != nil || rep.Submitted != 3 || rep.Archived != 0 {
+		t.Fatalf("first run %+v, %v: want three submitted, none followed yet", rep, err)
+	}
+	// Submitted in the order a, b, c: jobs spn2-0001 … spn2-0003.
+	fake.Job("spn2-0002", "pending")
+	fake.Job("spn2-0003", "error")
+	now = t0.Add(time.Minute)
+	if rep, _ := r.Run(t.Context()); rep.Archived+rep.JobsFailed != 0 {
+		t.Errorf("jobs followed a minute after submission: %+v", rep)
+	}
+	now = t0.Add(3 * time.Minute)
+	if rep, err := r.Run(t.Context()); err != nil || rep.Archived != 1 || rep.JobsFailed != 1 {
+		t.Fatalf("run after the jobs' time %+v, %v: want one archived, one failed", rep, err)
+	}
+	state := func(path string) store.Submission {
+		t.Helper()
+		subs, _ := st.Submissions(t.Context(), ids[path])
+		for _, s := range subs {
+			return s
+		}
+		t.Fatalf("%s has no submission", path)
+		return store.Submission{}
+	}
+	if s := state("/a"); s.State != store.SPNArchived || s.ArchivedURL != fake.Server.URL+"/web/20261203101500/"+srv.URL+"/a" {
+		t.Errorf("/a: %+v; want archived with the Wayback Machine's address", s)
+	}
+	if s := state("/b"); s.State != store.SPNSubmitted || s.ArchivedURL != "" {
+		t.Errorf("/b (pending): %+v; want still submitted", s)
+	}
+	if s := state("/c"); s.State != store.SPNFailed || !strings.Contains(s.LastError, "error:not-found") {
+		t.Errorf("/c (failed job): %+v; want failed with the API's reason", s)
+	}
+	fake.Job("spn2-0002", "success")
+	now = t0.Add(6 * time.Minute)
+	if rep, _ := r.Run(t.Context()); rep.Archived != 1 || rep.JobsFailed != 0 {
+		t.Errorf("the pending job, later: %+v; want it archived", rep)
+	}
+	asked := map[string]int{}
+	for _, q := range fake.Requests() {
+		if id, ok := strings.CutPrefix(q.Path, "/save/status/"); ok {
+			asked[id]++
+			if q.Auth != "LOW AK:SK" {
+				t.Errorf("status asked without the keys: %+v", q)
+			}
+		}
+	}
+	if asked["spn2-0001"] != 1 || asked["spn2-0002"] != 2 || asked["spn2-0003"] != 1 {
+		t.Errorf("status asked %v; want each ended job once, the pending one twice", asked)
+	}
+}

@@ -139,6 +139,76 @@ func (c *Client) Submit(ctx context.Context, pageURL string) (string, error) {
 	return r.JobID, nil
 }
 
+// Job is what the API says of a capture job: Status "pending", "success"
+// (Timestamp and OriginalURL name the Wayback Machine's copy) or "error"
+// (Message says why).
+type Job struct {
+	Status      string `json:"status"`
+	Timestamp   string `json:"timestamp"`
+	OriginalURL string `json:"original_url"`
+	Message     string `json:"message"`
+	StatusExt   string `json:"status_ext"`
+}
+
+// ArchivedURL is the address of the Wayback Machine's copy a successful
+// job made, on the endpoint's host.
+func (c *Client) ArchivedURL(j Job) string {
+	base := "https://web.archive.org"
+	if u, err := url.Parse(c.Endpoint); err == nil && u.Host != "" {
+		base = u.Scheme + "://" + u.Host
+	}
+	return base + "/web/" + j.Timestamp + "/" + j.OriginalURL
+}
+
+// Status reads a job's progress. Reading it is not a capture request, so
+// it does not wait for MinInterval.
+func (c *Client) Status(ctx context.Context, jobID string) (Job, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.StatusURL(jobID), nil)
+	if err != nil {
+		return Job{}, fmt.Errorf("save page now status: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", "LOW "+c.AccessKey+":"+c.SecretKey)
+	if c.UserAgent != "" {
+		req.Header.Set("User-Agent", c.UserAgent)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 2 * time.Minute}
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return Job{}, fmt.Errorf("save page now status of %s: %w", jobID, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReply))
+	if err != nil {
+		return Job{}, fmt.Errorf("save page now status of %s: read answer: %w", jobID, err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return Job{}, &AuthError{Status: resp.StatusCode, Message: strings.TrimSpace(string(body[:min(len(body), 200)]))}
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return Job{}, &RateLimitError{RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return Job{}, fmt.Errorf("save page now status of %s: HTTP %d %s", jobID, resp.StatusCode, http.StatusText(resp.StatusCode))
+	}
+	var j Job
+	if err := json.Unmarshal(body, &j); err != nil {
+		return Job{}, fmt.Errorf("save page now status of %s: answer is not JSON: %w", jobID, err)
+	}
+	switch j.Status {
+	case "pending", "error":
+	case "success":
+		if j.Timestamp == "" || j.OriginalURL == "" {
+			return Job{}, fmt.Errorf("save page now status of %s: success without the copy's timestamp and URL", jobID)
+		}
+	default:
+		return Job{}, fmt.Errorf("save page now status of %s: unknown status %q", jobID, j.Status)
+	}
+	return j, nil
+}
+
 // StatusURL is where a job's progress can be read.
 func (c *Client) StatusURL(jobID string) string {
 	return strings.TrimRight(c.Endpoint, "/") + "/status/" + url.PathEscape(jobID)

@@ -11,7 +11,8 @@ import (
 const (
 	SPNPending   = "pending"   // tried, to be tried again at next_at
 	SPNSubmitted = "submitted" // accepted: job_id is set
-	SPNFailed    = "failed"    // given up; last_error says why
+	SPNFailed    = "failed"    // given up, or the job failed; last_error says why
+	SPNArchived  = "archived"  // the job is done: archived_url is the Wayback Machine's copy
 )
 
 // SPNTask is a capture due for submission to Save Page Now.
@@ -85,13 +86,14 @@ type Submission struct {
 	NextAt      time.Time
 	SubmittedAt time.Time
 	UpdatedAt   time.Time
+	ArchivedURL string // the Wayback Machine's copy, once the job is done
 }
 
 // Submissions returns the Save Page Now records of a story's captures, by
 // capture id.
 func (s *Store) Submissions(ctx context.Context, storyID int64) (map[int64]Submission, error) {
 	rows, err := s.read.QueryContext(ctx, `
-		SELECT s.capture_id, s.url, s.state, s.job_id, s.attempts, s.last_error, s.next_at, s.submitted_at, s.updated_at
+		SELECT s.capture_id, s.url, s.state, s.job_id, s.attempts, s.last_error, s.next_at, s.submitted_at, s.updated_at, s.archived_url
 		FROM spn_submissions s JOIN captures c ON c.id = s.capture_id WHERE c.story_id = ?`, storyID)
 	if err != nil {
 		return nil, fmt.Errorf("read Save Page Now submissions of story %d: %w", storyID, err)
@@ -101,11 +103,53 @@ func (s *Store) Submissions(ctx context.Context, storyID int64) (map[int64]Submi
 	for rows.Next() {
 		var sub Submission
 		var next, done, upd sql.NullString
-		if err := rows.Scan(&sub.CaptureID, &sub.URL, &sub.State, &sub.JobID, &sub.Attempts, &sub.LastError, &next, &done, &upd); err != nil {
+		if err := rows.Scan(&sub.CaptureID, &sub.URL, &sub.State, &sub.JobID, &sub.Attempts, &sub.LastError, &next, &done, &upd, &sub.ArchivedURL); err != nil {
 			return nil, fmt.Errorf("read Save Page Now submissions of story %d: %w", storyID, err)
 		}
 		sub.NextAt, sub.SubmittedAt, sub.UpdatedAt = parseTime(next), parseTime(done), parseTime(upd)
 		out[sub.CaptureID] = sub
 	}
 	return out, rows.Err()
+}
+
+// SPNJob is a submitted capture whose job has not been seen to end.
+type SPNJob struct {
+	CaptureID int64
+	StoryID   int64
+	JobID     string
+}
+
+// SubmittedJobs returns up to limit jobs submitted before at and not looked
+// at since then, longest waiting first.
+func (s *Store) SubmittedJobs(ctx context.Context, at time.Time, limit int) ([]SPNJob, error) {
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT s.capture_id, c.story_id, s.job_id FROM spn_submissions s JOIN captures c ON c.id = s.capture_id
+		WHERE s.state = ? AND s.job_id != '' AND coalesce(s.followed_at, s.submitted_at) <= ?
+		ORDER BY coalesce(s.followed_at, s.submitted_at), s.capture_id LIMIT ?`, SPNSubmitted, fmtTime(at), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read Save Page Now jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []SPNJob
+	for rows.Next() {
+		var j SPNJob
+		if err := rows.Scan(&j.CaptureID, &j.StoryID, &j.JobID); err != nil {
+			return nil, fmt.Errorf("read Save Page Now jobs: %w", err)
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// FollowJob records a look at a job: still submitted (state SPNSubmitted),
+// archived at archivedURL, or failed with msg.
+func (s *Store) FollowJob(ctx context.Context, captureID int64, state, archivedURL, msg string, at time.Time) error {
+	_, err := s.write.ExecContext(ctx, `
+		UPDATE spn_submissions SET state = ?, archived_url = ?, last_error = CASE WHEN ? != '' THEN ? ELSE last_error END,
+		       followed_at = ?, updated_at = ?
+		WHERE capture_id = ?`, state, archivedURL, msg, msg, fmtTime(at), fmtTime(at), captureID)
+	if err != nil {
+		return fmt.Errorf("record Save Page Now job of capture %d: %w", captureID, err)
+	}
+	return nil
 }

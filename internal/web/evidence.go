@@ -148,7 +148,9 @@ func (s *Server) loadStoryEvidence(ctx context.Context, id int64) (*storyEvidenc
 		note := c.WARCFile + " @ " + strconv.FormatInt(c.WARCOffset, 10)
 		if sub, ok := subs[c.ID]; ok {
 			note += "; Save Page Now: " + sub.State
-			if sub.JobID != "" {
+			if sub.ArchivedURL != "" {
+				note += ", archived at " + sub.ArchivedURL
+			} else if sub.JobID != "" {
 				note += ", job " + sub.JobID
 			} else if sub.LastError != "" {
 				note += " (" + sub.LastError + ")"

@@ -28,6 +28,18 @@ type Fake struct {
 	mu       sync.Mutex
 	script   []string // answers to give next: "ok", "429", "429-after-N", "500", "no-job"
 	requests []Request
+	jobs     map[string]string // job id → its status: "pending", "success" (the default) or "error"
+}
+
+// Job sets what /save/status/ID answers for a job: "pending", "success" or
+// "error".
+func (f *Fake) Job(id, status string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.jobs == nil {
+		f.jobs = map[string]string{}
+	}
+	f.jobs[id] = status
 }
 
 // New starts a fake on loopback expecting the keys access and secret.
@@ -68,6 +80,10 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
+	if id, ok := strings.CutPrefix(r.URL.Path, "/save/status/"); ok && r.Method == http.MethodGet {
+		f.status(w, r, id)
+		return
+	}
 	if r.Method != http.MethodPost || r.URL.Path != "/save" {
 		w.WriteHeader(http.StatusNotFound)
 		return
@@ -92,5 +108,29 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"status":"error","status_ext":"error:invalid-url-syntax","message":"Invalid URL."}`)
 	default:
 		_ = json.NewEncoder(w).Encode(map[string]string{"url": r.PostForm.Get("url"), "job_id": fmt.Sprintf("spn2-%04d", n)})
+	}
+}
+
+// status answers GET /save/status/ID as the API does.
+func (f *Fake) status(w http.ResponseWriter, r *http.Request, id string) {
+	if r.Header.Get("Authorization") != "LOW "+f.Access+":"+f.Secret {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	f.mu.Lock()
+	st, url := f.jobs[id], ""
+	var n int // job ids are spn2-N, N the request that made the job
+	if _, err := fmt.Sscanf(id, "spn2-%d", &n); err == nil && n >= 1 && n <= len(f.requests) {
+		url = f.requests[n-1].URL
+	}
+	f.mu.Unlock()
+	switch st {
+	case "pending":
+		fmt.Fprintf(w, `{"status":"pending","job_id":%q}`, id)
+	case "error":
+		fmt.Fprintf(w, `{"status":"error","job_id":%q,"status_ext":"error:not-found","message":"The server cannot find the requested resource."}`, id)
+	default:
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "success", "job_id": id,
+			"timestamp": "20261203101500", "original_url": url})
 	}
 }
