@@ -51,12 +51,7 @@ func (d *Daemon) enqueueAlerts(ctx context.Context) {
 	}
 }
 
-func (d *Daemon) kickAlerts() {
-	select {
-	case d.alertKick <- struct{}{}:
-	default: // a wake-up is already waiting
-	}
-}
+func (d *Daemon) kickAlerts() { wake(d.alertKick) }
 
 // alertLoop delivers alerts: at start (messages left pending by the last
 // run go out now), whenever a poll round queued stories, and when the
@@ -64,30 +59,16 @@ func (d *Daemon) kickAlerts() {
 // sleeps until a poll round wakes it: it never polls the database on a
 // timer of its own.
 func (d *Daemon) alertLoop(ctx context.Context) {
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.alertKick:
-		case <-d.opts.AlertTrigger:
-		case <-timer.C:
-		}
+	runWoken(ctx, d.alertKick, d.opts.AlertTrigger, func() time.Duration {
 		next, err := d.deliverAlerts(ctx)
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
 		switch {
 		case err != nil:
-			timer.Reset(alertWait) // the database was unusable: try again later
+			return alertWait // the database was unusable: try again later
 		case !next.IsZero():
-			timer.Reset(min(max(next.Sub(d.opts.Now()), 0), alertWait))
+			return min(max(next.Sub(d.opts.Now()), 0), alertWait)
 		}
-	}
+		return -1
+	})
 }
 
 func (d *Daemon) deliverAlerts(ctx context.Context) (next time.Time, err error) {

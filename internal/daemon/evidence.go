@@ -20,13 +20,8 @@ const evidenceWait = time.Minute
 // used all of them is followed by another at once.
 const evidenceBatch = 50
 
-// kickEvidence wakes the evidence loop; a wake-up already waiting is enough.
-func (d *Daemon) kickEvidence() {
-	select {
-	case d.evidenceKick <- struct{}{}:
-	default:
-	}
-}
+// kickEvidence wakes the evidence loop.
+func (d *Daemon) kickEvidence() { wake(d.evidenceKick) }
 
 // evidenceLoop works the capture queue beside the polls: at start, when a
 // poll round stored stories, and every evidenceWait for re-checks. It holds
@@ -36,29 +31,12 @@ func (d *Daemon) kickEvidence() {
 // server therefore stalls this loop, up to fetch.timeout per page, and
 // never a poll round.
 func (d *Daemon) evidenceLoop(ctx context.Context) {
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.evidenceKick:
-		case <-d.opts.EvidenceTrigger:
-		case <-timer.C:
+	runWoken(ctx, d.evidenceKick, d.opts.EvidenceTrigger, func() time.Duration {
+		if d.workEvidence(ctx) {
+			return 0 // a full batch: more may wait
 		}
-		more := d.workEvidence(ctx)
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
-		if more {
-			timer.Reset(0)
-		} else {
-			timer.Reset(d.opts.EvidenceWait)
-		}
-	}
+		return d.opts.EvidenceWait
+	})
 }
 
 // workEvidence runs one pass over the queue and reports whether a full

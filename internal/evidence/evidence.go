@@ -187,7 +187,11 @@ func (r *Runner) captureOne(ctx context.Context, t store.EvidenceTask, rep *Repo
 		}
 		return r.st.CaptureFailed(ctx, t.StoryID, msg, now, retry)
 	}
-	c, err := r.keep(ctx, t.StoryID, ex)
+	a, err := r.readArticle(ctx, t.StoryID, ex)
+	if err != nil {
+		return err
+	}
+	c, err := r.keep(t.StoryID, ex, a)
 	if err != nil {
 		return err
 	}
@@ -208,7 +212,7 @@ func (r *Runner) captureOne(ctx context.Context, t store.EvidenceTask, rep *Repo
 // with the extracted text. The page is evidence whether or not its text can
 // be found: a failed extraction is recorded beside the capture, never
 // instead of it.
-func (r *Runner) keep(ctx context.Context, storyID int64, ex *fetch.Exchange) (*store.Capture, error) {
+func (r *Runner) keep(storyID int64, ex *fetch.Exchange, a extracted) (*store.Capture, error) {
 	loc, err := r.archive.Append(ex)
 	if err != nil {
 		return nil, fmt.Errorf("story %d: %w", storyID, err)
@@ -226,34 +230,25 @@ func (r *Runner) keep(ctx context.Context, storyID int64, ex *fetch.Exchange) (*
 		WARCOffset:   loc.Offset,
 		WARCRecordID: loc.RecordID,
 	}
-	text, err := r.pageText(ex)
-	if err == nil {
-		err = r.holdsStory(ctx, storyID, ex, text)
+	if a.err != nil {
+		c.ExtractError = a.err.Error()
+		return c, nil
 	}
-	if err != nil {
-		c.ExtractError = err.Error()
-	} else {
-		ts := sha256.Sum256([]byte(text))
-		c.Text, c.TextSHA256 = text, hex.EncodeToString(ts[:])
-		if c.Rematch, err = r.rematch(ctx, storyID, text); err != nil {
-			return nil, err
-		}
-	}
+	ts := sha256.Sum256([]byte(a.text))
+	c.Text, c.TextSHA256 = a.text, hex.EncodeToString(ts[:])
+	c.Rematch = r.rematch(a.story, a.text)
 	return c, nil
 }
 
 // rematch matches a story with a new article text; nil without rules.
-func (r *Runner) rematch(ctx context.Context, storyID int64, article string) (*store.Rematch, error) {
+func (r *Runner) rematch(st *store.Story, text string) *store.Rematch {
 	if r.o.Rules == nil {
-		return nil, nil
+		return nil
 	}
-	st, err := r.st.Story(ctx, storyID)
-	if err != nil {
-		return nil, err
-	}
-	st.Article = article
-	ms := st.MatchStory(rematch.StoryTags(st.Feeds, r.o.FeedTags))
-	return &store.Rematch{Version: r.o.Rules.Version(), Results: r.o.Rules.Match(&ms), At: r.o.Now(), Stamp: r.o.Now}, nil
+	matched := *st
+	matched.Article = text
+	ms := matched.MatchStory(rematch.StoryTags(st.Feeds, r.o.FeedTags))
+	return &store.Rematch{Version: r.o.Rules.Version(), Results: r.o.Rules.Match(&ms), At: r.o.Now(), Stamp: r.o.Now}
 }
 
 // matchStale matches the stories whose article no rules have seen yet: a

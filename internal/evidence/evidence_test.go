@@ -34,6 +34,9 @@ type story struct {
 
 // seed stores one feed's items pointing at base+path and returns the story
 // id of each path.
+// seedHeadline is the title seed gives every story.
+const seedHeadline = "Garment workers strike"
+
 func seed(t testing.TB, st *store.Store, base string, stories ...story) map[string]int64 {
 	t.Helper()
 	ctx := t.Context()
@@ -44,8 +47,8 @@ func seed(t testing.TB, st *store.Store, base string, stories ...story) map[stri
 	var matches [][]match.Result
 	for _, s := range stories {
 		// Every test page carries this headline, as a real article page
-		// carries its story's (Runner.holdsStory).
-		items = append(items, feed.Item{GUID: s.path, URL: base + s.path, Title: "Garment workers strike"})
+		// carries its story's (Runner.readArticle checks it).
+		items = append(items, feed.Item{GUID: s.path, URL: base + s.path, Title: seedHeadline})
 		var res []match.Result
 		if s.matched {
 			res = []match.Result{{Topic: "unions", Hits: []match.Hit{{Term: "strike", Field: match.FieldTitle, Start: 16, End: 22}}}}

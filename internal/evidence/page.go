@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/html/charset"
 
 	"github.com/civicwatch/civicwatch/internal/fetch"
+	"github.com/civicwatch/civicwatch/internal/store"
 	"github.com/civicwatch/civicwatch/internal/worddiff"
 )
 
@@ -23,17 +24,40 @@ import (
 // to extract, so its re-checks compare the bytes instead.
 var ErrNotHTML = errors.New("not an HTML page")
 
-// pageText is the article text of a fetched page: HTML only, decoded to
-// UTF-8 from the charset its header, byte-order mark or <meta> declares.
-// Handing the extractor a PDF made up text from its bytes, and a re-check
-// that found none then called the statement removed.
-func (r *Runner) pageText(ex *fetch.Exchange) (string, error) {
+// extracted is what a fetched page gives as its story's article: the text,
+// or why there is none.
+type extracted struct {
+	text  string
+	story *store.Story // loaded when a text was extracted, for the headline and the re-match
+	err   error        // ErrNotHTML, ErrNotTheStory, or the extractor's refusal
+}
+
+// readArticle extracts a fetched page's article and checks that it is its
+// story's. Only HTML is extracted, decoded once to UTF-8 from the charset
+// its header, byte-order mark or <meta> declares: handing the extractor a
+// PDF made up text from its bytes, and a re-check that found none then
+// called the statement removed. Its error is for the database failing.
+func (r *Runner) readArticle(ctx context.Context, storyID int64, ex *fetch.Exchange) (extracted, error) {
 	ct := ex.ResponseHeader.Get("Content-Type")
-	mt := mediaType(ct, ex.Body)
-	if mt != "text/html" && mt != "application/xhtml+xml" {
-		return "", fmt.Errorf("%w (%s): kept as it came, no text extracted", ErrNotHTML, mt)
+	if mt := mediaType(ct, ex.Body); mt != "text/html" && mt != "application/xhtml+xml" {
+		return extracted{err: fmt.Errorf("%w (%s): kept as it came, no text extracted", ErrNotHTML, mt)}, nil
 	}
-	return r.o.Extractor.Extract(utf8Body(ex.Body, ct), ex.FinalURL)
+	body := utf8Body(ex.Body, ct)
+	text, err := r.o.Extractor.Extract(body, ex.FinalURL)
+	if err != nil {
+		return extracted{err: err}, nil
+	}
+	st, err := r.st.Story(ctx, storyID)
+	if err != nil {
+		return extracted{}, fmt.Errorf("story %d: %w", storyID, err)
+	}
+	// The headline is looked for in the article and in the page's own
+	// title and headings, which the extractor keeps apart.
+	if share := headlineShare(st.Title, text+"\n"+visibleText(body)); share < minHeadline {
+		return extracted{err: fmt.Errorf("%w (%.0f%% of it on the page): an aggregator's, paywall or home page? Kept as it came, its text not used",
+			ErrNotTheStory, 100*share)}, nil
+	}
+	return extracted{text: text, story: st}, nil
 }
 
 // mediaType is the page's media type as its server declares it, or as its
@@ -72,32 +96,18 @@ var ErrNotTheStory = errors.New("the page does not carry the story's headline")
 // a word changed); a page that is not the story shares next to none.
 const minHeadline = 0.5
 
-// holdsStory checks that the page's visible text — the extracted article
-// and the page's own title and headings — carries the story's headline.
-func (r *Runner) holdsStory(ctx context.Context, storyID int64, ex *fetch.Exchange, text string) error {
-	st, err := r.st.Story(ctx, storyID)
-	if err != nil {
-		return fmt.Errorf("story %d: %w", storyID, err)
-	}
-	page := text + "\n" + visibleText(utf8Body(ex.Body, ex.ResponseHeader.Get("Content-Type")))
-	if share := headlineShare(st.Title, page); share < minHeadline {
-		return fmt.Errorf("%w (%.0f%% of it on the page): an aggregator's, paywall or home page? Kept as it came, its text not used", ErrNotTheStory, 100*share)
-	}
-	return nil
-}
-
 // headlineShare is the share of the headline's word pairs (pairs of
 // orthographic clusters in Khmer) found in the page, case aside.
 func headlineShare(headline, page string) float64 {
-	words := func(s string, each func(string)) {
-		for _, tok := range worddiff.Tokens(strings.ToLower(s)) {
-			if strings.TrimSpace(strings.ReplaceAll(tok, "\u200b", "")) != "" && !isPunct(tok) {
+	eachWord := func(s string, each func(string)) {
+		for _, tok := range words(strings.ToLower(s)) {
+			if !isPunct(tok) {
 				each(tok)
 			}
 		}
 	}
 	var hw []string
-	words(headline, func(w string) { hw = append(hw, w) })
+	eachWord(headline, func(w string) { hw = append(hw, w) })
 	want := map[string]bool{} // pair → found
 	switch len(hw) {
 	case 0:
@@ -110,7 +120,7 @@ func headlineShare(headline, page string) float64 {
 		}
 	}
 	prev := ""
-	words(page, func(w string) {
+	eachWord(page, func(w string) {
 		if len(hw) == 1 {
 			if _, ok := want[w]; ok {
 				want[w] = true
@@ -131,6 +141,19 @@ func headlineShare(headline, page string) float64 {
 		}
 	}
 	return float64(n) / float64(len(want))
+}
+
+// words is worddiff's tokens of text (words; orthographic clusters in
+// Khmer) without the spaces and zero-width spaces between them: what the
+// headline check and the edited-or-replaced check compare.
+func words(text string) []string {
+	var out []string
+	for _, tok := range worddiff.Tokens(text) {
+		if strings.TrimSpace(strings.ReplaceAll(tok, "\u200b", "")) != "" {
+			out = append(out, tok)
+		}
+	}
+	return out
 }
 
 func isPunct(tok string) bool {

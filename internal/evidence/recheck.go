@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/civicwatch/civicwatch/internal/store"
-	"github.com/civicwatch/civicwatch/internal/worddiff"
 )
 
 // UnreachableAfter is how many network failures in a row make a page
@@ -145,7 +144,11 @@ func (r *Runner) checkOne(ctx context.Context, t store.CheckTask) (*store.Check,
 	}
 	sum := sha256.Sum256(ex.Body)
 	c.BodySHA256 = hex.EncodeToString(sum[:])
-	text, err := r.pageText(ex)
+	a, err := r.readArticle(ctx, t.StoryID, ex)
+	if err != nil {
+		return nil, err
+	}
+	text, err := a.text, a.err
 	switch {
 	case t.LastText == "" && c.BodySHA256 == t.LastBodySHA256:
 		// Nothing was extracted before (a PDF, a page too large to
@@ -184,7 +187,7 @@ func (r *Runner) checkOne(ctx context.Context, t store.CheckTask) (*store.Check,
 		return c, nil
 	}
 	// Evidence is never rewritten: the new version is a capture of its own.
-	capt, err := r.keep(ctx, t.StoryID, ex)
+	capt, err := r.keep(t.StoryID, ex, a)
 	if err != nil {
 		return nil, err
 	}
@@ -229,21 +232,16 @@ func retained(older, newer string) float64 {
 }
 
 func shingles(text string) map[string]bool {
-	var words []string
-	for _, tok := range worddiff.Tokens(text) {
-		if strings.TrimSpace(strings.ReplaceAll(tok, "\u200b", "")) != "" {
-			words = append(words, tok)
-		}
-	}
+	ws := words(text)
 	out := map[string]bool{}
-	if len(words) < 3 {
-		if len(words) > 0 {
-			out[strings.Join(words, " ")] = true
+	if len(ws) < 3 {
+		if len(ws) > 0 {
+			out[strings.Join(ws, " ")] = true
 		}
 		return out
 	}
-	for i := 0; i+3 <= len(words); i++ {
-		out[words[i]+" "+words[i+1]+" "+words[i+2]] = true
+	for i := 0; i+3 <= len(ws); i++ {
+		out[ws[i]+" "+ws[i+1]+" "+ws[i+2]] = true
 	}
 	return out
 }

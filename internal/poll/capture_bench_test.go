@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
+	"net/url"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,7 +14,9 @@ import (
 
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/evidence"
+	"github.com/civicwatch/civicwatch/internal/evidence/articletest"
 	"github.com/civicwatch/civicwatch/internal/fetch"
+	"github.com/civicwatch/civicwatch/internal/store"
 )
 
 // BenchmarkPollFirstCapture is BenchmarkPollFirst (shipped topics) with evidence
@@ -33,9 +32,7 @@ func BenchmarkPollFirstCapture(b *testing.B) {
 		b.Fatal(err)
 	}
 	e := newBenchEnv(b)
-	articles := newArticleServer(b)
-	f := &loopbackArticles{f: fetch.New(fetch.Options{Timeout: 10 * time.Second, MaxBody: 10 << 20, PerHost: 8, UserAgent: "bench"}),
-		base: articles.URL}
+	f := newLoopbackArticles(b)
 	b.SetBytes(e.bytes())
 	b.ResetTimer()
 	var cpu time.Duration
@@ -45,6 +42,7 @@ func BenchmarkPollFirstCapture(b *testing.B) {
 		dir := b.TempDir()
 		p, st := benchPoller(b, dir)
 		p.Rules = cfg.Rules
+		f.st = st
 		a, err := evidence.NewWARCDir(filepath.Join(dir, "evidence"), 0)
 		if err != nil {
 			b.Fatal(err)
@@ -88,54 +86,33 @@ func BenchmarkPollFirstCapture(b *testing.B) {
 }
 
 // loopbackArticles sends every capture to the loopback article server, one
-// of its pages chosen by the story's URL, so the benchmark's feeds can keep
-// their outlets' addresses.
+// of its pages chosen by the story's URL and served under the story's
+// headline, as the outlet's page would be, so the benchmark's feeds can keep
+// their outlets' addresses and every capture is taken as its story's
+// article: extracted, checked and matched.
 type loopbackArticles struct {
 	f    *fetch.Fetcher
 	base string
+	st   *store.Store // the round's store, for the headlines
 }
 
-func (l *loopbackArticles) Capture(ctx context.Context, url string) (*fetch.Exchange, error) {
+func (l *loopbackArticles) Capture(ctx context.Context, storyURL string) (*fetch.Exchange, error) {
+	s, err := l.st.StoryByURL(ctx, storyURL)
+	if err != nil {
+		return nil, err
+	}
 	h := fnv.New32a()
-	h.Write([]byte(url))
-	return l.f.Capture(ctx, fmt.Sprintf("%s/a%d", l.base, h.Sum32()%articlePages))
+	h.Write([]byte(storyURL))
+	return l.f.Capture(ctx, fmt.Sprintf("%s/a%d?h=%s", l.base, h.Sum32()%articlePages, url.QueryEscape(s.Title)))
 }
 
 const articlePages = 100
 
-// newArticleServer serves articlePages article pages of about 25 KB: a
-// navigation bar, fifteen paragraphs, a sidebar and a footer.
-func newArticleServer(b *testing.B) *httptest.Server {
-	pages := make([][]byte, articlePages)
-	for i := range pages {
-		r := rand.New(rand.NewPCG(uint64(i), 13))
-		var s strings.Builder
-		fmt.Fprintf(&s, `<!DOCTYPE html><html><head><meta charset="utf-8"><title>%s</title></head><body><nav>`, sentence(r, 8))
-		for j := range 25 {
-			fmt.Fprintf(&s, `<a href="/s/%d">%s</a> `, j, sentence(r, 2))
-		}
-		fmt.Fprintf(&s, `</nav><article><h1>%s</h1>`, sentence(r, 10))
-		for range 15 {
-			fmt.Fprintf(&s, `<p>%s.</p>`, sentence(r, 60))
-		}
-		s.WriteString(`</article><aside><ul>`)
-		for j := range 20 {
-			fmt.Fprintf(&s, `<li><a href="/n/%d">%s</a></li>`, j, sentence(r, 9))
-		}
-		fmt.Fprintf(&s, `</ul></aside><footer>%s</footer></body></html>`, sentence(r, 40))
-		pages[i] = []byte(s.String())
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var i int
-		if _, err := fmt.Sscanf(r.URL.Path, "/a%d", &i); err != nil || i < 0 || i >= len(pages) {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(pages[i])
-	}))
-	b.Cleanup(srv.Close)
-	return srv
+// newLoopbackArticles starts the article server and the fetcher for it.
+func newLoopbackArticles(b *testing.B) *loopbackArticles {
+	srv := articletest.NewServer(b, articlePages, "")
+	return &loopbackArticles{f: fetch.New(fetch.Options{Timeout: 10 * time.Second, MaxBody: 10 << 20, PerHost: 8, UserAgent: "bench"}),
+		base: srv.URL}
 }
 
 // BenchmarkPollRepollCapture is BenchmarkPollRepoll (every feed answers
@@ -148,13 +125,12 @@ func BenchmarkPollRepollCapture(b *testing.B) {
 		b.Fatal(err)
 	}
 	e := newBenchEnv(b)
-	articles := newArticleServer(b)
-	f := &loopbackArticles{f: fetch.New(fetch.Options{Timeout: 10 * time.Second, MaxBody: 10 << 20, PerHost: 8, UserAgent: "bench"}),
-		base: articles.URL}
+	f := newLoopbackArticles(b)
 	dir := b.TempDir()
 	p, st := benchPoller(b, dir)
 	defer st.Close()
 	p.Rules = cfg.Rules
+	f.st = st
 	if _, err := p.Poll(context.Background(), e.feeds, Selection{All: true}); err != nil {
 		b.Fatal(err)
 	}
@@ -193,6 +169,21 @@ func BenchmarkPollRepollCapture(b *testing.B) {
 	b.StopTimer()
 	cancel()
 	wg.Wait()
+	// The captures must have been taken as their stories' articles
+	// (extracted, checked, matched), or this measures less than a daemon does.
+	all, err := st.Stories(context.Background(), store.StoryQuery{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	articles := 0
+	for _, s := range all {
+		if s.Article != "" {
+			articles++
+		}
+	}
+	if articles == 0 || int64(articles) < captured.Load()/2 {
+		b.Fatalf("%d of %d captures became their story's article", articles, captured.Load())
+	}
 	reportFeeds(b, len(e.feeds))
 	b.ReportMetric(float64(captured.Load()-before)/b.Elapsed().Seconds(), "captures/s")
 }

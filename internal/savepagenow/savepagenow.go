@@ -91,28 +91,9 @@ func (c *Client) Submit(ctx context.Context, pageURL string) (string, error) {
 		return "", err
 	}
 	form := url.Values{"url": {pageURL}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoint, strings.NewReader(form.Encode()))
+	resp, body, err := c.call(ctx, http.MethodPost, c.Endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		return "", fmt.Errorf("save page now: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Authorization", "LOW "+c.AccessKey+":"+c.SecretKey)
-	if c.UserAgent != "" {
-		req.Header.Set("User-Agent", c.UserAgent)
-	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 2 * time.Minute}
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("save page now: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReply))
-	if err != nil {
-		return "", fmt.Errorf("save page now: read answer: %w", err)
+		return "", err
 	}
 	var r reply
 	jsonErr := json.Unmarshal(body, &r)
@@ -163,27 +144,9 @@ func (c *Client) ArchivedURL(j Job) string {
 // Status reads a job's progress. Reading it is not a capture request, so
 // it does not wait for MinInterval.
 func (c *Client) Status(ctx context.Context, jobID string) (Job, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.StatusURL(jobID), nil)
+	resp, body, err := c.call(ctx, http.MethodGet, c.StatusURL(jobID), nil)
 	if err != nil {
-		return Job{}, fmt.Errorf("save page now status: %w", err)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Authorization", "LOW "+c.AccessKey+":"+c.SecretKey)
-	if c.UserAgent != "" {
-		req.Header.Set("User-Agent", c.UserAgent)
-	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 2 * time.Minute}
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return Job{}, fmt.Errorf("save page now status of %s: %w", jobID, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReply))
-	if err != nil {
-		return Job{}, fmt.Errorf("save page now status of %s: read answer: %w", jobID, err)
+		return Job{}, fmt.Errorf("%w (job %s)", err, jobID)
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
@@ -207,6 +170,37 @@ func (c *Client) Status(ctx context.Context, jobID string) (Job, error) {
 		return Job{}, fmt.Errorf("save page now status of %s: unknown status %q", jobID, j.Status)
 	}
 	return j, nil
+}
+
+// call sends one request to the API with the keys and reads at most
+// maxReply bytes of its answer.
+func (c *Client) call(ctx context.Context, method, target string, form io.Reader) (*http.Response, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, target, form)
+	if err != nil {
+		return nil, nil, fmt.Errorf("save page now: %w", err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", "LOW "+c.AccessKey+":"+c.SecretKey)
+	if c.UserAgent != "" {
+		req.Header.Set("User-Agent", c.UserAgent)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 2 * time.Minute}
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("save page now: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReply))
+	if err != nil {
+		return nil, nil, fmt.Errorf("save page now: read answer: %w", err)
+	}
+	return resp, body, nil
 }
 
 // StatusURL is where a job's progress can be read.

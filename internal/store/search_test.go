@@ -339,7 +339,13 @@ func gooseAt(t *testing.T, path string, version int64) (*sql.DB, *goose.Provider
 // versionSearch is the search of schema version 4: LIKE on the stored text.
 func versionSearch(t *testing.T, db *sql.DB, word string) []int64 {
 	t.Helper()
-	rows, err := db.Query(`SELECT rowid FROM stories_fts WHERE title LIKE ?1 UNION SELECT rowid FROM stories_fts WHERE text LIKE ?1`, "%"+word+"%")
+	return queryIDs(t, db, `SELECT rowid FROM stories_fts WHERE title LIKE ?1 UNION SELECT rowid FROM stories_fts WHERE text LIKE ?1`, "%"+word+"%")
+}
+
+// queryIDs runs a query of one id column and returns the ids in its order.
+func queryIDs(t *testing.T, db *sql.DB, query string, args ...any) []int64 {
+	t.Helper()
+	rows, err := db.Query(query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,6 +357,9 @@ func versionSearch(t *testing.T, db *sql.DB, word string) []int64 {
 			t.Fatal(err)
 		}
 		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return ids
 }
@@ -514,19 +523,6 @@ func bruteSearch(t *testing.T, s *Store, q string, limit int) []int64 {
 		conds = append(conds, "(instr(lower(s.title), ?) > 0 OR instr(lower(s.text), ?) > 0)")
 		args = append(args, asciiLower(w), asciiLower(w))
 	}
-	rows, err := s.read.Query(`SELECT s.id FROM stories_search s JOIN stories st USING (id) WHERE `+
+	return queryIDs(t, s.read, `SELECT s.id FROM stories_search s JOIN stories st USING (id) WHERE `+
 		strings.Join(conds, " AND ")+` ORDER BY st.first_seen_at DESC, st.id DESC LIMIT `+strconv.Itoa(limit), args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	return ids
 }
