@@ -10,6 +10,7 @@ import (
 
 	"github.com/civicwatch/civicwatch/internal/evaluate"
 	"github.com/civicwatch/civicwatch/internal/match"
+	"github.com/civicwatch/civicwatch/internal/suggest"
 )
 
 // labelled is one scored row of eval's input with what the rules made of it.
@@ -24,6 +25,7 @@ type labelled struct {
 // part of a file would mislead.
 func cmdEval(e *env, args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	loo := fs.Bool("leave-one-out", false, "also estimate recall on unseen stories: match each relevant story again without the terms no other relevant story has")
 	files, err := e.parseFlagsArgs(fs, args)
 	if err != nil {
 		return err
@@ -49,7 +51,61 @@ func cmdEval(e *env, args []string) error {
 	}
 	rep := evaluate.Score(rules.TopicIDs(), cases)
 	printEval(e.stdout, rep, khmerReport(rules.TopicIDs(), rows, cases), rows, cases)
+	if *loo {
+		printLeaveOneOut(e.stdout, rules, rows)
+	}
 	return nil
+}
+
+// printLeaveOneOut prints suggest.LeaveOneOut's estimate: recall, topic
+// recall and Khmer recall as they would be without each story's own terms,
+// then the stories caught only by those terms, with the terms.
+func printLeaveOneOut(w io.Writer, rules *match.Rules, rows []labelled) {
+	cases := make([]suggest.Case, len(rows))
+	for i, r := range rows {
+		cases[i] = suggest.Case{ID: r.story.idText(), Story: *r.story.story(), Expect: evaluate.Expect(r.story.Expect), Topics: r.story.Topics}
+	}
+	held := suggest.LeaveOneOut(rules, cases)
+	var matched, kept, topics, topicsKept, listedTopics, km, kmMatched, kmKept int
+	var lost []suggest.Held
+	for _, h := range held {
+		s := rows[h.Case].story
+		n := len(s.Topics)
+		listedTopics += n
+		if n > 0 {
+			topics += len(h.Topics)
+			topicsKept += len(h.KeptTopics)
+		}
+		isKm := s.Lang == "km"
+		if isKm {
+			km++
+		}
+		if h.Matched {
+			matched++
+			if isKm {
+				kmMatched++
+			}
+		}
+		if h.Kept {
+			kept++
+			if isKm {
+				kmKept++
+			}
+		} else if h.Matched {
+			lost = append(lost, h)
+		}
+	}
+	frac := func(n, d int) string { return rate(float64(n)/float64(max(d, 1)), d > 0) }
+	fmt.Fprintf(w, "\nleave-one-out: each relevant story matched again without the terms that fire on no other relevant story\n")
+	fmt.Fprintf(w, "  recall %s (%d of %d; %d as scored)  topic recall %s (%d of %d; %d as scored)  khmer recall %s (%d of %d; %d as scored)\n",
+		frac(kept, len(held)), kept, len(held), matched,
+		frac(topicsKept, listedTopics), topicsKept, listedTopics, topics,
+		frac(kmKept, km), kmKept, km, kmMatched)
+	fmt.Fprintf(w, "\ncaught only by their own terms (%d)\n", len(lost))
+	for _, h := range lost {
+		s := rows[h.Case].story
+		fmt.Fprintf(w, "  %s  %s\n      %s\n", s.idText(), oneLine(s.Title, 100), strings.Join(h.Own, ", "))
+	}
 }
 
 // khmerReport scores the Khmer-language rows alone, or is nil when there

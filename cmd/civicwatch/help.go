@@ -216,8 +216,13 @@ Exit status: 0; 1 if a line could not be read; 2 for a bad config.`,
 		about: `Scores the topics on labelled stories: TP, FP, FN, precision, recall and F1 per
 topic, then every false positive, false negative and wrong topic. A line's
 "article" is matched as the captured article's text (the field article).
+With --leave-one-out it also estimates recall on stories the rules were not
+written from: each relevant story is matched again without the terms that fire
+on it and on no other relevant story of the file, and the stories caught only
+by such terms are listed with them.
 Exit status: 0 whatever the score; 2 for a bad config or an unreadable file.`,
-		examples: []string{"civicwatch eval labels.jsonl", "civicwatch labels export | civicwatch eval -"},
+		examples: []string{"civicwatch eval labels.jsonl", "civicwatch labels export | civicwatch eval -",
+			"civicwatch eval --leave-one-out testdata/corpus/tune.jsonl"},
 		globals:  usesConfig,
 	},
 	"rules": {

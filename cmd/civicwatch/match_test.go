@@ -147,6 +147,35 @@ func TestEval(t *testing.T) {
 		}
 	}
 
+	// "strike" fires on s1 alone among the relevant rows, so the estimate
+	// drops s1; "union" is shared by u1 and u2, which it keeps.
+	t.Run("leave-one-out", func(t *testing.T) {
+		rows := `{"id":"u1","title":"Union leader arrested","expect":"relevant","topics":["unions"]}
+{"id":"u2","title":"Union members fired","lang":"km","expect":"relevant","topics":["unions"]}
+{"id":"s1","title":"Workers strike in Phnom Penh","tags":["cambodia"],"expect":"relevant","topics":["strikes"]}
+{"id":"n1","title":"Football strike","tags":["cambodia"],"expect":"not"}
+`
+		file := filepath.Join(dir, "loo.jsonl")
+		os.WriteFile(file, []byte(rows), 0o644)
+		code, out, errOut := cli(t, env, "eval", "--leave-one-out", file)
+		if code != exitOK {
+			t.Fatalf("exit %d, stderr %s", code, errOut)
+		}
+		lines := strings.Split(out, "\n")
+		for _, want := range [][]string{
+			{"leave-one-out:"},
+			{"recall 0.67 (2 of 3; 3 as scored)", "topic recall 0.67 (2 of 3; 3 as scored)", "khmer recall 1.00 (1 of 1; 1 as scored)"},
+			{"caught only by their own terms (1)"}, {"s1", "Workers strike in Phnom Penh"}, {"strike"},
+		} {
+			if !containsFields(lines, want...) {
+				t.Errorf("output lacks a line with %q:\n%s", want, out)
+			}
+		}
+		if _, out, _ := cli(t, env, "eval", file); strings.Contains(out, "leave-one-out") {
+			t.Error("eval without the flag prints the estimate")
+		}
+	})
+
 	t.Run("bad input exits 2", func(t *testing.T) {
 		bad := filepath.Join(dir, "bad.jsonl")
 		os.WriteFile(bad, []byte(evalRows+`{"id":"x","expect":"maybe"}`+"\n{oops\n"), 0o644)

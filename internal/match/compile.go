@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -159,4 +160,30 @@ func (r *Rules) TopicIDs() []string {
 		ids[i] = t.ID
 	}
 	return ids
+}
+
+// Without returns the rules as they would be if the given terms (as written
+// in a rule or list) never occurred in any story: a term's list keeps its
+// other terms, and a clause that needed the term fails as it would on a
+// story without it. It shares everything else with r, so it is cheap enough
+// to build once per story, which is what the leave-one-out estimate of
+// internal/suggest does. Terms the rules do not use are ignored.
+func (r *Rules) Without(terms []string) *Rules {
+	drop := make(map[string]bool, len(terms))
+	for _, t := range terms {
+		drop[t] = true
+	}
+	out := *r
+	out.byPat = make([][]int32, len(r.byPat))
+	for p, tis := range r.byPat {
+		for _, ti := range tis {
+			if !drop[r.terms[ti].text] {
+				out.byPat[p] = append(out.byPat[p], ti)
+			}
+		}
+	}
+	sorted := slices.Sorted(maps.Keys(drop))
+	sum := sha256.Sum256([]byte(r.version + "\x00without\x00" + strings.Join(sorted, "\x00")))
+	out.version = hex.EncodeToString(sum[:6])
+	return &out
 }

@@ -310,3 +310,24 @@ func TestArticleField(t *testing.T) {
 		t.Errorf("account %+v: want unmatched, naming the article scope", acc)
 	}
 }
+
+// Without drops exactly the named terms: a list keeps its other terms, the
+// original rules are untouched, and the version tells the two apart.
+func TestWithoutDropsOnlyTheNamedTerms(t *testing.T) {
+	r, err := Compile([]Topic{{ID: "t", Rule: "@who NEAR/3 (arrest* OR jailed)"}}, Lists{"who": {"activist*", "journalist"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jailed := &Story{Title: "Journalist jailed"}
+	arrested := &Story{Title: "Activists arrested"}
+	w := r.Without([]string{"jailed", "journalist", "not a term"})
+	if len(w.Match(jailed)) != 0 {
+		t.Error("a story caught only by dropped terms still matches")
+	}
+	if len(w.Match(arrested)) != 1 || len(r.Match(jailed)) != 1 {
+		t.Error("terms that were not dropped, or the original rules, stopped matching")
+	}
+	if w.Version() == r.Version() {
+		t.Error("Without kept the version of the rules it was made from")
+	}
+}

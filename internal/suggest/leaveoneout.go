@@ -1,0 +1,109 @@
+package suggest
+
+import (
+	"slices"
+
+	"github.com/civicwatch/civicwatch/internal/evaluate"
+	"github.com/civicwatch/civicwatch/internal/match"
+)
+
+// Held is what the leave-one-out estimate found for one relevant story.
+type Held struct {
+	Case int // index into the cases given to LeaveOneOut
+	// Own are the terms that fired on this story and on no other relevant
+	// story of the set: words the rules may have learnt from it alone.
+	Own []string
+	// Matched and Kept say whether the rules match the story at all, and
+	// whether they still do without its Own terms.
+	Matched, Kept bool
+	// Topics and KeptTopics are the listed topics the rules match, with
+	// and without the Own terms (a relevant story listing no topic counts
+	// any matched topic).
+	Topics, KeptTopics []string
+}
+
+// LeaveOneOut estimates how the rules would do on relevant stories nobody
+// tuned them on. Rules written from labelled stories learn some of their
+// words from one story alone; on that story they look right, and a new
+// story of the same kind, which will not use that word, is missed. So each
+// relevant story is matched again by the same rules without the terms that
+// fire on it and on no other relevant story: a story the rules keep is one
+// they catch by vocabulary it shares with others. On issue 13's corpus, the
+// share kept on the tuning part came within one point of recall on the
+// held-out part, which the rules were never tuned on.
+//
+// Only relevant stories are returned, in the order of cases. Borderline and
+// not-relevant stories neither get an estimate nor lend a term support:
+// the question is whether another relevant story has the word.
+func LeaveOneOut(rules *match.Rules, cases []Case) []Held {
+	var rel []int
+	for i := range cases {
+		if cases[i].Expect == evaluate.Relevant {
+			rel = append(rel, i)
+		}
+	}
+	exps := make([][]match.Explanation, len(rel))
+	support := map[string][]int{} // term → positions in rel of the stories it fires on
+	for k, i := range rel {
+		exps[k] = rules.Explain(&cases[i].Story)
+		seen := map[string]bool{}
+		for _, x := range exps[k] {
+			for _, h := range x.Hits {
+				if !seen[h.Term] {
+					seen[h.Term] = true
+					support[h.Term] = append(support[h.Term], k)
+				}
+			}
+		}
+	}
+	own := make([][]string, len(rel))
+	for term, ks := range support {
+		if len(ks) == 1 {
+			own[ks[0]] = append(own[ks[0]], term)
+		}
+	}
+	out := make([]Held, len(rel))
+	for k, i := range rel {
+		c := &cases[i]
+		h := Held{Case: i, Own: own[k]}
+		slices.Sort(h.Own)
+		h.Topics = listed(matchedIDs(exps[k]), c.Topics)
+		h.Matched = len(matchedIDs(exps[k])) > 0
+		if !h.Matched || len(h.Own) == 0 {
+			h.Kept, h.KeptTopics = h.Matched, h.Topics
+		} else {
+			var got []string
+			for _, r := range rules.Without(h.Own).Match(&c.Story) {
+				got = append(got, r.Topic)
+			}
+			h.Kept, h.KeptTopics = len(got) > 0, listed(got, c.Topics)
+		}
+		out[k] = h
+	}
+	return out
+}
+
+func matchedIDs(exps []match.Explanation) []string {
+	var ids []string
+	for _, x := range exps {
+		if x.Matched {
+			ids = append(ids, x.Topic)
+		}
+	}
+	return ids
+}
+
+// listed keeps the matched topics a story lists, or all of them when it
+// lists none.
+func listed(got, want []string) []string {
+	if len(want) == 0 {
+		return got
+	}
+	var out []string
+	for _, t := range got {
+		if slices.Contains(want, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
