@@ -223,7 +223,7 @@ by such terms are listed with them.
 Exit status: 0 whatever the score; 2 for a bad config or an unreadable file.`,
 		examples: []string{"civicwatch eval labels.jsonl", "civicwatch labels export | civicwatch eval -",
 			"civicwatch eval --leave-one-out testdata/corpus/tune.jsonl"},
-		globals:  usesConfig,
+		globals: usesConfig,
 	},
 	"rules": {
 		usage: []string{"rules test --rule RULE [--topic ID] [--since 90d | --all]",
