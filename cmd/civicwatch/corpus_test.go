@@ -284,7 +284,10 @@ func TestShippedRulesOnHeldOut(t *testing.T) {
 // story has. A rule change that catches a story only by adding its own
 // words leaves these figures where they were; one that makes the rules
 // lean on a single story's words lowers them. Before issue 13's fourth
-// pass they were 0.88, 0.87 and 0.87; the pass raised them to the floors.
+// pass they were 0.88, 0.87 and 0.87. The pass raised them to 0.90, 0.89
+// and 0.89 with wider vocabulary, then gave back a story or two to keep
+// written traps out (a bare association, a bare radio or television, an
+// office closed): the floors are what stands after both.
 func TestShippedRulesLeaveOneOut(t *testing.T) {
 	cfg, err := config.Load("../../feeds.yaml")
 	if err != nil {
@@ -323,9 +326,9 @@ func TestShippedRulesLeaveOneOut(t *testing.T) {
 		num, den int
 		min      float64
 	}{
-		{"recall", kept, n, 0.90},
-		{"topic recall", topicsKept, listed, 0.89},
-		{"Khmer recall", kmKept, km, 0.89},
+		{"recall", kept, n, 0.89},
+		{"topic recall", topicsKept, listed, 0.88},
+		{"Khmer recall", kmKept, km, 0.88},
 	} {
 		if v := float64(c.num) / float64(c.den); v < c.min {
 			t.Errorf("leave-one-out %s %.3f (%d of %d), want at least %.2f", c.what, v, c.num, c.den, c.min)
