@@ -18,6 +18,7 @@ import (
 
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/evaluate"
+	"github.com/civicwatch/civicwatch/internal/match"
 	"github.com/civicwatch/civicwatch/internal/suggest"
 )
 
@@ -63,7 +64,7 @@ type corpusRow struct {
 var publishedForm = regexp.MustCompile(`^\d{4}(-\d{2}(-\d{2})?)?$`)
 
 // readCorpusLines reads a corpus file's lines, as written.
-func readCorpusLines(t *testing.T, name string) [][]byte {
+func readCorpusLines(t testing.TB, name string) [][]byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(corpusDir, name))
 	if err != nil {
@@ -334,4 +335,33 @@ func TestShippedRulesLeaveOneOut(t *testing.T) {
 			t.Errorf("leave-one-out %s %.3f (%d of %d), want at least %.2f", c.what, v, c.num, c.den, c.min)
 		}
 	}
+}
+
+// BenchmarkShippedRulesOnCorpus matches every story of the corpus (both
+// parts) with the shipped feeds.yaml, as `civicwatch eval` and a poll do:
+// the cost of the real rules on real stories, beside BenchmarkMatch's
+// synthetic thousand terms.
+func BenchmarkShippedRulesOnCorpus(b *testing.B) {
+	cfg, err := config.Load("../../feeds.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var stories []*match.Story
+	var bytes int64
+	for _, part := range []string{"tune.jsonl", "heldout.jsonl"} {
+		for _, line := range readCorpusLines(b, part) {
+			s, err := parseStory(line)
+			if err != nil {
+				b.Fatal(err)
+			}
+			stories = append(stories, s.story())
+			bytes += int64(len(s.Title) + len(s.Summary) + len(s.Content))
+		}
+	}
+	b.SetBytes(bytes / int64(len(stories)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cfg.Rules.Match(stories[i%len(stories)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "stories/s")
 }
