@@ -28,7 +28,7 @@ import (
 const corpusDir = "../../testdata/corpus"
 
 var (
-	corpusSources = []string{"en.jsonl", "khmer.jsonl", "km-more.jsonl", "km-2.jsonl", "en-2.jsonl", "km-3.jsonl", "en-3.jsonl", "en-4.jsonl", "km-4.jsonl"}
+	corpusSources = []string{"en.jsonl", "khmer.jsonl", "km-more.jsonl", "km-2.jsonl", "en-2.jsonl", "km-3.jsonl", "en-3.jsonl", "en-4.jsonl", "km-4.jsonl", "en-5.jsonl", "km-5.jsonl"}
 	updateCorpus  = flag.Bool("update-corpus", false, "rewrite testdata/corpus/tune.jsonl and heldout.jsonl from the source files")
 )
 
@@ -228,9 +228,9 @@ func TestCorpus(t *testing.T) {
 // testdata/corpus/heldout.jsonl` does, with the same functions.
 //
 // Issue 13's targets are story precision and recall 0.95, topic recall
-// 0.90 and Khmer recall 0.90. On the held-out part as it now stands (321
-// stories) none is met: precision 0.933, recall 0.903, topic recall 0.878,
-// Khmer recall 0.845 (testdata/corpus/README.md, look 16). The floors hold
+// 0.90 and Khmer recall 0.90. On the held-out part as it now stands (372
+// stories) none is met: precision 0.927, recall 0.907, topic recall 0.875,
+// Khmer recall 0.845 (testdata/corpus/README.md, look 17). The floors hold
 // what was reached, so that no rule change slips below it unnoticed: raise
 // them to the targets as the rules improve, by tuning on tune.jsonl only.
 // On failure only the summary is printed: the misses would be read, and
@@ -264,7 +264,7 @@ func TestShippedRulesOnHeldOut(t *testing.T) {
 		got  func() (float64, bool)
 		min  float64
 	}{
-		{"story precision", all.Stories.Precision, 0.93}, // target 0.95: not met yet
+		{"story precision", all.Stories.Precision, 0.92}, // target 0.95: not met yet
 		{"story recall", all.Stories.Recall, 0.90},       // target 0.95: not met yet
 		{"topic recall", all.TopicRecall, 0.87},          // target 0.90: not met yet
 		{"Khmer story recall", km.Stories.Recall, 0.84},  // target 0.90: not met yet
@@ -288,8 +288,9 @@ func TestShippedRulesOnHeldOut(t *testing.T) {
 // pass they were 0.88, 0.87 and 0.87. The pass raised them to 0.90, 0.89
 // and 0.89 with wider vocabulary, then gave back a story or two to keep
 // written traps out (a bare association, a bare radio or television, an
-// office closed). The fourth round's stories then joined the part (0.90,
-// 0.89 and 0.88 on 256 relevant stories): the floors are what stands.
+// office closed). The fourth and fifth rounds' stories then joined the
+// part (0.91, 0.89 and 0.86 on 304 relevant stories): the floors are what
+// stands.
 func TestShippedRulesLeaveOneOut(t *testing.T) {
 	cfg, err := config.Load("../../feeds.yaml")
 	if err != nil {
@@ -328,9 +329,9 @@ func TestShippedRulesLeaveOneOut(t *testing.T) {
 		num, den int
 		min      float64
 	}{
-		{"recall", kept, n, 0.90},
+		{"recall", kept, n, 0.91},
 		{"topic recall", topicsKept, listed, 0.88},
-		{"Khmer recall", kmKept, km, 0.87},
+		{"Khmer recall", kmKept, km, 0.85},
 	} {
 		if v := float64(c.num) / float64(c.den); v < c.min {
 			t.Errorf("leave-one-out %s %.3f (%d of %d), want at least %.2f", c.what, v, c.num, c.den, c.min)
