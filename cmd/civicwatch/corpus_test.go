@@ -19,7 +19,6 @@ import (
 	"github.com/civicwatch/civicwatch/internal/config"
 	"github.com/civicwatch/civicwatch/internal/evaluate"
 	"github.com/civicwatch/civicwatch/internal/match"
-	"github.com/civicwatch/civicwatch/internal/suggest"
 )
 
 // The labelled corpus of real stories (testdata/corpus/README.md): its
@@ -250,7 +249,7 @@ func TestShippedRulesOnHeldOut(t *testing.T) {
 		}
 		r := labelled{story: s, exps: rules.Explain(s.story())}
 		rows = append(rows, r)
-		cases = append(cases, evaluate.Case{Expect: evaluate.Expect(s.Expect), Want: s.Topics, Got: matchedTopics(r.exps)})
+		cases = append(cases, evaluate.Case{Expect: evaluate.Expect(s.Expect), Want: s.Topics, Got: match.MatchedTopics(r.exps)})
 	}
 	all := evaluate.Score(rules.TopicIDs(), cases)
 	km := khmerReport(rules.TopicIDs(), rows, cases)
@@ -296,42 +295,26 @@ func TestShippedRulesLeaveOneOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cases []suggest.Case
-	var khmer []bool
+	var stories []*inputStory
 	for i, line := range readCorpusLines(t, "tune.jsonl") {
 		s, err := parseStory(line)
 		if err != nil {
 			t.Fatalf("tune.jsonl:%d: %v", i+1, err)
 		}
-		cases = append(cases, suggest.Case{ID: s.idText(), Story: *s.story(), Expect: evaluate.Expect(s.Expect), Topics: s.Topics})
-		khmer = append(khmer, s.Lang == "km")
+		stories = append(stories, s)
 	}
-	var n, kept, listed, topicsKept, km, kmKept int
-	for _, h := range suggest.LeaveOneOut(cfg.Rules, cases) {
-		n++
-		listed += len(cases[h.Case].Topics)
-		topicsKept += len(h.KeptTopics)
-		if h.Kept {
-			kept++
-		}
-		if khmer[h.Case] {
-			km++
-			if h.Kept {
-				kmKept++
-			}
-		}
-	}
-	if n < 200 || km < 90 {
-		t.Fatalf("%d relevant stories, %d in Khmer: the tuning part has lost rows", n, km)
+	f := leaveOneOut(cfg.Rules, stories)
+	if f.stories < 200 || f.khmer < 90 {
+		t.Fatalf("%d relevant stories, %d in Khmer: the tuning part has lost rows", f.stories, f.khmer)
 	}
 	for _, c := range []struct {
 		what     string
 		num, den int
 		min      float64
 	}{
-		{"recall", kept, n, 0.91},
-		{"topic recall", topicsKept, listed, 0.88},
-		{"Khmer recall", kmKept, km, 0.85},
+		{"recall", f.kept, f.stories, 0.91},
+		{"topic recall", f.topicsKept, f.topics, 0.88},
+		{"Khmer recall", f.khmerKept, f.khmer, 0.85},
 	} {
 		if v := float64(c.num) / float64(c.den); v < c.min {
 			t.Errorf("leave-one-out %s %.3f (%d of %d), want at least %.2f", c.what, v, c.num, c.den, c.min)

@@ -47,7 +47,7 @@ func cmdEval(e *env, args []string) error {
 	}
 	cases := make([]evaluate.Case, len(rows))
 	for i, r := range rows {
-		cases[i] = evaluate.Case{Expect: evaluate.Expect(r.story.Expect), Want: r.story.Topics, Got: matchedTopics(r.exps)}
+		cases[i] = evaluate.Case{Expect: evaluate.Expect(r.story.Expect), Want: r.story.Topics, Got: match.MatchedTopics(r.exps)}
 	}
 	rep := evaluate.Score(rules.TopicIDs(), cases)
 	printEval(e.stdout, rep, khmerReport(rules.TopicIDs(), rows, cases), rows, cases)
@@ -57,53 +57,72 @@ func cmdEval(e *env, args []string) error {
 	return nil
 }
 
-// printLeaveOneOut prints suggest.LeaveOneOut's estimate: recall, topic
-// recall and Khmer recall as they would be without each story's own terms,
-// then the stories caught only by those terms, with the terms.
-func printLeaveOneOut(w io.Writer, rules *match.Rules, rows []labelled) {
-	cases := make([]suggest.Case, len(rows))
-	for i, r := range rows {
-		cases[i] = suggest.Case{ID: r.story.idText(), Story: *r.story.story(), Expect: evaluate.Expect(r.story.Expect), Topics: r.story.Topics}
+// looFigures are suggest.LeaveOneOut's verdicts counted as eval prints
+// them, each beside its figure as scored. Topic figures count the listed
+// topics of the relevant stories that list some.
+type looFigures struct {
+	stories, matched, kept            int
+	topics, topicsMatched, topicsKept int
+	khmer, khmerMatched, khmerKept    int
+	lost                              []suggest.Held // matched as scored, not without their own terms
+}
+
+// leaveOneOut runs suggest.LeaveOneOut over labelled stories and counts
+// what it found.
+func leaveOneOut(rules *match.Rules, stories []*inputStory) looFigures {
+	cases := make([]suggest.Case, len(stories))
+	for i, s := range stories {
+		cases[i] = s.suggestCase()
 	}
-	held := suggest.LeaveOneOut(rules, cases)
-	var matched, kept, topics, topicsKept, listedTopics, km, kmMatched, kmKept int
-	var lost []suggest.Held
-	for _, h := range held {
-		s := rows[h.Case].story
-		n := len(s.Topics)
-		listedTopics += n
-		if n > 0 {
-			topics += len(h.Topics)
-			topicsKept += len(h.KeptTopics)
+	var f looFigures
+	for _, h := range suggest.LeaveOneOut(rules, cases) {
+		s := stories[h.Case]
+		km := s.Lang == "km"
+		f.stories++
+		if km {
+			f.khmer++
 		}
-		isKm := s.Lang == "km"
-		if isKm {
-			km++
+		if len(s.Topics) > 0 {
+			f.topics += len(s.Topics)
+			f.topicsMatched += len(h.Topics)
+			f.topicsKept += len(h.KeptTopics)
 		}
 		if h.Matched {
-			matched++
-			if isKm {
-				kmMatched++
+			f.matched++
+			if km {
+				f.khmerMatched++
 			}
 		}
-		if h.Kept {
-			kept++
-			if isKm {
-				kmKept++
+		switch {
+		case h.Kept:
+			f.kept++
+			if km {
+				f.khmerKept++
 			}
-		} else if h.Matched {
-			lost = append(lost, h)
+		case h.Matched:
+			f.lost = append(f.lost, h)
 		}
 	}
+	return f
+}
+
+// printLeaveOneOut prints leaveOneOut's figures, then the stories caught
+// only by their own terms, with the terms.
+func printLeaveOneOut(w io.Writer, rules *match.Rules, rows []labelled) {
+	stories := make([]*inputStory, len(rows))
+	for i, r := range rows {
+		stories[i] = r.story
+	}
+	f := leaveOneOut(rules, stories)
 	frac := func(n, d int) string { return rate(float64(n)/float64(max(d, 1)), d > 0) }
 	fmt.Fprintf(w, "\nleave-one-out: each relevant story matched again without the terms that fire on no other relevant story\n")
 	fmt.Fprintf(w, "  recall %s (%d of %d; %d as scored)  topic recall %s (%d of %d; %d as scored)  khmer recall %s (%d of %d; %d as scored)\n",
-		frac(kept, len(held)), kept, len(held), matched,
-		frac(topicsKept, listedTopics), topicsKept, listedTopics, topics,
-		frac(kmKept, km), kmKept, km, kmMatched)
-	fmt.Fprintf(w, "\ncaught only by their own terms (%d)\n", len(lost))
-	for _, h := range lost {
-		s := rows[h.Case].story
+		frac(f.kept, f.stories), f.kept, f.stories, f.matched,
+		frac(f.topicsKept, f.topics), f.topicsKept, f.topics, f.topicsMatched,
+		frac(f.khmerKept, f.khmer), f.khmerKept, f.khmer, f.khmerMatched)
+	fmt.Fprintf(w, "\ncaught only by their own terms (%d)\n", len(f.lost))
+	for _, h := range f.lost {
+		s := stories[h.Case]
 		fmt.Fprintf(w, "  %s  %s\n      %s\n", s.idText(), oneLine(s.Title, 100), strings.Join(h.Own, ", "))
 	}
 }
@@ -176,16 +195,6 @@ func eachLabelled(e *env, path string, fn func(*inputStory)) error {
 		return &inputError{fmt.Errorf("%s: no labelled stories", name)}
 	}
 	return nil
-}
-
-func matchedTopics(exps []match.Explanation) []string {
-	var out []string
-	for _, x := range exps {
-		if x.Matched {
-			out = append(out, x.Topic)
-		}
-	}
-	return out
 }
 
 func printEval(w io.Writer, rep, km *evaluate.Report, rows []labelled, cases []evaluate.Case) {

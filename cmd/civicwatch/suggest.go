@@ -87,11 +87,17 @@ func matchTopics(cfg *config.Config) []match.Topic {
 	return out
 }
 
+// suggestCase is the story as rules suggest and the leave-one-out
+// estimate take it.
+func (s *inputStory) suggestCase() suggest.Case {
+	return suggest.Case{ID: s.idText(), Story: *s.story(), Expect: evaluate.Expect(s.Expect), Topics: s.Topics}
+}
+
 // readCases reads a labelled file as eval does, every broken line reported.
 func readCases(e *env, path string) ([]suggest.Case, error) {
 	var cases []suggest.Case
 	err := eachLabelled(e, path, func(s *inputStory) {
-		cases = append(cases, suggest.Case{ID: s.idText(), Story: *s.story(), Expect: evaluate.Expect(s.Expect), Topics: s.Topics})
+		cases = append(cases, s.suggestCase())
 	})
 	return cases, err
 }

@@ -67,6 +67,17 @@ type Explanation struct {
 	Veto    string `json:"veto,omitempty"` // the NOT clause (as written) that vetoed an otherwise matching story
 }
 
+// MatchedTopics lists the topics of exps that matched, in their order.
+func MatchedTopics(exps []Explanation) []string {
+	var ids []string
+	for _, x := range exps {
+		if x.Matched {
+			ids = append(ids, x.Topic)
+		}
+	}
+	return ids
+}
+
 // Terms lists the distinct terms of hits, those found in the title first,
 // then the summary, then the content, then the article, each field in text order: the order
 // in which a reader meets them, and the one every listing of "why it

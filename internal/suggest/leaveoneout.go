@@ -67,8 +67,8 @@ func LeaveOneOut(rules *match.Rules, cases []Case) []Held {
 		c := &cases[i]
 		h := Held{Case: i, Own: own[k]}
 		slices.Sort(h.Own)
-		h.Topics = listed(matchedIDs(exps[k]), c.Topics)
-		h.Matched = len(matchedIDs(exps[k])) > 0
+		matched := match.MatchedTopics(exps[k])
+		h.Topics, h.Matched = listed(matched, c.Topics), len(matched) > 0
 		if !h.Matched || len(h.Own) == 0 {
 			h.Kept, h.KeptTopics = h.Matched, h.Topics
 		} else {
@@ -81,16 +81,6 @@ func LeaveOneOut(rules *match.Rules, cases []Case) []Held {
 		out[k] = h
 	}
 	return out
-}
-
-func matchedIDs(exps []match.Explanation) []string {
-	var ids []string
-	for _, x := range exps {
-		if x.Matched {
-			ids = append(ids, x.Topic)
-		}
-	}
-	return ids
 }
 
 // listed keeps the matched topics a story lists, or all of them when it
