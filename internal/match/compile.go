@@ -136,10 +136,16 @@ func (c *compiler) add(text, _ string) (int, *Error) {
 	return len(c.terms) - 1, nil
 }
 
-// version hashes what the rules were compiled from, so that stored matches
-// can say which rules produced them.
+// matcherRevision names how text is read (norm.go) and matched: raised when
+// a change there can change what the same rules match, so that matches
+// stored by an older civicwatch carry another version.
+const matcherRevision = "2: Khmer spelling folds"
+
+// version hashes what the rules were compiled from, and the matcher that
+// compiled them, so that stored matches can say which rules produced them.
 func version(topics []Topic, lists Lists) string {
 	h := sha256.New()
+	fmt.Fprintf(h, "matcher\x00%s\x00", matcherRevision)
 	for _, t := range topics {
 		fmt.Fprintf(h, "topic\x00%s\x00%s\x00", t.ID, t.Rule)
 	}

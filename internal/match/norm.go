@@ -3,6 +3,7 @@ package match
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -19,8 +20,12 @@ import (
 //   - NFC, then case folding;
 //   - U+200B, U+200C, U+200D and U+FEFF removed (Khmer sites put them between
 //     words, or not, at will);
-//   - the Khmer subscript ្ដ (COENG + DA) folded into ្ត (COENG + TA), which
-//     writers use interchangeably;
+//   - Khmer spellings that writers use interchangeably folded into one
+//     (khmerFold): the subscript ្ដ (COENG + DA) into ្ត (COENG + TA); ឱ
+//     into ឲ, and the informal អោយ into ឲ្យ, so the three spellings of
+//     "to give, to let" (ឲ្យ, ឱ្យ, អោយ) read alike; and the two-part
+//     vowels typed as two signs (េ + ី, េ + ា) into the one sign (ើ, ោ)
+//     that Unicode does not compose them into;
 //   - every run of characters that are not letters, marks or digits becomes
 //     one space, and a space between two Khmer characters is dropped, so
 //     "trade-union" reads "trade union" and Khmer spacing never matters.
@@ -64,9 +69,6 @@ var asciiClass = func() (t [128]byte) {
 }()
 
 const (
-	coeng    = '\u17D2'
-	khmerDa  = '\u178A'
-	khmerTa  = '\u178F'
 	khmerLo  = '\u1780'
 	khmerHi  = '\u17FF'
 	khmerSym = '\u19E0' // Khmer Symbols block, U+19E0..U+19FF
@@ -121,15 +123,10 @@ func (n *normalizer) reset(s string) {
 			k := int(s[i+1]-0x9E)<<6 | int(s[i+2]&0x3F)
 			if khmerWord[k] {
 				n.khmerBreak()
-				b2 := s[i+2]
-				if n.lastCoeng && s[i+1] == 0x9E && b2 == 0x8A { // DA after COENG reads as TA
-					b2 = 0x8F
-				}
-				n.put(0xE1, int32(i))
-				n.put(s[i+1], int32(i+1))
-				n.put(b2, int32(i+2))
-				n.lastKhmer, n.lastCoeng = true, s[i+1] == 0x9F && s[i+2] == 0x92
-			} else if !n.pendingSpace {
+				i += n.khmerLetter(s, i)
+				continue
+			}
+			if !n.pendingSpace {
 				n.pendingSpace, n.spaceAt = true, int32(i)
 			}
 			i += 3
@@ -143,6 +140,41 @@ func (n *normalizer) reset(s string) {
 		n.rune(r, int32(i))
 		i += size
 	}
+}
+
+// khmerLetter writes the Khmer letter, sign or digit at s[i:], which the
+// caller has checked, folding the spellings listed on normalizer, and
+// returns how many input bytes it used.
+func (n *normalizer) khmerLetter(s string, i int) int {
+	b1, b2 := s[i+1], s[i+2]
+	used := 3
+	switch {
+	case b1 == 0x9E && b2 == 0x8A && n.lastCoeng: // DA after COENG reads as TA
+		b2 = 0x8F
+	case b1 == 0x9E && b2 == 0xB1: // ឱ reads as ឲ
+		b2 = 0xB2
+	case b1 == 0x9E && b2 == 0xA2 && strings.HasPrefix(s[i+3:], "\u17C4\u1799"): // អោយ reads as ឲ្យ
+		// Same length, so each output byte keeps its input offset.
+		for j, c := range []byte("\u17B2\u17D2\u1799") {
+			n.put(c, int32(i+j))
+		}
+		n.lastKhmer, n.lastCoeng = true, false
+		return 9
+	case b1 == 0x9F && b2 == 0x81 && len(s) >= i+6 && s[i+3] == 0xE1 && s[i+4] == 0x9E: // េ before ី or ា
+		switch s[i+5] {
+		case 0xB8: // េ + ី reads as ើ (U+17BE)
+			b1, b2, used = 0x9E, 0xBE, 6
+		case 0xB6: // េ + ា reads as ោ (U+17C4)
+			b1, b2, used = 0x9F, 0x84, 6
+		}
+	}
+	n.put(0xE1, int32(i))
+	n.put(b1, int32(i+1))
+	// The last byte of a two-sign vowel comes from its second sign, so a
+	// hit that ends on it is mapped back to the end of both.
+	n.put(b2, int32(i+used-1))
+	n.lastKhmer, n.lastCoeng = true, b1 == 0x9F && b2 == 0x92
+	return used
 }
 
 // put writes one output byte that comes from input offset in.
@@ -279,6 +311,20 @@ func (n *normalizer) reset2(s string) {
 	n.pendingSpace, n.lastKhmer, n.lastCoeng, n.zwsp = false, false, false, false
 	n.marks = append(n.marks, mark{0, 0})
 	for i := 0; i < len(s); {
+		// Khmer is taken as the fast path takes it, so that a story reads
+		// the same whether or not something else in it needs composing.
+		if c := s[i]; c == 0xE1 && i+2 < len(s) && (s[i+1] == 0x9E || s[i+1] == 0x9F) && s[i+2]&0xC0 == 0x80 {
+			if khmerWord[int(s[i+1]-0x9E)<<6|int(s[i+2]&0x3F)] {
+				n.khmerBreak()
+				i += n.khmerLetter(s, i)
+				continue
+			}
+			if !n.pendingSpace {
+				n.pendingSpace, n.spaceAt = true, int32(i)
+			}
+			i += 3
+			continue
+		}
 		seg := norm.NFC.NextBoundaryInString(s[i:], true)
 		if seg <= 0 {
 			seg = len(s) - i
@@ -300,12 +346,7 @@ func (n *normalizer) reset2(s string) {
 				}
 				continue
 			}
-			if r == khmerDa && n.lastCoeng {
-				r = khmerTa
-			}
-			coengNow := r == coeng
 			n.rune(r, int32(i))
-			n.lastCoeng = coengNow
 		}
 		i += seg
 	}
