@@ -21,7 +21,8 @@ import (
 //   - U+200B, U+200C, U+200D and U+FEFF removed (Khmer sites put them between
 //     words, or not, at will);
 //   - Khmer spellings that writers use interchangeably folded into one
-//     (khmerFold): the subscript ្ដ (COENG + DA) into ្ត (COENG + TA); ឱ
+//     (khmerLetter): the subscript ្ដ (COENG + DA) into ្ត (COENG + TA); a
+//     subscript ្រ typed before another subscript moved after it; ឱ
 //     into ឲ, and the informal អោយ into ឲ្យ, so the three spellings of
 //     "to give, to let" (ឲ្យ, ឱ្យ, អោយ) read alike; and the two-part
 //     vowels typed as two signs (េ + ី, េ + ា) into the one sign (ើ, ោ)
@@ -151,6 +152,20 @@ func (n *normalizer) khmerLetter(s string, i int) int {
 	switch {
 	case b1 == 0x9E && b2 == 0x8A && n.lastCoeng: // DA after COENG reads as TA
 		b2 = 0x8F
+	case b1 == 0x9F && b2 == 0x92 && len(s) >= i+12 && s[i+3:i+9] == "\u179A\u17D2" &&
+		s[i+9] == 0xE1 && s[i+10] == 0x9E && s[i+11] <= 0xA2: // ្រ typed before another subscript
+		// The subscript RO is drawn to the left of its cluster, so writers
+		// often type it first (មន្រ្តី); Unicode puts it last (មន្ត្រី). The
+		// cluster keeps its bytes' offsets: it is the same length either way.
+		x := s[i+11]
+		if x == 0x8A { // and a DA after COENG reads as TA
+			x = 0x8F
+		}
+		for j, c := range []byte{0xE1, 0x9F, 0x92, 0xE1, 0x9E, x, 0xE1, 0x9F, 0x92, 0xE1, 0x9E, 0x9A} {
+			n.put(c, int32(i+j))
+		}
+		n.lastKhmer, n.lastCoeng = true, false
+		return 12
 	case b1 == 0x9E && b2 == 0xB1: // ឱ reads as ឲ
 		b2 = 0xB2
 	case b1 == 0x9E && b2 == 0xA2 && strings.HasPrefix(s[i+3:], "\u17C4\u1799"): // អោយ reads as ឲ្យ
