@@ -231,6 +231,7 @@ func (d *Daemon) serve(ctx context.Context, ln net.Listener) error {
 			d.opts.Ready(ln.Addr().String())
 		}
 	}
+	d.rematchStale(ctx)
 	d.startCron()
 	wg.Go(func() { d.pollLoop(ctx) })
 	wg.Go(func() { d.digestLoop(ctx) })

@@ -64,6 +64,39 @@ func (d *Daemon) reloadLoop(ctx context.Context) {
 	}
 }
 
+// rematchStale matches the recent archive again at start when its stored
+// matches come from other rules: feeds.yaml edited while no daemon ran, or
+// an upgrade whose matcher reads text differently. It runs before any loop,
+// so neither a digest nor an alert is built from matches the running rules
+// would not make. A failure is logged and the daemon goes on: the stories
+// keep their old rules version, where the next start or `civicwatch
+// rematch` finds them.
+func (d *Daemon) rematchStale(ctx context.Context) {
+	if len(d.cfg.Topics) == 0 {
+		return
+	}
+	since := d.opts.Now().Add(-d.opts.RematchWindow)
+	n, err := d.store.StaleStories(ctx, d.cfg.Rules.Version(), since)
+	if err != nil {
+		d.log.Error("look for stories matched by other rules", "err", err)
+		return
+	}
+	if n == 0 {
+		return
+	}
+	d.log.Info("stored matches come from other rules; recent stories are matched again", "stale", n,
+		"since", since.Format(time.DateOnly), "rules_version", d.cfg.Rules.Version())
+	rctx, cancel := context.WithTimeout(ctx, rematchDeadline)
+	res, err := rematch.Run(rctx, d.store, d.cfg.Rules, d.cfg.Feeds, since)
+	cancel()
+	d.countMatches(ctx)
+	if err != nil {
+		d.log.Error("match stored stories again at start", "err", err, "stories", res.Stories)
+		return
+	}
+	d.log.Info("stories matched again at start", "stories", res.Stories)
+}
+
 // reload loads the config file again. An invalid file is refused: the
 // errors are logged and shown on /healthz and the running config stays.
 // When the rules changed, the recent archive is matched again.

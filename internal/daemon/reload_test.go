@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -73,5 +74,58 @@ func TestReload(t *testing.T) {
 	// old topic to the new one.
 	if got := matchCounts(t, db); got["protests"] != 2 || got["strikes"] != 0 {
 		t.Errorf("matches after reload: %v, want protests: 2 and no strikes", got)
+	}
+}
+
+// TestStartMatchesStaleStoriesAgain: rules changed while no daemon ran (an
+// edited feeds.yaml, or a newer civicwatch whose matcher reads text
+// differently) leave stored matches that say what the running rules do
+// not. A starting daemon matches the recent archive again before it polls
+// or sends anything, so no digest is built from them.
+func TestStartMatchesStaleStoriesAgain(t *testing.T) {
+	ts, _ := feedServer(t, 2, 0)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, ts.URL, []string{"a"}, "strike", "")
+	good, _ := os.ReadFile(cfg)
+	db := filepath.Join(dir, "cw.db")
+	r := start(t, Options{ConfigPath: cfg, DBPath: db})
+	eventually(t, "the first poll", func() bool { _, h := getHealth(t, r.addr); return h.LastPoll != nil })
+	if err := r.wait(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := matchCounts(t, db); got["strikes"] != 2 {
+		t.Fatalf("matches after the first run: %v, want strikes: 2", got)
+	}
+
+	// The feed is gone by the second start, so no poll can bring the
+	// stories back to be matched: only the start can.
+	ts.Close()
+	edited := strings.NewReplacer("rule: strike", "rule: protested", "id: strikes", "id: protests").Replace(string(good))
+	if err := os.WriteFile(cfg, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log2 syncBuffer
+	r = start(t, Options{ConfigPath: cfg, DBPath: db, Log: slog.New(slog.NewTextHandler(&log2, nil))})
+	eventually(t, "the first poll of the second run", func() bool { _, h := getHealth(t, r.addr); return h.LastPoll != nil })
+	if err := r.wait(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := matchCounts(t, db); got["protests"] != 2 || got["strikes"] != 0 {
+		t.Errorf("matches after a start with edited rules: %v, want protests: 2 and no strikes", got)
+	}
+	if !strings.Contains(log2.String(), "stories=2") {
+		t.Errorf("the start that matched again logged:\n%s\nwant the count of stories matched again", log2.String())
+	}
+
+	// Started again with the same rules, nothing is stale and nothing is
+	// matched again.
+	var log syncBuffer
+	r = start(t, Options{ConfigPath: cfg, DBPath: db, Log: slog.New(slog.NewTextHandler(&log, nil))})
+	eventually(t, "the first poll of the third run", func() bool { _, h := getHealth(t, r.addr); return h.LastPoll != nil })
+	if err := r.wait(t); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(log.String(), "matched again") || !strings.Contains(log.String(), "daemon started") {
+		t.Errorf("a start with unchanged rules logged:\n%s\nwant no rematch", log.String())
 	}
 }

@@ -266,6 +266,22 @@ func (s *Store) MatchesForStory(ctx context.Context, storyID int64) ([]Match, er
 	return out, rows.Err()
 }
 
+// StaleStories counts the stories first seen at or after since that were
+// last matched by rules other than version: a feeds.yaml edited while no
+// daemon ran, or an older civicwatch whose matcher read text differently
+// (match.Rules.Version covers both). Stories waiting to be matched again
+// for a new article (rules_version NULL, StaleArticles) are not counted:
+// the evidence loop rematches those.
+func (s *Store) StaleStories(ctx context.Context, version string, since time.Time) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM stories WHERE first_seen_at >= ? AND rules_version != ?`,
+		fmtTime(since), version).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count stale stories: %w", err)
+	}
+	return n, nil
+}
+
 // MatchCounts returns how many stories each topic has matched.
 func (s *Store) MatchCounts(ctx context.Context) (map[string]int, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT topic, COUNT(*) FROM matches GROUP BY topic`)
