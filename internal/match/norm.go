@@ -124,7 +124,15 @@ func (n *normalizer) reset(s string) {
 			k := int(s[i+1]-0x9E)<<6 | int(s[i+2]&0x3F)
 			if khmerWord[k] {
 				n.khmerBreak()
-				i += n.khmerLetter(s, i)
+				if khmerFolds[k] {
+					i += n.khmerLetter(s, i)
+					continue
+				}
+				n.put(0xE1, int32(i))
+				n.put(s[i+1], int32(i+1))
+				n.put(s[i+2], int32(i+2))
+				n.lastKhmer, n.lastCoeng = true, false
+				i += 3
 				continue
 			}
 			if !n.pendingSpace {
@@ -142,6 +150,17 @@ func (n *normalizer) reset(s string) {
 		i += size
 	}
 }
+
+// khmerFolds marks, for U+1780..U+17FF, the code points at which
+// khmerLetter may read a spelling differently: DA (after a COENG), ឱ, អ
+// (of អោយ), េ (of a vowel typed as two signs) and COENG itself (before a
+// subscript ្រ typed first). Every other letter is copied as it is, inline.
+var khmerFolds = func() (t [128]bool) {
+	for _, r := range []rune{'\u178A', '\u17B1', '\u17A2', '\u17C1', '\u17D2'} {
+		t[r-0x1780] = true
+	}
+	return t
+}()
 
 // khmerLetter writes the Khmer letter, sign or digit at s[i:], which the
 // caller has checked, folding the spellings listed on normalizer, and
