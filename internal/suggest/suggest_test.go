@@ -2,6 +2,7 @@ package suggest
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/civicwatch/civicwatch/internal/evaluate"
@@ -141,4 +142,20 @@ func terms(s []Suggestion) []string {
 		out = append(out, x.Term)
 	}
 	return out
+}
+
+func TestClustersAreSyllables(t *testing.T) {
+	for _, tc := range []struct{ run, want string }{
+		{"ខាងក្រោយ", "ខាង ក្រោយ"},
+		{"ចាប់ខ្លួន", "ចាប់ ខ្លួន"},
+		{"សហជីព", "ស ហ ជីព"},
+		{"ក្រសួងការងារ", "ក្រ សួង ការ ងារ"},
+		{"អង្គការ", "អ ង្គ ការ"},
+		{"ញុះញង់", "ញុះ ញ ង់"},
+		{"ឥឡូវ", "ឥ ឡូវ"},
+	} {
+		if got := strings.Join(clusters([]rune(tc.run)), " "); got != tc.want {
+			t.Errorf("clusters(%s) = %s, want %s", tc.run, got, tc.want)
+		}
+	}
 }

@@ -151,22 +151,69 @@ func khmerLetter(r rune) bool { return r >= 0x1780 && r <= 0x17D3 || r == 0x17DD
 // unless it follows COENG (U+17D2) as a subscript.
 func khmerBase(r rune) bool { return r >= 0x1780 && r <= 0x17B3 }
 
-// clusters splits a run of Khmer letters into orthographic syllables: a base
-// with its subscripts, vowels and signs.
+// clusters splits a run of Khmer letters into syllables: a base with its
+// subscripts, vowels and signs, and the final consonant that closes it.
+// Script alone cannot tell a final from the next syllable's bare initial;
+// a bare consonant (with at most a sign such as ់) after a base that carries
+// a vowel, not closed by ំ, ះ or ៈ, is taken as its final, which splits ខាងក្រោយ as ខាង ក្រោយ and
+// ចាប់ខ្លួន as ចាប់ ខ្លួន, where base by base gave ខា ង ក្រោ យ, and a
+// candidate could start on a final (ងក្រោយ).
 func clusters(run []rune) []string {
 	var out []string
-	start := 0
+	start, vowel := 0, false // vowel: the current syllable's base carries one
 	for i := 1; i < len(run); i++ {
-		if khmerBase(run[i]) && run[i-1] != 0x17D2 {
-			out = append(out, string(run[start:i]))
-			start = i
+		switch {
+		case khmerVowelSign(run[i]):
+			vowel = true
+		case run[i] >= 0x17C6 && run[i] <= 0x17C8:
+			vowel = false // ំ, ះ, ៈ close the syllable: no final follows
 		}
+		if !khmerBase(run[i]) || run[i-1] == 0x17D2 {
+			continue
+		}
+		if vowel && bareFinal(run[i:]) {
+			// Take the final and its signs into this syllable.
+			j := i + 1
+			for j < len(run) && khmerSign(run[j]) {
+				j++
+			}
+			out = append(out, string(run[start:j]))
+			start, vowel, i = j, false, j
+			continue
+		}
+		out = append(out, string(run[start:i]))
+		start, vowel = i, false
 	}
-	if len(run) > 0 {
+	if start < len(run) {
 		out = append(out, string(run[start:]))
 	}
 	return out
 }
+
+// bareFinal reports whether the consonant at rest[0] has no subscript and no
+// vowel of its own: then it closes the syllable before it.
+func bareFinal(rest []rune) bool {
+	if rest[0] > 0x17A2 { // an independent vowel starts a syllable
+		return false
+	}
+	for _, r := range rest[1:] {
+		switch {
+		case r == 0x17D2 || khmerVowelSign(r):
+			return false
+		case khmerSign(r):
+			continue
+		}
+		return true
+	}
+	return true
+}
+
+// khmerVowelSign: the dependent vowels U+17B6..U+17C5.
+func khmerVowelSign(r rune) bool { return r >= 0x17B6 && r <= 0x17C5 }
+
+// khmerSign: the signs U+17C6..U+17D1 and U+17D3, U+17DD (nikahit, bantoc,
+// register shifters, …), which sit on a letter.
+func khmerSign(r rune) bool { return r >= 0x17C6 && r <= 0x17D1 || r == 0x17D3 || r == 0x17DD }
 
 // within reports whether term a occurs inside term b: as a substring for
 // Khmer, as whole words for English (quotes of phrases set aside).
