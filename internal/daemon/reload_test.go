@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,18 +27,34 @@ func matchCounts(t *testing.T, db string) map[string]int {
 	return m
 }
 
+// strikesSetup serves one feed of two strike stories and writes a config
+// that files them under "strikes": the server, the directory, the config's
+// path and text, and the database's path.
+func strikesSetup(t *testing.T) (ts *httptest.Server, dir, cfg string, text []byte, db string) {
+	t.Helper()
+	ts, _ = feedServer(t, 2, 0)
+	dir = t.TempDir()
+	cfg = writeConfig(t, dir, ts.URL, []string{"a"}, "strike", "")
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts, dir, cfg, text, filepath.Join(dir, "cw.db")
+}
+
+func waitFirstPoll(t *testing.T, r *running) {
+	t.Helper()
+	eventually(t, "the first poll", func() bool { _, h := getHealth(t, r.addr); return h.LastPoll != nil })
+}
+
 // TestReload: a broken config is refused and reported while the old one
 // keeps running; a fixed one, written in place as an editor would, is
 // noticed on disk, applied, and the archive is matched again.
 func TestReload(t *testing.T) {
-	ts, _ := feedServer(t, 2, 0)
-	dir := t.TempDir()
-	cfg := writeConfig(t, dir, ts.URL, []string{"a"}, "strike", "")
-	good, _ := os.ReadFile(cfg)
-	db := filepath.Join(dir, "cw.db")
+	_, dir, cfg, good, db := strikesSetup(t)
 	reload := make(chan struct{})
 	r := start(t, Options{ConfigPath: cfg, DBPath: db, Reload: reload, WatchConfig: true})
-	eventually(t, "the first poll", func() bool { _, h := getHealth(t, r.addr); return h.LastPoll != nil })
+	waitFirstPoll(t, r)
 	_, h := getHealth(t, r.addr)
 	oldVersion := h.Config.RulesVersion
 
@@ -83,13 +100,9 @@ func TestReload(t *testing.T) {
 // not. A starting daemon matches the recent archive again before it polls
 // or sends anything, so no digest is built from them.
 func TestStartMatchesStaleStoriesAgain(t *testing.T) {
-	ts, _ := feedServer(t, 2, 0)
-	dir := t.TempDir()
-	cfg := writeConfig(t, dir, ts.URL, []string{"a"}, "strike", "")
-	good, _ := os.ReadFile(cfg)
-	db := filepath.Join(dir, "cw.db")
+	ts, _, cfg, good, db := strikesSetup(t)
 	r := start(t, Options{ConfigPath: cfg, DBPath: db})
-	eventually(t, "the first poll", func() bool { _, h := getHealth(t, r.addr); return h.LastPoll != nil })
+	waitFirstPoll(t, r)
 	if err := r.wait(t); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +119,7 @@ func TestStartMatchesStaleStoriesAgain(t *testing.T) {
 	}
 	var log2 syncBuffer
 	r = start(t, Options{ConfigPath: cfg, DBPath: db, Log: slog.New(slog.NewTextHandler(&log2, nil))})
-	eventually(t, "the first poll of the second run", func() bool { _, h := getHealth(t, r.addr); return h.LastPoll != nil })
+	waitFirstPoll(t, r)
 	if err := r.wait(t); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +134,7 @@ func TestStartMatchesStaleStoriesAgain(t *testing.T) {
 	// matched again.
 	var log syncBuffer
 	r = start(t, Options{ConfigPath: cfg, DBPath: db, Log: slog.New(slog.NewTextHandler(&log, nil))})
-	eventually(t, "the first poll of the third run", func() bool { _, h := getHealth(t, r.addr); return h.LastPoll != nil })
+	waitFirstPoll(t, r)
 	if err := r.wait(t); err != nil {
 		t.Fatal(err)
 	}
