@@ -27,7 +27,7 @@ import (
 const corpusDir = "../../testdata/corpus"
 
 var (
-	corpusSources = []string{"en.jsonl", "khmer.jsonl", "km-more.jsonl", "km-2.jsonl", "en-2.jsonl", "km-3.jsonl", "en-3.jsonl", "en-4.jsonl", "km-4.jsonl", "en-5.jsonl", "km-5.jsonl", "en-6.jsonl", "km-6.jsonl", "en-7.jsonl", "km-7.jsonl", "en-8.jsonl", "km-8.jsonl", "en-9.jsonl", "km-9.jsonl"}
+	corpusSources = []string{"en.jsonl", "khmer.jsonl", "km-more.jsonl", "km-2.jsonl", "en-2.jsonl", "km-3.jsonl", "en-3.jsonl", "en-4.jsonl", "km-4.jsonl", "en-5.jsonl", "km-5.jsonl", "en-6.jsonl", "km-6.jsonl", "en-7.jsonl", "km-7.jsonl", "en-8.jsonl", "km-8.jsonl", "en-9.jsonl", "km-9.jsonl", "en-10.jsonl", "km-10.jsonl"}
 	updateCorpus  = flag.Bool("update-corpus", false, "rewrite testdata/corpus/tune.jsonl and heldout.jsonl from the source files")
 )
 
@@ -241,9 +241,9 @@ func TestCorpus(t *testing.T) {
 // testdata/corpus/heldout.jsonl` does, with the same functions.
 //
 // Issue 13's targets are story precision and recall 0.95, topic recall
-// 0.90 and Khmer recall 0.90. On the held-out part as it now stands (624
-// stories) none is met: precision 0.921, recall 0.908, topic recall 0.875,
-// Khmer recall 0.839 (testdata/corpus/README.md, look 21). The floors hold
+// 0.90 and Khmer recall 0.90. On the held-out part as it now stands (658
+// stories) none is met: precision 0.914, recall 0.911, topic recall 0.880,
+// Khmer recall 0.844 (testdata/corpus/README.md, look 22). The floors hold
 // what was reached, so that no rule change slips below it unnoticed: raise
 // them to the targets as the rules improve, by tuning on tune.jsonl only.
 // On failure only the summary is printed: the misses would be read, and
@@ -303,7 +303,7 @@ func TestShippedRulesOnHeldOut(t *testing.T) {
 // written traps out (a bare association, a bare radio or television, an
 // office closed). The fourth and fifth rounds' stories then joined the
 // part (0.91, 0.89 and 0.86 on 304 relevant stories), then the sixth to
-// ninth rounds' (0.91, 0.90 and 0.87 on 465): the floors are what stands.
+// tenth rounds' (0.91, 0.90 and 0.87 on 482): the floors are what stands.
 func TestShippedRulesLeaveOneOut(t *testing.T) {
 	cfg, err := config.Load("../../feeds.yaml")
 	if err != nil {
