@@ -154,10 +154,10 @@ func khmerBase(r rune) bool { return r >= 0x1780 && r <= 0x17B3 }
 // clusters splits a run of Khmer letters into syllables: a base with its
 // subscripts, vowels and signs, and the final consonant that closes it.
 // Script alone cannot tell a final from the next syllable's bare initial;
-// a bare consonant (with at most a sign such as ់) after a base that carries
-// a vowel, not closed by ំ, ះ or ៈ, is taken as its final, which splits ខាងក្រោយ as ខាង ក្រោយ and
-// ចាប់ខ្លួន as ចាប់ ខ្លួន, where base by base gave ខា ង ក្រោ យ, and a
-// candidate could start on a final (ងក្រោយ).
+// a bare consonant (with at most a sign such as ់) after a base that
+// carries a vowel not closed by ំ, ះ or ៈ is taken as its final. That splits
+// ខាងក្រោយ as ខាង ក្រោយ and ចាប់ខ្លួន as ចាប់ ខ្លួន, where base by base gave
+// ខា ង ក្រោ យ, and a candidate could start on a final (ងក្រោយ).
 func clusters(run []rune) []string {
 	var out []string
 	start, vowel := 0, false // vowel: the current syllable's base carries one
