@@ -29,5 +29,8 @@ func cmdCheck(e *env, args []string) error {
 		}
 	}
 	fmt.Fprintf(e.stdout, "%s: ok: %d feeds (%d enabled)\n", cfg.Path, len(cfg.Feeds), enabled)
+	for _, n := range cfg.RedundantTerms() {
+		fmt.Fprintf(e.stdout, "%s: note: %s; one of them can go\n", cfg.Path, n)
+	}
 	return nil
 }

@@ -275,7 +275,10 @@ Exit status: 0; 1 when the database cannot be read or FILE written; 2 for a bad 
 	"check": {
 		usage: []string{"check"},
 		about: `Validates the config file and lists every problem with its line and column.
-Exit status: 0 with a one-line summary; 2 with the list.`,
+A valid file gets a one-line summary, then a note for each list term that matches
+exactly what another term of its list does (another case or punctuation, or a Khmer
+spelling the matcher reads as the same word, such as ឱ្យ for ឲ្យ).
+Exit status: 0 with the summary (notes do not change it); 2 with the list.`,
 		examples: []string{"civicwatch check", "civicwatch check --config /data/feeds.yaml"},
 		globals:  usesConfig,
 	},

@@ -163,3 +163,29 @@ func wantIn(t *testing.T, what, out string, wants ...string) {
 		}
 	}
 }
+
+// TestCheckNotesTermsThatMatchTheSame: a valid config with list terms that
+// match exactly what another term of their list does passes, with a note
+// naming each pair; terms that only look alike (a prefix and a word, two
+// lists) get none.
+func TestCheckNotesTermsThatMatchTheSame(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "feeds.yaml")
+	text := "feeds:\n  - id: a\n    url: https://a.example/feed\n" +
+		"lists:\n" +
+		"  gatherings: [ហាមមិនឲ្យ, ហាមមិនអោយ, Trade-Union*, trade union*, union, union*]\n" +
+		"  other: [ហាមមិនឱ្យ]\n" +
+		"topics:\n  - id: civic\n    rule: '@gatherings OR @other'\n"
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := cli(t, nil, "check", "--config", cfg)
+	if code != exitOK {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want 0", code, out, errOut)
+	}
+	wantIn(t, "check output", out, ": ok: 1 feeds",
+		`note: lists.gatherings: "ហាមមិនអោយ" matches what "ហាមមិនឲ្យ" does; one of them can go`,
+		`note: lists.gatherings: "trade union*" matches what "Trade-Union*" does`)
+	if n := strings.Count(out, "note:"); n != 2 {
+		t.Errorf("%d notes, want 2 (union and union* differ; lists are apart):\n%s", n, out)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/civicwatch/civicwatch/internal/match"
@@ -61,6 +62,32 @@ func resolveLists(raw map[string][]string, p *problems) match.Lists {
 		lists[name] = terms
 	}
 	return lists
+}
+
+// RedundantTerms lists, list by list in name order, the terms that match
+// exactly what an earlier term of the same list matches (the same words
+// once case, punctuation and the spellings the matcher reads as one are set
+// aside): harmless, so the config is not refused, but each is a line an
+// operator reads for nothing, or a variant they believe is needed.
+func (c *Config) RedundantTerms() []string {
+	names := make([]string, 0, len(c.Lists))
+	for name := range c.Lists {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var out []string
+	for _, name := range names {
+		first := map[string]string{}
+		for _, t := range c.Lists[name] {
+			k := match.TermKey(t)
+			if prev, ok := first[k]; ok {
+				out = append(out, fmt.Sprintf("lists.%s: %q matches what %q does", name, t, prev))
+				continue
+			}
+			first[k] = t
+		}
+	}
+	return out
 }
 
 // resolveTopics resolves every topic and checks that ids are unique.

@@ -102,6 +102,20 @@ func sortedNames(lists Lists) []string {
 	return names
 }
 
+// TermKey is what a term written as text matches: its normalised words,
+// with a trailing * kept. Two terms with the same key match the same text
+// ("Trade-Union*" and "trade union*"; ឲ្យ, ឱ្យ and អោយ), so a list needs only
+// one of them.
+func TermKey(text string) string {
+	body := strings.TrimSpace(text)
+	prefix := strings.HasSuffix(body, "*")
+	key := Normalize(strings.TrimSuffix(body, "*"))
+	if prefix {
+		key += "*"
+	}
+	return key
+}
+
 // add interns a term written as text (a word, word*, or phrase without its
 // quotes) and returns its index.
 func (c *compiler) add(text, _ string) (int, *Error) {

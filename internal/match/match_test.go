@@ -377,3 +377,21 @@ func TestKhmerFoldsKeepOffsets(t *testing.T) {
 		}
 	}
 }
+
+func TestTermKey(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"Trade-Union*", "trade union*", true},
+		{"union", "union*", false},
+		{"ឱ្យ", "អោយ", true},
+		{"មន្រ្តី", "មន្ត្រី", true},
+		{"workers' union", "workers union", true},
+		{"union", "unions", false},
+	} {
+		if got := TermKey(tc.a) == TermKey(tc.b); got != tc.same {
+			t.Errorf("TermKey(%q) == TermKey(%q) is %v, want %v", tc.a, tc.b, got, tc.same)
+		}
+	}
+}
