@@ -151,22 +151,31 @@ func BenchmarkPollFirst(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchPollFirst(b, cfg.Rules)
+	benchPollFirst(b, cfg.Rules, nil)
 }
 
 // BenchmarkPollFirstNoTopics is the same first poll without topics: what
 // the process costs without the matching and the matches it writes.
-func BenchmarkPollFirstNoTopics(b *testing.B) { benchPollFirst(b, nil) }
+func BenchmarkPollFirstNoTopics(b *testing.B) { benchPollFirst(b, nil, nil) }
 
-func benchPollFirst(b *testing.B, rules *match.Rules) {
+// benchPollFirst times first polls into a new store each. beside, when not
+// nil, is started on the round's store and directory before the poll and
+// runs with it (its CPU is counted with the poll's); the function it returns
+// stops it, untimed, once the poll is done.
+func benchPollFirst(b *testing.B, rules *match.Rules, beside func(st *store.Store, dir string) (stop func())) {
 	e := newBenchEnv(b)
 	b.SetBytes(e.bytes())
 	b.ResetTimer()
 	var cpu time.Duration
 	for range b.N {
 		b.StopTimer()
-		p, st := benchPoller(b, b.TempDir())
+		dir := b.TempDir()
+		p, st := benchPoller(b, dir)
 		p.Rules = rules
+		stop := func() {}
+		if beside != nil {
+			stop = beside(st, dir)
+		}
 		b.StartTimer()
 		start := processCPU()
 		rep, err := p.Poll(context.Background(), e.feeds, Selection{All: true})
@@ -175,6 +184,7 @@ func benchPollFirst(b *testing.B, rules *match.Rules) {
 		}
 		cpu += processCPU() - start
 		b.StopTimer()
+		stop()
 		if t, failed := rep.Totals(); failed > 0 || t.New != benchFeeds*benchItems {
 			b.Fatalf("first poll: %+v, %d failed", t, failed)
 		}
