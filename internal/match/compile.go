@@ -107,13 +107,18 @@ func sortedNames(lists Lists) []string {
 // ("Trade-Union*" and "trade union*"; ឲ្យ, ឱ្យ and អោយ), so a list needs only
 // one of them.
 func TermKey(text string) string {
-	body := strings.TrimSpace(text)
-	prefix := strings.HasSuffix(body, "*")
-	key := Normalize(strings.TrimSuffix(body, "*"))
+	body, prefix := termParts(text)
 	if prefix {
-		key += "*"
+		return Normalize(body) + "*"
 	}
-	return key
+	return Normalize(body)
+}
+
+// termParts splits a term as written into its words and whether it ends in
+// the prefix mark *.
+func termParts(text string) (body string, prefix bool) {
+	body = strings.TrimSpace(text)
+	return strings.TrimSuffix(body, "*"), strings.HasSuffix(body, "*")
 }
 
 // add interns a term written as text (a word, word*, or phrase without its
@@ -122,9 +127,7 @@ func (c *compiler) add(text, _ string) (int, *Error) {
 	if i, ok := c.termIdx[text]; ok {
 		return i, nil
 	}
-	body := strings.TrimSpace(text)
-	prefix := strings.HasSuffix(body, "*")
-	body = strings.TrimSuffix(body, "*")
+	body, prefix := termParts(text)
 	if strings.Contains(body, "*") {
 		return 0, &Error{Msg: fmt.Sprintf("%q: * is allowed only at the end of a term", text)}
 	}

@@ -163,6 +163,9 @@ const (
 	articleOnly // the captured article's text alone
 )
 
+// scopes maps a field prefix of the rule language to its scope.
+var scopes = map[string]scope{"title": titleOnly, "text": textOnly, "article": articleOnly}
+
 func (n *node) isTermSet() bool {
 	switch n.kind {
 	case nTerm, nNear, nExcept:
@@ -381,8 +384,7 @@ func (p *parser) primary() (*node, *Error) {
 		if !inner.isTermSet() {
 			return nil, p.fail(t, "%s applies to terms, not to AND, NOT or tag:", t.src(p.rule))
 		}
-		sc := map[string]scope{"title": titleOnly, "text": textOnly, "article": articleOnly}[t.text]
-		setScope(inner, sc)
+		setScope(inner, scopes[t.text])
 		inner.pos, inner.src = t.pos, p.rule[t.pos:p.prevEnd()]
 		return inner, nil
 	case tLParen:
