@@ -97,22 +97,34 @@ func (b *batch) build(ctx context.Context, r config.Recipient) (*store.DigestRec
 
 // candidates loads the matched stories first seen in [start, now).
 func (b *batch) candidates(ctx context.Context, start time.Time) ([]Story, error) {
-	if got, ok := b.stories[start.UnixNano()]; ok {
+	return perWindow(b.stories, start, func() ([]Story, error) {
+		rows, err := b.s.Store.DigestStories(ctx, start, b.now)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Story, len(rows))
+		for i, r := range rows {
+			out[i] = Story{ID: r.ID, Title: r.Title, URL: r.URL, Summary: r.Summary, Text: r.Text, Lang: r.Lang,
+				PublishedAt: r.PublishedAt, FirstSeenAt: r.FirstSeenAt, Matches: r.Matches}
+			out[i].LateTopics = r.LateTopics
+			out[i].Outlets = b.outlets(r.Feeds)
+		}
+		return out, nil
+	})
+}
+
+// perWindow returns what load gives for the window starting at start, once
+// per batch: recipients whose previous digest went out together share it.
+func perWindow[T any](cache map[int64][]T, start time.Time, load func() ([]T, error)) ([]T, error) {
+	if got, ok := cache[start.UnixNano()]; ok {
 		return got, nil
 	}
-	rows, err := b.s.Store.DigestStories(ctx, start, b.now)
+	got, err := load()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Story, len(rows))
-	for i, r := range rows {
-		out[i] = Story{ID: r.ID, Title: r.Title, URL: r.URL, Summary: r.Summary, Text: r.Text, Lang: r.Lang,
-			PublishedAt: r.PublishedAt, FirstSeenAt: r.FirstSeenAt, Matches: r.Matches}
-		out[i].LateTopics = r.LateTopics
-		out[i].Outlets = b.outlets(r.Feeds)
-	}
-	b.stories[start.UnixNano()] = out
-	return out, nil
+	cache[start.UnixNano()] = got
+	return got, nil
 }
 
 // outlets names the feeds that carried a story. The config's name is the
@@ -127,20 +139,18 @@ func (b *batch) outlets(feeds []store.FeedRef) []string {
 
 // evidenceChanges loads the changes to captured pages noticed in [start, now).
 func (b *batch) evidenceChanges(ctx context.Context, start time.Time) ([]Change, error) {
-	if got, ok := b.changes[start.UnixNano()]; ok {
-		return got, nil
-	}
-	rows, err := b.s.Store.EvidenceChanges(ctx, start, b.now)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Change, len(rows))
-	for i, c := range rows {
-		out[i] = Change{StoryID: c.StoryID, Title: c.Title, URL: c.URL, Lang: c.Lang, Outlets: b.outlets(c.Feeds),
-			FirstSeenAt: c.FirstSeenAt, Topics: c.Topics, State: c.State, At: c.At, Status: c.Status, Error: c.Error}
-	}
-	b.changes[start.UnixNano()] = out
-	return out, nil
+	return perWindow(b.changes, start, func() ([]Change, error) {
+		rows, err := b.s.Store.EvidenceChanges(ctx, start, b.now)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Change, len(rows))
+		for i, c := range rows {
+			out[i] = Change{StoryID: c.StoryID, Title: c.Title, URL: c.URL, Lang: c.Lang, Outlets: b.outlets(c.Feeds),
+				FirstSeenAt: c.FirstSeenAt, Topics: c.Topics, State: c.State, At: c.At, Status: c.Status, Error: c.Error}
+		}
+		return out, nil
+	})
 }
 
 // reported asks the ledger which of the stories that may need it (those of
