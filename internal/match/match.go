@@ -79,9 +79,9 @@ func MatchedTopics(exps []Explanation) []string {
 }
 
 // Terms lists the distinct terms of hits, those found in the title first,
-// then the summary, then the content, then the article, each field in text order: the order
-// in which a reader meets them, and the one every listing of "why it
-// matched" uses.
+// then the summary, then the content, then the article, each field in text
+// order: the order in which a reader meets them, and the one every listing
+// of "why it matched" uses.
 func Terms(hits []Hit) []string {
 	sorted := slices.Clone(hits)
 	slices.SortStableFunc(sorted, func(a, b Hit) int {
