@@ -97,7 +97,12 @@ func TestLanguage(t *testing.T) {
 		{"near with phrases", `"trade union" NEAR/2 "was arrested"`, title("trade union leader was arrested"), true},
 		{"near not across fields", "union NEAR/5 arrested", Story{Title: "union", Summary: "arrested"}, false},
 		{"near with khmer", "សហជីព NEAR/2 ចាប់ខ្លួន", title("មេដឹកនាំសហជីព ត្រូវ ចាប់ខ្លួន"), true},
-		{"near counts khmer words between zero-width spaces", "សហជីព NEAR/2 ចាប់ខ្លួន", title("សហជីព\u200bមួយ\u200bត្រូវ\u200bគេ\u200bចាប់ខ្លួន"), false},
+		// Zero-width spaces do not count: an outlet that puts one between
+		// every word and one that puts none must read alike.
+		{"near does not count zero-width spaces", "សហជីព NEAR/1 ចាប់ខ្លួន", title("សហជីព\u200bមួយ\u200bត្រូវ\u200bគេ\u200bចាប់ខ្លួន"), true},
+		{"near counts spaces beside zero-width ones", "សហជីព NEAR/1 ចាប់ខ្លួន", title("សហជីព\u200bមួយ ត្រូវ\u200bគេ ចាប់ខ្លួន"), false},
+		{"near counts spaces beside zero-width ones, near", "សហជីព NEAR/2 ចាប់ខ្លួន", title("សហជីព\u200bមួយ ត្រូវ\u200bគេ ចាប់ខ្លួន"), true},
+		{"a zero-width space beside a space is one break", "សហជីព NEAR/1 ចាប់ខ្លួន", title("សហជីព \u200bចាប់ខ្លួន"), true},
 		{"near counts khmer words between spaces", "សហជីព NEAR/4 ចាប់ខ្លួន", title("សហជីព មួយ ត្រូវ គេ ចាប់ខ្លួន"), true},
 		{"near counts khmer words, far", "សហជីព NEAR/3 ចាប់ខ្លួន", title("សហជីព មួយ ត្រូវ គេ ចាប់ខ្លួន"), false},
 		{"near binds tighter than and", "a NEAR/1 b c", title("a b c"), true},

@@ -42,12 +42,14 @@ type normalizer struct {
 
 	pendingSpace         bool  // a word break was seen and not yet written
 	spaceAt              int32 // input offset of the break
-	zwsp                 bool  // a zero-width space was seen since the last letter
 	lastKhmer, lastCoeng bool
 
 	// breaks are the output offsets of Khmer letters that follow a word
-	// break the output leaves out (a space or zero-width space between two
-	// Khmer letters), so NEAR can still count Khmer words.
+	// break the output leaves out (a space between two Khmer letters), so
+	// NEAR can still count Khmer words. Zero-width spaces are not breaks:
+	// some outlets put one between every word and others none, and a
+	// story must match alike either way (NEAR/15 would span a clause in
+	// one and a paragraph in the other).
 	breaks []int32
 }
 
@@ -96,7 +98,6 @@ func isZeroWidth(r rune) bool {
 // reset normalises s into n.out, reusing storage.
 func (n *normalizer) reset(s string) {
 	n.out, n.marks, n.breaks = n.out[:0], n.marks[:0], n.breaks[:0]
-	n.zwsp = false
 	if cap(n.out) < len(s) {
 		n.out = make([]byte, 0, len(s)+len(s)/4)
 	}
@@ -110,7 +111,7 @@ func (n *normalizer) reset(s string) {
 				if n.pendingSpace {
 					n.space()
 				}
-				n.lastKhmer, n.lastCoeng, n.zwsp = false, false, false
+				n.lastKhmer, n.lastCoeng = false, false
 				n.put(m, int32(i))
 			} else if !n.pendingSpace {
 				n.pendingSpace, n.spaceAt = true, int32(i)
@@ -225,12 +226,12 @@ func (n *normalizer) put(b byte, in int32) {
 // otherwise it is written as a space.
 func (n *normalizer) khmerBreak() {
 	switch {
-	case n.lastKhmer && (n.pendingSpace || n.zwsp):
+	case n.lastKhmer && n.pendingSpace:
 		n.breaks = append(n.breaks, int32(len(n.out)))
 	case n.pendingSpace:
 		n.space()
 	}
-	n.pendingSpace, n.zwsp = false, false
+	n.pendingSpace = false
 }
 
 // space writes the pending word break, unless nothing precedes it.
@@ -245,7 +246,6 @@ func (n *normalizer) space() {
 func (n *normalizer) rune(r rune, at int32) {
 	switch {
 	case isZeroWidth(r):
-		n.zwsp = n.zwsp || r == '\u200B'
 		return
 	case isKhmer(r) && (unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)):
 		n.khmerBreak()
@@ -255,7 +255,7 @@ func (n *normalizer) rune(r rune, at int32) {
 		if n.pendingSpace {
 			n.space()
 		}
-		n.lastKhmer, n.lastCoeng, n.zwsp = false, false, false
+		n.lastKhmer, n.lastCoeng = false, false
 		n.emitFolded(r, at)
 	default:
 		if !n.pendingSpace {
@@ -342,7 +342,7 @@ func needsComposing(s string, r rune) bool {
 func (n *normalizer) reset2(s string) {
 	n.out, n.marks, n.breaks = n.out[:0], n.marks[:0], n.breaks[:0]
 	n.delta = 0
-	n.pendingSpace, n.lastKhmer, n.lastCoeng, n.zwsp = false, false, false, false
+	n.pendingSpace, n.lastKhmer, n.lastCoeng = false, false, false
 	n.marks = append(n.marks, mark{0, 0})
 	for i := 0; i < len(s); {
 		// Khmer is taken as the fast path takes it, so that a story reads
@@ -373,7 +373,7 @@ func (n *normalizer) reset2(s string) {
 					if n.pendingSpace {
 						n.space()
 					}
-					n.lastKhmer, n.lastCoeng, n.zwsp = false, false, false
+					n.lastKhmer, n.lastCoeng = false, false
 					n.putAt(m, int32(i))
 				} else if !n.pendingSpace {
 					n.pendingSpace, n.spaceAt = true, int32(i)
