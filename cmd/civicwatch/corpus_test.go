@@ -27,7 +27,7 @@ import (
 const corpusDir = "../../testdata/corpus"
 
 var (
-	corpusSources = []string{"en.jsonl", "khmer.jsonl", "km-more.jsonl", "km-2.jsonl", "en-2.jsonl", "km-3.jsonl", "en-3.jsonl", "en-4.jsonl", "km-4.jsonl", "en-5.jsonl", "km-5.jsonl", "en-6.jsonl", "km-6.jsonl", "en-7.jsonl", "km-7.jsonl", "en-8.jsonl", "km-8.jsonl", "en-9.jsonl", "km-9.jsonl", "en-10.jsonl", "km-10.jsonl", "en-11.jsonl", "km-11a.jsonl", "km-11b.jsonl"}
+	corpusSources = []string{"en.jsonl", "khmer.jsonl", "km-more.jsonl", "km-2.jsonl", "en-2.jsonl", "km-3.jsonl", "en-3.jsonl", "en-4.jsonl", "km-4.jsonl", "en-5.jsonl", "km-5.jsonl", "en-6.jsonl", "km-6.jsonl", "en-7.jsonl", "km-7.jsonl", "en-8.jsonl", "km-8.jsonl", "en-9.jsonl", "km-9.jsonl", "en-10.jsonl", "km-10.jsonl", "en-11.jsonl", "km-11a.jsonl", "km-11b.jsonl", "en-12.jsonl", "km-12a.jsonl", "km-12b.jsonl"}
 	updateCorpus  = flag.Bool("update-corpus", false, "rewrite testdata/corpus/tune.jsonl and heldout.jsonl from the source files")
 )
 
@@ -241,9 +241,9 @@ func TestCorpus(t *testing.T) {
 // testdata/corpus/heldout.jsonl` does, with the same functions.
 //
 // Issue 13's targets are story precision and recall 0.95, topic recall
-// 0.90 and Khmer recall 0.90. On the held-out part as it now stands (732
-// stories) none is met: precision 0.896, recall 0.912, topic recall 0.879,
-// Khmer recall 0.843 (testdata/corpus/README.md, look 23). The floors hold
+// 0.90 and Khmer recall 0.90. On the held-out part as it now stands (811
+// stories) none is met: precision 0.900, recall 0.900, topic recall 0.870,
+// Khmer recall 0.820 (testdata/corpus/README.md, look 24). The floors hold
 // what was reached, so that no rule change slips below it unnoticed: raise
 // them to the targets as the rules improve, by tuning on tune.jsonl only.
 // On failure only the summary is printed: the misses would be read, and
@@ -278,9 +278,9 @@ func TestShippedRulesOnHeldOut(t *testing.T) {
 		min  float64
 	}{
 		{"story precision", all.Stories.Precision, 0.89}, // target 0.95: not met yet
-		{"story recall", all.Stories.Recall, 0.90},       // target 0.95: not met yet
-		{"topic recall", all.TopicRecall, 0.87},          // target 0.90: not met yet
-		{"Khmer story recall", km.Stories.Recall, 0.83},  // target 0.90: not met yet
+		{"story recall", all.Stories.Recall, 0.89},       // target 0.95: not met yet
+		{"topic recall", all.TopicRecall, 0.86},          // target 0.90: not met yet
+		{"Khmer story recall", km.Stories.Recall, 0.81},  // target 0.90: not met yet
 	} {
 		if v, ok := c.got(); !ok || v < c.min {
 			t.Errorf("%s %.3f (defined %v), want at least %.2f", c.what, v, ok, c.min)
@@ -447,6 +447,49 @@ func TestSecondLabeller(t *testing.T) {
 	}
 	if a.TopicsMatched != 325 || a.TopicsListed != 352 {
 		t.Errorf("second labeller's topic recall %d of %d, README says 325 of 352", a.TopicsMatched, a.TopicsListed)
+	}
+}
+
+// TestKhmerTypingOrderChangesNothing matches every Khmer corpus story again
+// with its syllables typed in the orders writers use and renderers draw
+// alike: the vowel before the subscript (សិទិ្ធ for សិទ្ធិ) and NIKAHIT
+// before the vowel (ទំាង for ទាំង), and wants the same topics.
+func TestKhmerTypingOrderChangesNothing(t *testing.T) {
+	cfg, err := config.Load("../../feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	subscriptThenVowel := regexp.MustCompile("(\u17D2[\u1780-\u17B3])([\u17B6-\u17C5])")
+	vowelThenNikahit := regexp.MustCompile("([\u17B6\u17BB])\u17C6")
+	mistyped := func(s string) string {
+		s = subscriptThenVowel.ReplaceAllString(s, "$2$1")
+		return vowelThenNikahit.ReplaceAllString(s, "\u17C6$1")
+	}
+	changed := 0
+	for _, name := range []string{"tune.jsonl", "heldout.jsonl"} {
+		for i, line := range readCorpusLines(t, name) {
+			s, err := parseStory(line)
+			if err != nil {
+				t.Fatalf("%s:%d: %v", name, i+1, err)
+			}
+			if s.Lang != "km" {
+				continue
+			}
+			plain := s.story()
+			typed := *plain
+			typed.Title, typed.Summary, typed.Content = mistyped(plain.Title), mistyped(plain.Summary), mistyped(plain.Content)
+			if typed.Title == plain.Title && typed.Summary == plain.Summary && typed.Content == plain.Content {
+				continue
+			}
+			changed++
+			want := match.MatchedTopics(cfg.Rules.Explain(plain))
+			if got := match.MatchedTopics(cfg.Rules.Explain(&typed)); !slices.Equal(got, want) {
+				t.Errorf("%s:%d (%s): topics %v typed in another order, %v as stored", name, i+1, s.idText(), got, want)
+			}
+		}
+	}
+	if changed < 500 {
+		t.Fatalf("only %d Khmer stories retyped", changed)
 	}
 }
 

@@ -20,16 +20,19 @@ import (
 //   - NFC, then case folding;
 //   - U+200B, U+200C, U+200D and U+FEFF removed (Khmer sites put them between
 //     words, or not, at will);
+//   - the parts of a Khmer syllable put in Unicode's order when they were
+//     typed in another (khmerSyllable: a vowel before a subscript, NIKAHIT
+//     before a vowel, a subscript ្រ before another subscript);
 //   - Khmer spellings that writers use interchangeably folded into one
-//     (khmerLetter): the subscript ្ដ (COENG + DA) into ្ត (COENG + TA); a
-//     subscript ្រ typed before another subscript moved after it; ឱ
+//     (khmerLetter): the subscript ្ដ (COENG + DA) into ្ត (COENG + TA); ឱ
 //     into ឲ, and the informal អោយ into ឲ្យ, so the three spellings of
 //     "to give, to let" (ឲ្យ, ឱ្យ, អោយ) read alike; and the two-part
 //     vowels typed as two signs (េ + ី, េ + ា) into the one sign (ើ, ោ)
 //     that Unicode does not compose them into;
 //   - every run of characters that are not letters, marks or digits becomes
-//     one space, and a space between two Khmer characters is dropped, so
-//     "trade-union" reads "trade union" and Khmer spacing never matters.
+//     one space, and a space between two Khmer characters is dropped (kept
+//     for NEAR in breaks), so "trade-union" reads "trade union" and Khmer
+//     spacing never matters.
 //
 // This is the hot loop of matching, so it is one pass with fast paths for
 // ASCII and Khmer, and the offset map is sparse: output and input advance
@@ -124,9 +127,15 @@ func (n *normalizer) reset(s string) {
 		if c == 0xE1 && i+2 < len(s) && (s[i+1] == 0x9E || s[i+1] == 0x9F) && s[i+2]&0xC0 == 0x80 {
 			k := int(s[i+1]-0x9E)<<6 | int(s[i+2]&0x3F)
 			if khmerWord[k] {
-				n.khmerBreak()
+				n.khmerBreak(khmerRank[k] > rankBase)
+				if khmerRank[k] == rankBase && n.mayBeOutOfOrder(s, i) {
+					if used := n.khmerSyllable(s, i); used > 0 {
+						i += used
+						continue
+					}
+				}
 				if khmerFolds[k] {
-					i += n.khmerLetter(s, i)
+					i += n.khmerLetter(s, i, int32(i))
 					continue
 				}
 				n.put(0xE1, int32(i))
@@ -154,8 +163,9 @@ func (n *normalizer) reset(s string) {
 
 // khmerFolds marks, for U+1780..U+17FF, the code points at which
 // khmerLetter may read a spelling differently: DA (after a COENG), ឱ, អ
-// (of អោយ), េ (of a vowel typed as two signs) and COENG itself (before a
-// subscript ្រ typed first). Every other letter is copied as it is, inline.
+// (of អោយ), េ (of a vowel typed as two signs) and COENG itself (which
+// khmerLetter notes, for the DA after it). Every other letter is copied as
+// it is, inline.
 var khmerFolds = func() (t [128]bool) {
 	for _, r := range []rune{'\u178A', '\u17B1', '\u17A2', '\u17C1', '\u17D2'} {
 		t[r-0x1780] = true
@@ -166,32 +176,18 @@ var khmerFolds = func() (t [128]bool) {
 // khmerLetter writes the Khmer letter, sign or digit at s[i:], which the
 // caller has checked, folding the spellings listed on normalizer, and
 // returns how many input bytes it used.
-func (n *normalizer) khmerLetter(s string, i int) int {
+func (n *normalizer) khmerLetter(s string, i int, at int32) int {
 	b1, b2 := s[i+1], s[i+2]
 	used := 3
 	switch {
 	case b1 == 0x9E && b2 == 0x8A && n.lastCoeng: // DA after COENG reads as TA
 		b2 = 0x8F
-	case b1 == 0x9F && b2 == 0x92 && len(s) >= i+12 && s[i+3:i+9] == "\u179A\u17D2" &&
-		s[i+9] == 0xE1 && s[i+10] == 0x9E && s[i+11] <= 0xA2: // ្រ typed before another subscript
-		// The subscript RO is drawn to the left of its cluster, so writers
-		// often type it first (មន្រ្តី); Unicode puts it last (មន្ត្រី). The
-		// cluster keeps its bytes' offsets: it is the same length either way.
-		x := s[i+11]
-		if x == 0x8A { // and a DA after COENG reads as TA
-			x = 0x8F
-		}
-		for j, c := range []byte{0xE1, 0x9F, 0x92, 0xE1, 0x9E, x, 0xE1, 0x9F, 0x92, 0xE1, 0x9E, 0x9A} {
-			n.put(c, int32(i+j))
-		}
-		n.lastKhmer, n.lastCoeng = true, false
-		return 12
 	case b1 == 0x9E && b2 == 0xB1: // ឱ reads as ឲ
 		b2 = 0xB2
 	case b1 == 0x9E && b2 == 0xA2 && strings.HasPrefix(s[i+3:], "\u17C4\u1799"): // អោយ reads as ឲ្យ
 		// Same length, so each output byte keeps its input offset.
 		for j, c := range []byte("\u17B2\u17D2\u1799") {
-			n.put(c, int32(i+j))
+			n.put(c, at+int32(j))
 		}
 		n.lastKhmer, n.lastCoeng = true, false
 		return 9
@@ -203,13 +199,152 @@ func (n *normalizer) khmerLetter(s string, i int) int {
 			b1, b2, used = 0x9F, 0x84, 6
 		}
 	}
-	n.put(0xE1, int32(i))
-	n.put(b1, int32(i+1))
+	n.put(0xE1, at)
+	n.put(b1, at+1)
 	// The last byte of a two-sign vowel comes from its second sign, so a
 	// hit that ends on it is mapped back to the end of both.
-	n.put(b2, int32(i+used-1))
+	n.put(b2, at+int32(used-1))
 	n.lastKhmer, n.lastCoeng = true, b1 == 0x9F && b2 == 0x92
 	return used
+}
+
+// khmerPart writes the Khmer letter or sign at s[i:], folded where
+// khmerLetter folds it, attributed to input offset at.
+func (n *normalizer) khmerPart(s string, i int, at int32) int {
+	if khmerFolds[int(s[i+1]-0x9E)<<6|int(s[i+2]&0x3F)] {
+		return n.khmerLetter(s, i, at)
+	}
+	n.put(0xE1, at)
+	n.put(s[i+1], at+1)
+	n.put(s[i+2], at+2)
+	n.lastKhmer, n.lastCoeng = true, false
+	return 3
+}
+
+// Ranks of the parts of a Khmer syllable in the order Unicode stores them
+// (after SIL's khnormal): the base, ROBAT, the subscripts (a COENG with the
+// consonant it joins; subscript RO last), a register shifter, the vowel
+// (the parts drawn before, below, above and after the base), then the signs
+// (NIKAHIT, BANTOC, …) and REAHMUK. Renderers draw a syllable alike whatever
+// order its parts were typed in, and writers type several: the vowel before
+// the subscript (សិទិ្ធ for សិទ្ធិ, ញតិ្ដ for ញត្តិ), NIKAHIT before the vowel
+// (ទំាង for ទាំង, ឃំុ for ឃុំ), the subscript RO first (មន្រ្តី for មន្ត្រី).
+const (
+	rankNone       uint8 = iota // not part of a syllable: ends one
+	rankBase                    // a consonant or independent vowel
+	rankRobat                   // ៌
+	rankCoeng                   // a subscript consonant
+	rankCoengRo                 // the subscript RO
+	rankShift                   // ៉ ៊
+	rankVowelPre                // េ ែ ៃ ោ ៅ and ើ ឿ ៀ
+	rankVowelBelow              // ុ ូ ួ
+	rankVowelAbove              // ិ ី ឹ ឺ
+	rankVowelPost               // ា
+	rankSign                    // ំ ់ ៍ ៎ ៏ ័ ៑ ៓ ៝
+	rankFinal                   // ះ ៈ
+)
+
+var khmerRank = func() (t [128]uint8) {
+	set := func(lo, hi rune, r uint8) {
+		for c := lo; c <= hi; c++ {
+			t[c-0x1780] = r
+		}
+	}
+	set('\u1780', '\u17A2', rankBase)
+	set('\u17A5', '\u17B3', rankBase)
+	set('\u17B6', '\u17B6', rankVowelPost)
+	set('\u17B7', '\u17BA', rankVowelAbove)
+	set('\u17BB', '\u17BD', rankVowelBelow)
+	set('\u17BE', '\u17C5', rankVowelPre)
+	set('\u17C6', '\u17C6', rankSign)
+	set('\u17C7', '\u17C8', rankFinal)
+	set('\u17C9', '\u17CA', rankShift)
+	set('\u17CB', '\u17CB', rankSign)
+	set('\u17CC', '\u17CC', rankRobat)
+	set('\u17CD', '\u17D1', rankSign)
+	set('\u17D2', '\u17D2', rankCoeng)
+	set('\u17D3', '\u17D3', rankSign)
+	set('\u17DD', '\u17DD', rankSign)
+	return t
+}()
+
+// maxSyllableParts bounds the parts after a base that khmerSyllable will
+// reorder; real syllables have at most five or six.
+const maxSyllableParts = 8
+
+// mayBeOutOfOrder tells, cheaply, whether the syllable whose base is at
+// s[i:] has two parts or more after it, the least that can be out of order.
+// Most have none or one vowel, and the matcher's hot loop skips them.
+func (n *normalizer) mayBeOutOfOrder(s string, i int) bool {
+	if i+8 >= len(s) || s[i+3] != 0xE1 || s[i+6] != 0xE1 || s[i+4] < 0x9E || s[i+4] > 0x9F {
+		return false
+	}
+	first := khmerRank[int(s[i+4]-0x9E)<<6|int(s[i+5]&0x3F)]
+	if first <= rankBase {
+		return false
+	}
+	if s[i+7] < 0x9E || s[i+7] > 0x9F {
+		return false
+	}
+	return first == rankCoeng || khmerRank[int(s[i+7]-0x9E)<<6|int(s[i+8]&0x3F)] > rankBase
+}
+
+// khmerSyllable writes the syllable whose base is at s[i:] with its parts
+// in Unicode's order, folded as khmerLetter folds them, and returns the
+// input bytes it used. When the parts already are in order (nearly always),
+// or there are too many to be a syllable, it writes nothing and returns 0,
+// for the caller to go on letter by letter. The syllable is the same
+// length in either order, so each output byte keeps the offset of the
+// input byte at its place, as the ្រ fold did before: a hit inside a
+// reordered syllable maps to that syllable.
+func (n *normalizer) khmerSyllable(s string, i int) int {
+	type part struct{ at, size, rank uint8 }
+	var parts [maxSyllableParts]part
+	count, inOrder, prev := 0, true, rankBase
+	j := i + 3
+	for j+2 < len(s) && s[j] == 0xE1 && (s[j+1] == 0x9E || s[j+1] == 0x9F) && s[j+2]&0xC0 == 0x80 {
+		r, size := khmerRank[int(s[j+1]-0x9E)<<6|int(s[j+2]&0x3F)], 3
+		if r == rankCoeng { // the consonant it joins comes with it
+			if j+5 >= len(s) || s[j+3] != 0xE1 || s[j+4] != 0x9E || s[j+5]&0xC0 != 0x80 || khmerRank[s[j+5]&0x3F] != rankBase {
+				break
+			}
+			if s[j+5] == 0x9A {
+				r = rankCoengRo
+			}
+			size = 6
+		}
+		if r <= rankBase {
+			break
+		}
+		if count == len(parts) {
+			return 0
+		}
+		inOrder = inOrder && r >= prev
+		parts[count] = part{uint8(j - i), uint8(size), r}
+		prev = r
+		count++
+		j += size
+	}
+	if inOrder {
+		return 0
+	}
+	// A stable insertion sort: parts of one rank keep the order they were
+	// typed in.
+	for a := 1; a < count; a++ {
+		for b := a; b > 0 && parts[b].rank < parts[b-1].rank; b-- {
+			parts[b], parts[b-1] = parts[b-1], parts[b]
+		}
+	}
+	var buf [3 + maxSyllableParts*6]byte
+	m := copy(buf[:], s[i:i+3])
+	for _, p := range parts[:count] {
+		m += copy(buf[m:], s[i+int(p.at):i+int(p.at)+int(p.size)])
+	}
+	syl := string(buf[:m])
+	for k := 0; k < len(syl); {
+		k += n.khmerPart(syl, k, int32(i+k))
+	}
+	return j - i
 }
 
 // put writes one output byte that comes from input offset in.
@@ -221,12 +356,15 @@ func (n *normalizer) put(b byte, in int32) {
 	n.out = append(n.out, b)
 }
 
-// khmerBreak handles the word break, if any, before a Khmer letter: between
-// two Khmer letters it is left out of the text but remembered for NEAR;
-// otherwise it is written as a space.
-func (n *normalizer) khmerBreak() {
+// khmerBreak handles the word break, if any, before a Khmer letter (mark
+// tells whether it is a vowel or sign): between two Khmer letters it is left out of the
+// text but remembered for NEAR; otherwise it is written as a space. Before a
+// vowel or sign (a stray one: they follow a base) it is written too, so
+// that the sign cannot join the syllable before the break, which would read
+// differently when the text was normalised again (khmerSyllable).
+func (n *normalizer) khmerBreak(mark bool) {
 	switch {
-	case n.lastKhmer && n.pendingSpace:
+	case n.lastKhmer && n.pendingSpace && !mark:
 		n.breaks = append(n.breaks, int32(len(n.out)))
 	case n.pendingSpace:
 		n.space()
@@ -248,7 +386,9 @@ func (n *normalizer) rune(r rune, at int32) {
 	case isZeroWidth(r):
 		return
 	case isKhmer(r) && (unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)):
-		n.khmerBreak()
+		// Khmer reaches here from a segment NFC composes (a COENG after
+		// a space is one), and the Khmer Symbols block (lunar dates).
+		n.khmerBreak(r <= khmerHi && khmerRank[r-khmerLo] > rankBase)
 		n.lastKhmer, n.lastCoeng = true, false
 		n.emit(r, at)
 	case unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r):
@@ -311,10 +451,16 @@ func addFold(m map[rune]string, fold cases.Caser, r rune) {
 	if r < utf8.RuneSelf {
 		return
 	}
-	if f := fold.String(string(r)); f != string(unicode.ToLower(r)) {
+	f := fold.String(string(r))
+	fold.Reset()
+	// x/text folds Cherokee letters each into the other case (ᏸ into Ᏸ and
+	// Ᏸ into ᏸ), which no second reading would keep; unicode.ToLower is
+	// stable there, so a fold that does not fold into itself is not taken.
+	again := fold.String(f)
+	fold.Reset()
+	if f != string(unicode.ToLower(r)) && again == f {
 		m[r] = f
 	}
-	fold.Reset()
 }
 
 // specialFold returns the full case folding of r when it is not simply
@@ -348,9 +494,15 @@ func (n *normalizer) reset2(s string) {
 		// Khmer is taken as the fast path takes it, so that a story reads
 		// the same whether or not something else in it needs composing.
 		if c := s[i]; c == 0xE1 && i+2 < len(s) && (s[i+1] == 0x9E || s[i+1] == 0x9F) && s[i+2]&0xC0 == 0x80 {
-			if khmerWord[int(s[i+1]-0x9E)<<6|int(s[i+2]&0x3F)] {
-				n.khmerBreak()
-				i += n.khmerLetter(s, i)
+			if k := int(s[i+1]-0x9E)<<6 | int(s[i+2]&0x3F); khmerWord[k] {
+				n.khmerBreak(khmerRank[k] > rankBase)
+				if khmerRank[k] == rankBase {
+					if used := n.khmerSyllable(s, i); used > 0 {
+						i += used
+						continue
+					}
+				}
+				i += n.khmerPart(s, i, int32(i))
 				continue
 			}
 			if !n.pendingSpace {
