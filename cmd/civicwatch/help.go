@@ -215,7 +215,9 @@ Exit status: 0; 1 if a line could not be read; 2 for a bad config.`,
 		usage: []string{"eval FILE.jsonl", "eval - < FILE.jsonl"},
 		about: `Scores the topics on labelled stories: TP, FP, FN, precision, recall and F1 per
 topic, then every false positive, false negative and wrong topic. A line's
-"article" is matched as the captured article's text (the field article).
+title, summary and content are read as a feed item's are (markup removed,
+entities decoded), and its "article" is matched as the captured article's
+text (the field article).
 With --leave-one-out it also estimates recall on stories the rules were not
 written from: each relevant story is matched again without the terms that fire
 on it and on no other relevant story of the file, and the stories caught only

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/civicwatch/civicwatch/internal/feed"
 	"github.com/civicwatch/civicwatch/internal/match"
 )
 
@@ -103,9 +104,14 @@ func parseStory(line []byte) (*inputStory, error) {
 	return &s, nil
 }
 
-// story is what the rules see: the feed's tags stand in the line's "tags".
+// story is what the rules see: the text read as the poller reads a feed
+// item's (feed.HTMLToText: markup removed, entities decoded, spacing folded),
+// so that a line holding a feed's raw description scores as the daemon would
+// match it, and the feed's tags stand in the line's "tags". Plain text
+// passes through unchanged but for its spacing.
 func (s *inputStory) story() *match.Story {
-	return &match.Story{Title: s.Title, Summary: s.Summary, Content: s.Content, Article: s.Article, Tags: s.Tags}
+	return &match.Story{Title: feed.HTMLToText(s.Title), Summary: feed.HTMLToText(s.Summary),
+		Content: feed.HTMLToText(s.Content), Article: s.Article, Tags: s.Tags}
 }
 
 // idText is the id for people: a string without its quotes.

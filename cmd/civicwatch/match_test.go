@@ -341,3 +341,33 @@ func TestEvalReadsTheArticle(t *testing.T) {
 		t.Errorf("want a1 matched on its article and a2 missed:\n%s", out)
 	}
 }
+
+// TestEvalReadsMarkupAsThePollerDoes scores lines whose text is a feed's raw
+// description, markup and entities included: eval must read them as the
+// poller reads a feed item, or its figures would not be the daemon's.
+func TestEvalReadsMarkupAsThePollerDoes(t *testing.T) {
+	dir := t.TempDir()
+	topics := `lists:
+  eu: ["European Union"]
+topics:
+  - id: unions
+    rule: (union OR សហជីព) AND NOT @eu
+`
+	env := map[string]string{"CIVICWATCH_CONFIG": matchConfig(t, dir, "http://127.0.0.1:1", topics)}
+	file := filepath.Join(dir, "labelled.jsonl")
+	// h1's veto needs "European&nbsp;Union" read as two words in sequence;
+	// h2's term needs the zero-width space its entity stands for removed.
+	rows := `{"id":"h1","title":"Talks","summary":"<p>The European&nbsp;Union and the <b>union</b></p>","expect":"not"}
+{"id":"h2","title":"ប្រកាស","summary":"<p>សហ&#8203;ជីព</p>","expect":"relevant","topics":["unions"]}
+`
+	if err := os.WriteFile(file, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := cli(t, env, "eval", file)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %s", code, errOut)
+	}
+	if !strings.Contains(out, "stories: TP 1  FP 0  FN 0") {
+		t.Errorf("want h1 vetoed and h2 matched, as the poller would read them:\n%s", out)
+	}
+}
