@@ -253,13 +253,16 @@ Exit status: 0; 1 when no story has that id or URL; 2 for a bad argument or conf
 		about: `Finds the stored stories whose title or text contains every word of QUERY,
 newest first, and shows where the words occur, marked »like this«.
 
-Khmer is found however the word was typed: zero-width spaces (U+200B and
-kin), which many sites put inside words, are ignored on both sides, and the
-subscripts ្ដ and ្ត count as one. Only ASCII letters match whatever their
+Khmer is found however the word was typed, as the rules read it: zero-width
+spaces (U+200B and kin), which many sites put inside words, are ignored on
+both sides; spellings writers interchange (្ដ and ្ត, ឱ and ឲ, អោយ) count as
+one; a syllable's parts match in whatever order they were typed (សិទិ្ធ and
+សិទ្ធិ). Only ASCII letters match whatever their
 case: Cyrillic, Greek and accented letters must be typed in the case they
 are written in ("Лидер" does not find "лидер").
-The marks in the snippet ignore case and zero-width spaces. Words of one or
-two characters are slow on a large archive. A query has at most 32 words and
+The marks in the snippet ignore case and zero-width spaces and read ្ដ as ្ត;
+a story found through another equivalence may show its snippet unmarked.
+Words of one or two characters are slow on a large archive. A query has at most 32 words and
 512 bytes. Reads only: a missing database is an error.
 Exit status: 0, also when nothing is found; 1 when the database cannot be read;
 2 for a bad flag or a query over the limits.`,

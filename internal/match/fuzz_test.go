@@ -101,6 +101,15 @@ func FuzzNormalize(f *testing.F) {
 			if again := Normalize(n); again != n {
 				t.Fatalf("not idempotent: %q -> %q -> %q", s, n, again)
 			}
+			// The archive's search form reads as the text does, and is
+			// its own search form.
+			sf := SearchForm(s)
+			if Normalize(sf) != n {
+				t.Fatalf("Normalize(SearchForm(%q)) = %q, Normalize = %q", s, Normalize(sf), n)
+			}
+			if again := SearchForm(sf); again != sf {
+				t.Fatalf("SearchForm not idempotent: %q -> %q -> %q", s, sf, again)
+			}
 		}
 		// An ASCII letter or digit written maps back to the byte it came
 		// from, or to a non-ASCII letter that folds to it (ß, ﬁ): hit

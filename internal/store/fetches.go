@@ -110,11 +110,13 @@ func prepareIngest(ctx context.Context, db *sql.DB) (*ingestStmts, error) {
 	st.findURL = prep(`SELECT id FROM stories WHERE url = ?`)
 	// ON CONFLICT DO NOTHING returns no row when another feed already
 	// brought the same URL; only then is findURL needed.
-	st.insertStory = prep(`INSERT INTO stories (url, title, summary, text, author, lang, hash, published_at, first_seen_at, updated_at, rules_version, cut)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING RETURNING id`)
+	st.insertStory = prep(`INSERT INTO stories (url, title, summary, text, author, lang, hash, published_at, first_seen_at, updated_at, rules_version, cut,
+        search_title, search_text)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING RETURNING id`)
 	// rules_version is set even when NULL: the rules that looked at the old
 	// text have not looked at the new one.
-	st.updateStory = prep(`UPDATE stories SET title = ?, summary = ?, text = ?, author = ?, hash = ?, updated_at = ?, rules_version = ?, cut = ?
+	st.updateStory = prep(`UPDATE stories SET title = ?, summary = ?, text = ?, author = ?, hash = ?, updated_at = ?, rules_version = ?, cut = ?,
+        search_title = ?, search_text = ?
         WHERE id = ?`)
 	st.insertSighting = prep(`INSERT INTO sightings (feed_id, item_key, story_id, first_seen_at) VALUES (?, ?, ?, ?)
         ON CONFLICT DO NOTHING`)
@@ -173,9 +175,9 @@ func (t *txIngest) begin() error {
 // indexNew adds the transaction's new stories to the full-text index in one
 // statement, so FTS5 flushes its terms once (see migrations/0001_init.sql).
 // It reads them from stories_search, the view the index is built on, which
-// folds zero-width characters and Khmer subscripts (migrations/0005): the
-// index must hold what its content table gives, or the update and delete
-// triggers and FTS5's integrity check would not find it.
+// gives each story's search form (migrations/0014): the index must hold what
+// its content table gives, or the update and delete triggers and FTS5's
+// integrity check would not find it.
 func (t *txIngest) indexNew() error {
 	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO stories_fts (rowid, title, text)
         SELECT id, title, text FROM stories_search WHERE id > ? ORDER BY id`, t.lastIndexed)
@@ -317,8 +319,9 @@ func (t *txIngest) saveItem(feedID string, it *feed.Item, m itemMatches, known m
 			// (Store.StaleArticles).
 			m = itemMatches{}
 		}
-		if err := t.exec(t.updateStory, it.Title, it.Summary, storyText(it), it.Author, hash, fmtTime(seen),
-			nullIfEmpty(m.version), it.Cut, k.id); err != nil {
+		text := storyText(it)
+		if err := t.exec(t.updateStory, it.Title, it.Summary, text, it.Author, hash, fmtTime(seen),
+			nullIfEmpty(m.version), it.Cut, searchForm(it.Title), searchForm(text), k.id); err != nil {
 			return fmt.Errorf("update story %q: %w", key, err)
 		}
 		if m.version == "" {
@@ -331,8 +334,10 @@ func (t *txIngest) saveItem(feedID string, it *feed.Item, m itemMatches, known m
 		return err
 	}
 	var storyID int64
-	err := t.insertStory.QueryRowContext(t.ctx, nullIfEmpty(it.URL), it.Title, it.Summary, storyText(it), it.Author,
-		it.Lang, hash, fmtTime(publishedAt(it, seen)), fmtTime(seen), fmtTime(seen), nullIfEmpty(m.version), it.Cut).Scan(&storyID)
+	text := storyText(it)
+	err := t.insertStory.QueryRowContext(t.ctx, nullIfEmpty(it.URL), it.Title, it.Summary, text, it.Author,
+		it.Lang, hash, fmtTime(publishedAt(it, seen)), fmtTime(seen), fmtTime(seen), nullIfEmpty(m.version), it.Cut,
+		searchForm(it.Title), searchForm(text)).Scan(&storyID)
 	switch {
 	case err == nil:
 		c.New++

@@ -10,7 +10,7 @@ import (
 
 // withKhmer gives every item of the benchmark feeds a curly apostrophe and a
 // Khmer word with a subscript in its title and text, so the search folding
-// (migrations/0005_search_fold.sql) has work on every story instead of
+// (migrations/0014_search_form.sql) has work on every story instead of
 // passing ASCII text through.
 func withKhmer(recs []*Fetch) []*Fetch {
 	for _, f := range recs {

@@ -15,6 +15,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/civicwatch/civicwatch/internal/feed"
+	"github.com/civicwatch/civicwatch/internal/match"
 	"github.com/civicwatch/civicwatch/migrations"
 )
 
@@ -30,97 +31,91 @@ const (
 	zwsp       = "\u200B"
 )
 
-// foldCases are strings the Go and SQL folds must agree on: every
-// zero-width character, both subscripts, a zero-width character between
-// COENG and DA, text that must come through unchanged, and bytes that are
-// not UTF-8.
-var foldCases = []string{
-	"", "union", "UNION Leader", "Лидер", "café",
-	"\u200B", "\u200C", "\u200D", "\uFEFF", "\u200B\u200C\u200D\uFEFF",
-	"a\u200Bb\u200Cc\u200Dd\uFEFFe",
+// formCases are strings whose search form the index must hold: every
+// zero-width character, both DA and TA subscripts, Khmer typed in the
+// orders and spellings writers use (vowel before subscript, NIKAHIT before
+// vowel, ្រ first, ឱ, អោយ, េ + ី), and text that must come through as it is.
+var formCases = []string{
+	"union", "UNION Leader", "Лидер", "café",
+	"\u200B", "\u200C", "\u200D", "\uFEFF", "a\u200Bb\u200Cc\u200Dd\uFEFFe",
 	kmMinistry, "ក្រសួង" + zwsp + "ការងារ", "\uFEFFក្រសួង\u200Cការ\u200Dងារ\u200B",
-	kmTrainDA, kmTrainTA, "បណ្ដុះ" + zwsp + "បណ្តាល",
-	"\u17D2\u178A", "\u17D2\u178F", "\u178A", "\u17D2", "\u17D2\u17D2\u178A", "\u178A\u17D2",
-	"\u17D2\u200B\u178A", "\u17D2\uFEFF\u200D\u178A", "\u17D2\u178A\u17D2\u178A",
-	"ក\u200B\u17D2\u178Aា", // the zero-width space before the COENG goes, the fold still applies
-	// The SQL passes text through unfolded when it has as many characters
-	// as bytes; a NUL ends length() early and a stray continuation byte
-	// counts as a character, and neither may let a fold be skipped.
-	"a\x00\u200Bb", "\x00\u17D2\u178A", "\x80\u200B", "\x80\x80\x80\u17D2\u178A",
+	kmTrainDA, kmTrainTA, "បណ្ដុះ" + zwsp + "បណ្តាល", "\u17D2\u178A", "ក\u200B\u17D2\u178Aា",
+	"សិទិ្ធមនុស្ស", "ឃំុខ្លួន", "ទំាងអស់", "មន្រ្តី", "ហាមមិនអោយ", "ហាមមិនឱ្យ", "ធ្វេីការ", "ប៉ូលិស បូ៉លិស",
 }
 
-// TestFoldSearchAgreesWithSQL checks foldSearch against the view the index
-// is built on, and against the folding the triggers use (through FTS5's
-// integrity check), on the cases above and on random strings of the
-// characters that fold.
-func TestFoldSearchAgreesWithSQL(t *testing.T) {
+var randomCases = 100
+
+// TestIndexHoldsSearchForms stores stories through SaveFetches, edits and
+// deletes some, and checks that the view the index is built on gives each
+// story's search form (match.SearchForm of what the outlet wrote) and that
+// FTS5's integrity check passes: the triggers must remove exactly what was
+// indexed. The cases above and random strings of the characters that fold
+// or reorder are used.
+func TestIndexHoldsSearchForms(t *testing.T) {
 	s, _ := openTest(t)
-	cases := slices.Clone(foldCases)
+	cases := slices.Clone(formCases)
 	r := rand.New(rand.NewPCG(1, 2))
-	alphabet := []string{"a", "\u200B", "\u200C", "\u200D", "\uFEFF", "\u17D2", "\u178A", "\u178F", "ក", "\x80", "\x00", "’"}
+	alphabet := []string{"a", " ", "\u200B", "\u200C", "\u200D", "\uFEFF", "\u17D2", "\u178A", "\u178F", "ក", "ទ", "រ",
+		"\u17B6", "\u17B7", "\u17BB", "\u17C1", "\u17B8", "\u17C6", "\u17C9", "ឱ", "អ", "ោ", "យ", "’"}
 	for range 300 {
 		var b strings.Builder
-		for range r.IntN(10) {
+		for range 1 + r.IntN(10) {
 			b.WriteString(alphabet[r.IntN(len(alphabet))])
 		}
 		cases = append(cases, b.String())
 	}
-	tx, err := s.write.Begin()
-	if err != nil {
-		t.Fatal(err)
+	now := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	items := func(edit string) []feed.Item {
+		var its []feed.Item
+		for i, c := range cases {
+			// The text gets the case reversed, so both columns are checked
+			// on different strings.
+			rev := []rune(c)
+			slices.Reverse(rev)
+			its = append(its, feed.Item{GUID: strconv.Itoa(i), URL: fmt.Sprintf("https://f.example/%d", i),
+				Title: "t " + c + edit, Content: "x " + string(rev) + edit})
+		}
+		return its
 	}
-	defer tx.Rollback()
-	for i, c := range cases {
-		// The text column gets the case reversed, so both columns of the
-		// view are checked on different strings.
-		rev := []rune(c)
-		slices.Reverse(rev)
-		if _, err := tx.Exec(`INSERT INTO stories (id, title, text, hash, published_at, first_seen_at, updated_at)
-            VALUES (?, ?, ?, '', '', '', '')`, i+1, c, string(rev)); err != nil {
+	check := func(when string) {
+		t.Helper()
+		rows, err := s.read.Query(`SELECT ss.title, ss.text, st.title, st.text FROM stories_search ss JOIN stories st USING (id)`)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	rows, err := tx.Query(`SELECT id, title, text FROM stories_search ORDER BY id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for rows.Next() {
-		var id int
-		var title, text string
-		if err := rows.Scan(&id, &title, &text); err != nil {
-			t.Fatal(err)
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var formT, formX, title, text string
+			if err := rows.Scan(&formT, &formX, &title, &text); err != nil {
+				t.Fatal(err)
+			}
+			if want := match.SearchForm(title); formT != want {
+				t.Errorf("%s: the index is given %+q for the title %+q, want %+q", when, formT, title, want)
+			}
+			if want := match.SearchForm(text); formX != want {
+				t.Errorf("%s: the index is given %+q for the text %+q, want %+q", when, formX, text, want)
+			}
+			n++
 		}
-		c := cases[id-1]
-		rev := []rune(c)
-		slices.Reverse(rev)
-		if want := foldSearch(c); title != want {
-			t.Errorf("%+q: SQL folds the title to %+q, foldSearch to %+q", c, title, want)
+		if err := rows.Err(); err != nil || n == 0 {
+			t.Fatalf("%s: read %d stories: %v", when, n, err)
 		}
-		if want := foldSearch(string(rev)); text != want {
-			t.Errorf("%+q: SQL folds the text to %+q, foldSearch to %+q", string(rev), text, want)
-		}
-		n++
 	}
-	if err := rows.Err(); err != nil || n != len(cases) {
-		t.Fatalf("read %d of %d folded rows: %v", n, len(cases), err)
-	}
-	rows.Close()
-	// The triggers fold old values with their own copy of the expression:
-	// if it differed from the view's, 'delete' would remove terms that were
-	// never indexed and the integrity check would fail.
-	if _, err := tx.Exec(`INSERT INTO stories_fts(stories_fts) VALUES ('rebuild')`); err != nil {
+	saveItems(t, s, "f", now, items("")...)
+	check("stored")
+	saveItems(t, s, "f", now.Add(time.Hour), items(" ឱ្យ\u200bសិទិ្ធ")...) // every story edited
+	check("edited")
+	if _, err := s.write.Exec(`DELETE FROM stories WHERE id % 3 = 0`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.Exec(`UPDATE stories SET title = title || ' x', text = 'y ' || text WHERE id % 2 = 0`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(`DELETE FROM stories WHERE id % 3 = 0`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(`INSERT INTO stories_fts(stories_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
-		t.Errorf("after updates and deletes: %v", err)
-	}
+	check("after deletions")
+	// FTS5's integrity check runs once, at the end: run on the writer
+	// before the edits, it made the check after them report corruption
+	// on some sets of stories with or without this change (the SQLite of
+	// modernc.org/sqlite v1.62.0; searches still answered right, and
+	// civicwatch runs the check only in tests).
+	checkIntegrity(t, s)
 }
 
 func TestSearchWordsFoldAndDropEmpty(t *testing.T) {
@@ -525,4 +520,94 @@ func bruteSearch(t *testing.T, s *Store, q string, limit int) []int64 {
 	}
 	return queryIDs(t, s.read, `SELECT s.id FROM stories_search s JOIN stories st USING (id) WHERE `+
 		strings.Join(conds, " AND ")+` ORDER BY st.first_seen_at DESC, st.id DESC LIMIT `+strconv.Itoa(limit), args...)
+}
+
+// TestSearchFormsFollowTheMatcher builds a database at schema version 13,
+// with stories stored and indexed as civicwatch did then, and opens it:
+// migration 14 and the refresh at Open must make the console find Khmer
+// however it was typed, as the rules do. A refresh must also follow a
+// change of the matcher's reading (another revision recorded), and the
+// migration must go down and up again.
+func TestSearchFormsFollowTheMatcher(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "v13.db")
+	db, p := gooseAt(t, path, 13)
+	typed := []feed.Item{
+		{URL: "https://km.example/oy", Title: "ហាមមិនឱ្យជួបជុំ"},
+		{URL: "https://km.example/oy-informal", Title: "Ban", Content: "ហាមមិនអោយ" + zwsp + "ជួបជុំ"},
+		{URL: "https://km.example/rights", Title: "អ្នកការពារសិទិ្ធមនុស្ស"}, // vowel typed before the subscript
+		{URL: "https://km.example/rights-ok", Title: "អ្នកការពារសិទ្ធិមនុស្ស"},
+		{URL: "https://km.example/latin", Title: "Union leader arrested"},
+	}
+	for i, it := range typed {
+		if _, err := db.Exec(`INSERT INTO stories (id, url, title, text, hash, published_at, first_seen_at, updated_at)
+            VALUES (?, ?, ?, ?, '', '', '2026-11-26T00:00:00.000Z', '')`, i+1, it.URL, it.Title, storyText(&it)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO stories_fts (rowid, title, text) SELECT id, title, text FROM stories_search ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if got := versionSearch(t, db, "ហាមមិនឲ្យ"); got != nil {
+		t.Fatalf("at version 13, ហាមមិនឲ្យ finds %v; want nothing (neither story is typed so)", got)
+	}
+	p.Close()
+	db.Close()
+
+	oy, rights := []int64{1, 2}, []int64{3, 4}
+	want := func(when string, s *Store) {
+		t.Helper()
+		for _, c := range []struct {
+			q    string
+			want []int64
+		}{
+			{"ហាមមិនឲ្យ", oy}, {"ហាមមិនឱ្យ", oy}, {"ហាមមិនអោយ", oy},
+			{"សិទ្ធិមនុស្ស", rights}, {"សិទិ្ធ", rights},
+			{"union", []int64{5}},
+		} {
+			if got := searchIDs(t, s, c.q); !slices.Equal(got, c.want) {
+				t.Errorf("%s: Search(%+q) = %v, want %v", when, c.q, got, c.want)
+			}
+		}
+	}
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("after the migration", s)
+	var rev string
+	if err := s.read.QueryRow(`SELECT revision FROM search_form`).Scan(&rev); err != nil || rev != match.TextRevision() {
+		t.Errorf("search_form.revision %q, %v; want %q", rev, err, match.TextRevision())
+	}
+	// The forms of an older reading: a story's form gone, another revision.
+	if _, err := s.write.Exec(`UPDATE stories SET search_title = NULL WHERE id = 3`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.write.Exec(`UPDATE search_form SET revision = 'older'`); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchIDs(t, s, "សិទ្ធិមនុស្ស"); !slices.Equal(got, []int64{4}) {
+		t.Fatalf("with story 3's form gone, Search = %v, want [4]", got)
+	}
+	s.Close()
+	if s, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	want("after a reading changed", s)
+	checkIntegrity(t, s)
+	s.Close()
+
+	// Down to 13: 0005's index again, consistent; then up.
+	db, p = gooseAt(t, path, 13)
+	if _, err := db.Exec(`INSERT INTO stories_fts(stories_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		t.Errorf("after migrating down: %v", err)
+	}
+	p.Close()
+	db.Close()
+	if s, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want("up again", s)
+	checkIntegrity(t, s)
 }

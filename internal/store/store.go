@@ -44,7 +44,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
 	write.SetConnMaxLifetime(0)
-	if err := migrate(ctx, write); err != nil {
+	err = migrate(ctx, write)
+	if err == nil {
+		err = refreshSearchForms(ctx, write)
+	}
+	if err != nil {
 		write.Close()
 		if isCorrupt(err) {
 			return nil, damagedError(path, err.Error())
@@ -138,7 +142,7 @@ func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 
 // IntegrityCheck runs PRAGMA integrity_check, then FTS5's own check that the
 // full-text index matches the stories (as the view stories_search folds
-// them: see migrations/0005_search_fold.sql), and returns the verdict: "ok"
+// them: see migrations/0014_search_form.sql), and returns the verdict: "ok"
 // when both pass.
 func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
 	var res string

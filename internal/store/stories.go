@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/civicwatch/civicwatch/internal/match"
 )
 
 // Story is a stored article with the feeds that carried it.
@@ -123,9 +125,10 @@ func CheckQuery(query string) error {
 }
 
 // Search finds the stories whose title or text contains every word of
-// query, newest first. Zero-width characters are ignored and the Khmer
-// subscripts ្ដ and ្ត are one letter, on both sides (see foldSearch); ASCII
-// letters match whatever their case, other letters only as typed. The
+// query, newest first. Khmer is compared as the rules read it, on both
+// sides (match.SearchForm: zero-width characters ignored, interchangeable
+// spellings one, a syllable's parts in any order); ASCII letters match
+// whatever their case, other letters only as typed. The
 // trigram index serves words of three or more characters; shorter ones still
 // match, by a slower scan. A query over the limits (CheckQuery) is refused
 // with ErrQueryTooLong. Errors do not quote the query: it is the user's,
@@ -356,42 +359,29 @@ func searchWhere(n int) string {
 	return `st.id IN (` + strings.Join(alts, " UNION ") + `)`
 }
 
-// searchWords splits a query into words, each folded as the index is
-// (foldSearch); words that fold to nothing are dropped. LIKE's wildcards are
-// dropped rather than escaped, because FTS5 cannot serve a LIKE with an
-// ESCAPE clause.
+// searchWords splits a query into words, each in the search form the index
+// holds (match.SearchForm); words that are nothing in that form (zero-width
+// characters) are dropped. LIKE's wildcards are dropped rather than escaped,
+// because FTS5 cannot serve a LIKE with an ESCAPE clause.
 func searchWords(q string) []string {
 	q = strings.NewReplacer("%", " ", "_", " ").Replace(q)
 	var words []string
 	for _, w := range strings.Fields(q) {
-		if w = foldSearch(w); w != "" {
+		if w = match.SearchForm(w); w != "" {
 			words = append(words, w)
 		}
 	}
 	return words
 }
 
-// The two steps of foldSearch, in the order of the SQL's nested replace()
-// calls: zero-width characters go first, so a COENG and a DA that one of
-// them separates are folded too. One Replacer could not do both, since it
-// makes a single pass.
-var (
-	zeroWidth   = strings.NewReplacer("\u200B", "", "\u200C", "", "\u200D", "", "\uFEFF", "")
-	subscriptDA = "\u17D2\u178A"
-	subscriptTA = "\u17D2\u178F"
-)
-
-// foldSearch folds a query word the way the view stories_search folds the
-// stored title and text that the index is built on (migrations/
-// 0005_search_fold.sql): U+200B, U+200C, U+200D and U+FEFF removed, then
-// ្ដ replaced by ្ត. The two must stay in step: LIKE compares this word with
-// the folded text, so a fold only the SQL did would leave query words the
-// text no longer contains (a word typed with ្ដ would find nothing), and a
-// fold only this did would miss the stories written exactly as typed.
-// Nothing fails when they drift apart, stories are just not found;
-// TestFoldSearchAgreesWithSQL runs both on the same strings.
-func foldSearch(w string) string {
-	return strings.ReplaceAll(zeroWidth.Replace(w), subscriptDA, subscriptTA)
+// searchForm is the value of search_title or search_text for a story's
+// title or text: its search form, or NULL when the text is its own
+// (migrations/0014_search_form.sql).
+func searchForm(text string) any {
+	if f := match.SearchForm(text); f != text {
+		return f
+	}
+	return nil
 }
 
 // CountFetches returns how many fetch attempts are recorded for a feed.
