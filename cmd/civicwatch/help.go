@@ -260,8 +260,7 @@ one; a syllable's parts match in whatever order they were typed (សិទិ្
 សិទ្ធិ). Only ASCII letters match whatever their
 case: Cyrillic, Greek and accented letters must be typed in the case they
 are written in ("Лидер" does not find "лидер").
-The marks in the snippet ignore case and zero-width spaces and read ្ដ as ្ត;
-a story found through another equivalence may show its snippet unmarked.
+The marks in the snippet ignore case and read Khmer as the search does.
 Words of one or two characters are slow on a large archive. A query has at most 32 words and
 512 bytes. Reads only: a missing database is an error.
 Exit status: 0, also when nothing is found; 1 when the database cannot be read;

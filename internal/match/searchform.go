@@ -73,3 +73,43 @@ func inKhmerRun(r rune) bool {
 	}
 	return isZeroWidth(r)
 }
+
+// SearchFormOffsets is SearchForm with the way back to s: at[k] is the
+// offset in s of the byte that byte k of form comes from. Outside Khmer
+// runs the two advance together; a syllable whose parts were reordered
+// maps into that syllable, and a vowel typed as two signs to both.
+func SearchFormOffsets(s string) (form string, at []int) {
+	out := make([]byte, 0, len(s))
+	at = make([]int, 0, len(s))
+	var n *normalizer
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if s[i] < utf8.RuneSelf || !inKhmerRun(r) {
+			for k := range size {
+				out = append(out, s[i+k])
+				at = append(at, i+k)
+			}
+			i += size
+			continue
+		}
+		j := i + size
+		for j < len(s) {
+			r, size := utf8.DecodeRuneInString(s[j:])
+			if !inKhmerRun(r) {
+				break
+			}
+			j += size
+		}
+		if n == nil {
+			n = normalizers.Get().(*normalizer)
+			defer normalizers.Put(n)
+		}
+		n.reset(s[i:j])
+		for k, b := range n.out {
+			out = append(out, b)
+			at = append(at, i+n.inOffset(k))
+		}
+		i = j
+	}
+	return string(out), at
+}

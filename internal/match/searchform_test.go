@@ -20,6 +20,17 @@ func TestSearchForm(t *testing.T) {
 		if again := SearchForm(got); again != got {
 			t.Errorf("SearchForm is not idempotent on %+q: %+q", got, again)
 		}
+		// The offsets lead back into the text, byte for byte where
+		// nothing was read differently.
+		form, at := SearchFormOffsets(tc.in)
+		if form != got || len(at) != len(form) {
+			t.Errorf("SearchFormOffsets(%+q) = %+q with %d offsets, want %+q", tc.in, form, len(at), got)
+		}
+		for k, o := range at {
+			if o < 0 || o >= len(tc.in) || got == tc.in && o != k {
+				t.Errorf("SearchFormOffsets(%+q): byte %d maps to %d", tc.in, k, o)
+			}
+		}
 		// What the rules read, the search form reads alike.
 		if Normalize(got) != Normalize(tc.in) {
 			t.Errorf("Normalize(SearchForm(%+q)) = %+q, Normalize of it %+q", tc.in, Normalize(got), Normalize(tc.in))

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/civicwatch/civicwatch/internal/match"
 )
 
 // Find returns where the words occur in text, for marking the words of a
@@ -17,14 +19,15 @@ import (
 //
 // Letters are compared under Unicode simple case folding, so "UNION" finds
 // "union" and "Профсоюз" finds "профсоюз"; scripts without case, Khmer
-// among them, are matched as written. Zero-width characters (U+200B,
-// U+200C, U+200D, U+FEFF) are ignored on both sides: Khmer has no spaces
-// between words, and feeds put a zero-width space inside words as often as
-// between them, so a word typed without one must still be found. A span
-// never starts or ends on one. The Khmer subscripts ្ដ (COENG + DA) and ្ត
-// (COENG + TA), which writers use interchangeably, are one letter, as they
-// are to store.Search and to the rules. Words are compared in NFC, the form
-// stored text is in.
+// among them, are matched as written. Khmer is compared in its search form
+// on both sides (match.SearchForm), as store.Search and the rules compare
+// it: zero-width characters (U+200B, U+200C, U+200D, U+FEFF) ignored, since
+// feeds put a zero-width space inside words as often as between them;
+// spellings writers interchange (្ដ and ្ត, ឱ and ឲ, អោយ) one; a syllable's
+// parts in whatever order they were typed. A span never starts or ends on a
+// zero-width character, and covers whole syllables where the text's were
+// typed in another order. Words are compared in NFC, the form stored text
+// is in.
 func Find(text string, words []string) []Span {
 	if text == "" || len(words) == 0 {
 		return nil
@@ -32,7 +35,7 @@ func Find(text string, words []string) []Span {
 	f := newFolded(text)
 	var spans []Span
 	for _, w := range words {
-		pat := foldString(norm.NFC.String(w))
+		pat := foldString(match.SearchForm(norm.NFC.String(w)))
 		if pat == "" {
 			continue
 		}
@@ -42,7 +45,7 @@ func Find(text string, words []string) []Span {
 				break
 			}
 			start, end := k+i, k+i+len(pat)
-			spans = append(spans, Span{f.start[start], f.end[end]})
+			spans = append(spans, f.span(start, end))
 			// On by one rune, not by the word: "aa" occurs twice in "aaa",
 			// and the merge below joins them.
 			_, size := utf8.DecodeRuneInString(f.text[start:])
@@ -70,36 +73,51 @@ func merge(spans []Span) []Span {
 	return out
 }
 
-// folded is a text case-folded, without zero-width characters and with ្ដ
-// read as ្ត (see foldRunes), with the way back to the original's offsets:
-// start[k] is where the rune at byte k of the folded text began in the
-// original, end[k] where the rune that ends at byte k ended. Both folded
-// strings are valid UTF-8, so a match of one in the other always falls on
-// rune boundaries.
+// folded is a text in its search form (match.SearchForm), case-folded and
+// with ្ដ read as ្ត (see foldRunes), with the way back to the original's
+// offsets: from[k] is where the byte at k of the folded text came from in
+// the original. Both folded strings are valid UTF-8, so a match of one in
+// the other falls on rune boundaries of the folded text.
 type folded struct {
-	text       string
-	start, end []int
+	text     string
+	original string
+	from     []int
 }
 
 func newFolded(text string) folded {
-	b := make([]byte, 0, len(text))
-	start := make([]int, 0, len(text)+1)
-	end := make([]int, 1, len(text)+1) // end[0] is never asked for: words are not empty
+	form, at := match.SearchFormOffsets(text)
+	b := make([]byte, 0, len(form))
+	from := make([]int, 0, len(form))
 	var fr foldRunes
-	for i := 0; i < len(text); {
-		r, size := utf8.DecodeRuneInString(text[i:])
+	for i := 0; i < len(form); {
+		r, size := utf8.DecodeRuneInString(form[i:])
 		if f, ok := fr.next(r); ok {
 			n := len(b)
 			b = utf8.AppendRune(b, f)
-			for range len(b) - n {
-				start = append(start, i)
-				end = append(end, i+size)
+			for k := range len(b) - n {
+				from = append(from, at[i+min(k, size-1)])
 			}
 		}
 		i += size
 	}
-	start = append(start, len(text))
-	return folded{text: string(b), start: start, end: end}
+	return folded{text: string(b), original: text, from: from}
+}
+
+// span maps the folded bytes [start, end) back to the original: from the
+// start of the first rune any of them came from to the end of the last.
+// In a syllable typed in another order the bytes come from anywhere in it,
+// so all are looked at, not just the ends.
+func (f *folded) span(start, end int) Span {
+	lo, hi := len(f.original), 0
+	for _, o := range f.from[start:end] {
+		s := o
+		for s > 0 && !utf8.RuneStart(f.original[s]) {
+			s--
+		}
+		_, size := utf8.DecodeRuneInString(f.original[s:])
+		lo, hi = min(lo, s), max(hi, s+size)
+	}
+	return Span{lo, hi}
 }
 
 // foldString is s as it is searched for, folded as newFolded folds text.

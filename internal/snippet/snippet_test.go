@@ -45,6 +45,13 @@ func TestFind(t *testing.T) {
 		{"part of the word across the subscript", trainDA, []string{"ណ្តាល"}, []Span{{21, 36}}},
 		{"coeng, zwsp, da folds too", "ណ្" + zwsp + "ដា", []string{"ណ្តា"}, []Span{{0, 15}}},
 		{"da without coeng stays da", "ដា", []string{"តា"}, nil},
+		// The other spellings the rules read as one. សិទិ្ធ (18 bytes) has
+		// its vowel typed before the subscript: the span covers it whole.
+		{"vowel typed before the subscript", "ក" + "សិទិ្ធ" + "ក", []string{"សិទ្ធិ"}, []Span{{3, 21}}},
+		{"the same typed in order", "សិទ្ធិ", []string{"សិទិ្ធ"}, []Span{{0, 18}}},
+		{"ឱ in the text, ឲ typed", "ហាមមិនឱ្យ", []string{"ឲ្យ"}, []Span{{18, 27}}},
+		{"informal អោយ in the text", "ហាមមិនអោយ", []string{"ឲ្យ"}, []Span{{18, 27}}},
+		{"nikahit typed before the vowel", "ឃំុខ្លួន", []string{"ឃុំ"}, []Span{{0, 9}}},
 		{"span at the very start and end", "strike then strike", []string{"strike"}, []Span{{0, 6}, {12, 18}}},
 		{"overlapping words merged", "strikes", []string{"strike", "kes"}, []Span{{0, 7}}},
 		{"touching words merged", "ការងារសហជីព", []string{work, union}, []Span{{0, 33}}},
