@@ -24,6 +24,34 @@ func SearchForm(s string) string {
 		n    *normalizer
 		last int
 	)
+	khmerRuns(s, func(i, j int) {
+		if n == nil {
+			n = normalizers.Get().(*normalizer)
+		}
+		n.reset(s[i:j])
+		if string(n.out) == s[i:j] {
+			return
+		}
+		if last == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[last:i])
+		b.Write(n.out)
+		last = j
+	})
+	if n != nil {
+		normalizers.Put(n)
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// khmerRuns calls fn with the bounds [i, j) of each run of Khmer in s that
+// SearchForm reads (inKhmerRun), in order.
+func khmerRuns(s string, fn func(i, j int)) {
 	for i := 0; i < len(s); {
 		if s[i] < utf8.RuneSelf {
 			i++
@@ -42,26 +70,9 @@ func SearchForm(s string) string {
 			}
 			j += size
 		}
-		if n == nil {
-			n = normalizers.Get().(*normalizer)
-			defer normalizers.Put(n)
-		}
-		n.reset(s[i:j])
-		if string(n.out) != s[i:j] {
-			if last == 0 {
-				b.Grow(len(s))
-			}
-			b.WriteString(s[last:i])
-			b.Write(n.out)
-			last = j
-		}
+		fn(i, j)
 		i = j
 	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
 }
 
 // inKhmerRun tells whether r belongs to a run of Khmer that SearchForm
@@ -82,34 +93,29 @@ func SearchFormOffsets(s string) (form string, at []int) {
 	out := make([]byte, 0, len(s))
 	at = make([]int, 0, len(s))
 	var n *normalizer
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if s[i] < utf8.RuneSelf || !inKhmerRun(r) {
-			for k := range size {
-				out = append(out, s[i+k])
-				at = append(at, i+k)
-			}
-			i += size
-			continue
+	last := 0
+	// Bytes outside the runs come over as they are, with their own offsets.
+	copyTo := func(i int) {
+		for k := last; k < i; k++ {
+			out = append(out, s[k])
+			at = append(at, k)
 		}
-		j := i + size
-		for j < len(s) {
-			r, size := utf8.DecodeRuneInString(s[j:])
-			if !inKhmerRun(r) {
-				break
-			}
-			j += size
-		}
+	}
+	khmerRuns(s, func(i, j int) {
+		copyTo(i)
 		if n == nil {
 			n = normalizers.Get().(*normalizer)
-			defer normalizers.Put(n)
 		}
 		n.reset(s[i:j])
 		for k, b := range n.out {
 			out = append(out, b)
 			at = append(at, i+n.inOffset(k))
 		}
-		i = j
+		last = j
+	})
+	copyTo(len(s))
+	if n != nil {
+		normalizers.Put(n)
 	}
 	return string(out), at
 }
