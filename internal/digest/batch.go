@@ -3,6 +3,7 @@ package digest
 import (
 	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/civicwatch/civicwatch/internal/config"
@@ -108,6 +109,12 @@ func (b *batch) candidates(ctx context.Context, start time.Time) ([]Story, error
 				PublishedAt: r.PublishedAt, FirstSeenAt: r.FirstSeenAt, Matches: r.Matches}
 			out[i].LateTopics = r.LateTopics
 			out[i].Outlets = b.outlets(r.Feeds)
+			if r.Credited != "" && !slices.Contains(out[i].Outlets, r.Credited) {
+				// An aggregator's result: the outlet it credits first, then
+				// the feed that carried it ("Radio Free Asia, Google News —
+				// unions (English)").
+				out[i].Outlets = append([]string{r.Credited}, out[i].Outlets...)
+			}
 		}
 		return out, nil
 	})

@@ -502,3 +502,21 @@ func TestStoppedRunStaysPending(t *testing.T) {
 		t.Errorf("b@: ledger %s after %d attempts, %q", d.Status, d.Attempts, d.LastError)
 	}
 }
+
+// TestDigestNamesTheCreditedOutlet: a story an aggregator carried names the
+// outlet it credits before the feed that carried it, since "which outlet"
+// is what a reader asks and the aggregator's own name does not answer it.
+func TestDigestNamesTheCreditedOutlet(t *testing.T) {
+	r := newRig(t, "")
+	credited := story("g1", "Union leader arrested in Kandal", "Police held the union leader.")
+	credited.Credited = "Radio Free Asia"
+	r.poll("vod", day1.Add(-2*time.Hour), credited, story("u2", "Union strike enters second week", "Workers at a union ..."))
+	r.send(day1.Add(time.Minute))
+	text := mailtest.Parse(t, r.srv.To("a@example.org")[0].Data).Part("text/plain")
+	if !strings.Contains(text, "Radio Free Asia, VOD") {
+		t.Errorf("the credited outlet is not named before the feed:\n%s", text)
+	}
+	if strings.Count(text, "Radio Free Asia") != 1 {
+		t.Errorf("the credited outlet is named %d times:\n%s", strings.Count(text, "Radio Free Asia"), text)
+	}
+}

@@ -35,9 +35,10 @@ const rawFactor = 16
 // bound cuts an item's fields to the limits above and reports whether
 // anything was cut; Item.Cut records it.
 func (it *Item) bound() {
-	var cut [5]bool
+	var cut [6]bool
 	it.Title, cut[0] = cutRunes(it.Title, MaxTitle)
 	it.Author, cut[1] = cutRunes(it.Author, MaxAuthor)
+	it.Credited, cut[5] = cutRunes(it.Credited, MaxAuthor)
 	it.Summary, cut[2] = cutBytes(it.Summary, MaxSummary)
 	it.Content, cut[3] = cutBytes(it.Content, MaxText-len(it.Summary))
 	if len(it.Lang) > MaxLang {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
@@ -20,12 +21,18 @@ import (
 
 // Item is one entry of a feed, normalised for storage and matching.
 type Item struct {
-	GUID      string    // the feed's id/guid, trimmed; "" if none
-	URL       string    // canonical absolute http(s) link (see CanonicalURL); "" if the item has no usable link
-	Title     string    // plain text (HTMLToText), NFC
-	Summary   string    // plain text of description/summary, NFC
-	Content   string    // plain text of full content (content:encoded, atom content, JSON content_html/content_text), NFC; "" if none
-	Author    string    // plain text name, or the e-mail address when no name is given
+	GUID    string // the feed's id/guid, trimmed; "" if none
+	URL     string // canonical absolute http(s) link (see CanonicalURL); "" if the item has no usable link
+	Title   string // plain text (HTMLToText), NFC
+	Summary string // plain text of description/summary, NFC
+	Content string // plain text of full content (content:encoded, atom content, JSON content_html/content_text), NFC; "" if none
+	Author  string // plain text name, or the e-mail address when no name is given
+	// Credited is the outlet an aggregator's item credits (RSS <source>, as
+	// Google News gives it), plain text; "" for an outlet's own item. Such
+	// items carry the outlet's name at the end of their title ("Union leader
+	// arrested - Radio Free Asia") and description; it is taken off both, so
+	// that rules do not read the outlet's name as part of the story.
+	Credited  string
 	Lang      string    // item language if given, else the feed's ("en", "km", "en-us", ...), lower-case; "" if unknown
 	Published time.Time // UTC; zero when the feed gives no parseable date (caller decides fallbacks)
 	Updated   time.Time // UTC; zero if none
@@ -145,6 +152,7 @@ type sourceHints struct {
 	contentText bool   // the content is plain text: JSON Feed content_text, Atom type="text"
 	titleText   bool   // the title is plain text: Atom type="text"
 	summaryText bool   // the summary is plain text: Atom type="text"
+	credited    string // RSS <source>: the outlet an aggregator credits
 }
 
 // hintsFor reads the hints from the source feed. gofeed's translators map
@@ -169,6 +177,9 @@ func hintsFor(gf *gofeed.Feed, body []byte) []sourceHints {
 			// rules the guid out as a link.
 			if it.GUID != nil && !strings.EqualFold(strings.TrimSpace(it.GUID.IsPermalink), "false") {
 				hints[i].permalink = it.GUID.Value
+			}
+			if it.Source != nil {
+				hints[i].credited = it.Source.Title
 			}
 		}
 		return hints
@@ -241,6 +252,10 @@ func convertItem(gi *gofeed.Item, h sourceHints, base *url.URL, feedLang string)
 		Cut:     cutTitle || cutSummary || cutContent,
 	}
 	it.Content = toText(content, h.contentText)
+	if h.credited != "" {
+		it.Credited = HTMLToText(h.credited)
+		it.Title, it.Summary = withoutCredit(it.Title, it.Credited, true), withoutCredit(it.Summary, it.Credited, false)
+	}
 	it.Title, it.Summary, it.Content = markCut(it.Title, cutTitle), markCut(it.Summary, cutSummary), markCut(it.Content, cutContent)
 	it.bound()
 	if gi.PublishedParsed != nil {
@@ -323,4 +338,31 @@ func normaliseLang(lang string) string {
 
 func (it *Item) isEmpty() bool {
 	return it.Title == "" && it.URL == "" && it.GUID == "" && it.Summary == "" && it.Content == ""
+}
+
+// withoutCredit takes the credited outlet's name off the end of an
+// aggregator's title or summary, with the separator before it: "Union
+// leader arrested - Radio Free Asia" is "Union leader arrested". A title
+// must have a dash or bar before the name (Google News writes " - "); a
+// summary may have spacing alone (its description is the headline, then the
+// outlet). A text that is the name alone, or that runs on into it, is left
+// as it is.
+func withoutCredit(text, outlet string, dash bool) string {
+	if outlet == "" || !strings.HasSuffix(text, outlet) {
+		return text
+	}
+	rest := strings.TrimSuffix(text, outlet)
+	sawDash := false
+	trimmed := strings.TrimRightFunc(rest, func(r rune) bool {
+		switch r {
+		case '-', '–', '—', '|', '·':
+			sawDash = true
+			return true
+		}
+		return unicode.IsSpace(r)
+	})
+	if trimmed == "" || trimmed == rest || dash && !sawDash {
+		return text
+	}
+	return trimmed
 }

@@ -228,6 +228,33 @@ func TestParseFixtures(t *testing.T) {
 				},
 			},
 		},
+		{
+			// An aggregator credits each item's outlet (<source>); the
+			// outlet's name comes off the title and the description, where
+			// rules would read it as part of the story.
+			fixture:     "aggregator.xml",
+			contentType: "application/rss+xml",
+			want: Feed{
+				Title: `"Cambodia union arrested" - Google News`, Link: "https://news.example/search?q=Cambodia+union+arrested", Lang: "en-kh", Format: "rss",
+				Items: []Item{
+					{
+						GUID: "CBMiX1", URL: "https://news.example/rss/articles/CBMiX1?oc=5",
+						Title: "Union leader arrested in Phnom Penh", Summary: "Union leader arrested in Phnom Penh",
+						Credited: "Radio Free Asia", Lang: "en-kh", Published: utc(t, "2026-12-01T03:00:00Z"),
+					},
+					{
+						GUID: "CBMiX2", URL: "https://news.example/rss/articles/CBMiX2?oc=5",
+						Title: "ប៉ូលិសចាប់ខ្លួនជនសង្ស័យលួចម៉ូតូ", Summary: "ប៉ូលិសចាប់ខ្លួនជនសង្ស័យលួចម៉ូតូ",
+						Credited: "កាសែតរស្មីកម្ពុជា", Lang: "en-kh", Published: utc(t, "2026-12-01T04:00:00Z"),
+					},
+					{
+						// No dash before the name: the title is the story's own.
+						GUID: "CBMiX3", URL: "https://news.example/rss/articles/CBMiX3?oc=5",
+						Title: "An interview with Radio Free Asia", Credited: "Radio Free Asia", Lang: "en-kh",
+					},
+				},
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {

@@ -228,6 +228,7 @@ type DigestStory struct {
 	PublishedAt time.Time
 	FirstSeenAt time.Time
 	Feeds       []FeedRef // that carried it, first sighting first; names as last synced
+	Credited    string    // the outlet an aggregator's item credits (feed.Item.Credited); "" if none
 	Matches     map[string][]match.Hit
 	// LateTopics are, for a story first seen before the window, the topics
 	// its captured article brought within the window: a story whose feed
@@ -291,11 +292,11 @@ func (s *Store) DigestStories(ctx context.Context, start, end time.Time) ([]Dige
 // finds those few.
 func digestStoryRows(ctx context.Context, tx *sql.Tx, from, to any) ([]DigestStory, map[int64]*DigestStory, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT st.id, COALESCE(st.url, ''), st.title, st.summary, st.text, st.lang,
-        st.published_at, st.first_seen_at, 0, '' FROM stories st WHERE st.first_seen_at >= ?1 AND st.first_seen_at < ?2
+        st.published_at, st.first_seen_at, 0, '', st.credited FROM stories st WHERE st.first_seen_at >= ?1 AND st.first_seen_at < ?2
         AND EXISTS (SELECT 1 FROM matches m WHERE m.story_id = st.id)
         UNION ALL
         SELECT st.id, COALESCE(st.url, ''), st.title, st.summary, st.text, st.lang,
-        st.published_at, st.first_seen_at, 1, st.article_at FROM stories st
+        st.published_at, st.first_seen_at, 1, st.article_at, st.credited FROM stories st
         WHERE st.article_at >= ?1 AND st.article_at < ?2 AND st.first_seen_at < ?1
         AND EXISTS (SELECT 1 FROM matches m WHERE m.story_id = st.id AND m.matched_at = st.article_at)
         ORDER BY 8, 1`, from, to)
@@ -307,7 +308,7 @@ func digestStoryRows(ctx context.Context, tx *sql.Tx, from, to any) ([]DigestSto
 	for rows.Next() {
 		var d DigestStory
 		var pub, seen sql.NullString
-		if err := rows.Scan(&d.ID, &d.URL, &d.Title, &d.Summary, &d.Text, &d.Lang, &pub, &seen, &d.late, &d.articleAt); err != nil {
+		if err := rows.Scan(&d.ID, &d.URL, &d.Title, &d.Summary, &d.Text, &d.Lang, &pub, &seen, &d.late, &d.articleAt, &d.Credited); err != nil {
 			return nil, nil, err
 		}
 		d.PublishedAt, d.FirstSeenAt = parseTime(pub), parseTime(seen)

@@ -111,12 +111,12 @@ func prepareIngest(ctx context.Context, db *sql.DB) (*ingestStmts, error) {
 	// ON CONFLICT DO NOTHING returns no row when another feed already
 	// brought the same URL; only then is findURL needed.
 	st.insertStory = prep(`INSERT INTO stories (url, title, summary, text, author, lang, hash, published_at, first_seen_at, updated_at, rules_version, cut,
-        search_title, search_text)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING RETURNING id`)
+        search_title, search_text, credited)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO NOTHING RETURNING id`)
 	// rules_version is set even when NULL: the rules that looked at the old
 	// text have not looked at the new one.
 	st.updateStory = prep(`UPDATE stories SET title = ?, summary = ?, text = ?, author = ?, hash = ?, updated_at = ?, rules_version = ?, cut = ?,
-        search_title = ?, search_text = ?
+        search_title = ?, search_text = ?, credited = ?
         WHERE id = ?`)
 	st.insertSighting = prep(`INSERT INTO sightings (feed_id, item_key, story_id, first_seen_at) VALUES (?, ?, ?, ?)
         ON CONFLICT DO NOTHING`)
@@ -321,7 +321,7 @@ func (t *txIngest) saveItem(feedID string, it *feed.Item, m itemMatches, known m
 		}
 		text := storyText(it)
 		if err := t.exec(t.updateStory, it.Title, it.Summary, text, it.Author, hash, fmtTime(seen),
-			nullIfEmpty(m.version), it.Cut, searchForm(it.Title), searchForm(text), k.id); err != nil {
+			nullIfEmpty(m.version), it.Cut, searchForm(it.Title), searchForm(text), it.Credited, k.id); err != nil {
 			return fmt.Errorf("update story %q: %w", key, err)
 		}
 		if m.version == "" {
@@ -337,7 +337,7 @@ func (t *txIngest) saveItem(feedID string, it *feed.Item, m itemMatches, known m
 	text := storyText(it)
 	err := t.insertStory.QueryRowContext(t.ctx, nullIfEmpty(it.URL), it.Title, it.Summary, text, it.Author,
 		it.Lang, hash, fmtTime(publishedAt(it, seen)), fmtTime(seen), fmtTime(seen), nullIfEmpty(m.version), it.Cut,
-		searchForm(it.Title), searchForm(text)).Scan(&storyID)
+		searchForm(it.Title), searchForm(text), it.Credited).Scan(&storyID)
 	switch {
 	case err == nil:
 		c.New++
