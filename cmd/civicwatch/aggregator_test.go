@@ -61,3 +61,35 @@ func TestShippedRulesIgnoreAggregatorCredits(t *testing.T) {
 		t.Errorf("with the outlet's name left on, %d of the headlines match; the test no longer shows what it guards against", asBefore)
 	}
 }
+
+// TestShippedRulesIgnoreSiteFooters parses an item whose description ends
+// with WordPress's footer ("The post … appeared first on The Cambodia
+// Daily."), which names an outlet the rules count as the press next to the
+// headline's words: a brawl's arrests must not become a press story.
+func TestShippedRulesIgnoreSiteFooters(t *testing.T) {
+	cfg, err := config.Load("../../feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const headline, body = "Two men arrested after brawl in Kandal", "Two men were arrested on Monday after a fight at a wedding."
+	rss := `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Daily</title>
+<item><title>` + headline + `</title><link>https://daily.example/brawl</link>
+<description><![CDATA[<p>` + body + `</p><p>The post <a href="https://daily.example/brawl">` + headline +
+		`</a> appeared first on <a href="https://daily.example">The Cambodia Daily</a>.</p>]]></description></item></channel></rss>`
+	parsed, err := feed.Parse([]byte(rss), "application/rss+xml", "https://daily.example/feed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := parsed.Items[0]
+	if it.Summary != body {
+		t.Fatalf("summary %q, want %q", it.Summary, body)
+	}
+	tags := []string{"cambodia"}
+	if got := match.MatchedTopics(cfg.Rules.Explain(&match.Story{Title: it.Title, Summary: it.Summary, Tags: tags})); len(got) > 0 {
+		t.Errorf("filed under %v", got)
+	}
+	footer := it.Summary + " The post " + headline + " appeared first on The Cambodia Daily."
+	if len(match.MatchedTopics(cfg.Rules.Explain(&match.Story{Title: it.Title, Summary: footer, Tags: tags}))) == 0 {
+		t.Error("with the footer left on, the story matches nothing; the test no longer shows what it guards against")
+	}
+}

@@ -105,13 +105,14 @@ func parseStory(line []byte) (*inputStory, error) {
 }
 
 // story is what the rules see: the text read as the poller reads a feed
-// item's (feed.HTMLToText: markup removed, entities decoded, spacing folded),
+// item's (feed.HTMLToText and feed.BodyText: markup removed, entities
+// decoded, spacing folded, a site's footer line dropped),
 // so that a line holding a feed's raw description scores as the daemon would
 // match it, and the feed's tags stand in the line's "tags". Plain text
 // passes through unchanged but for its spacing.
 func (s *inputStory) story() *match.Story {
-	return &match.Story{Title: feed.HTMLToText(s.Title), Summary: feed.HTMLToText(s.Summary),
-		Content: feed.HTMLToText(s.Content), Article: s.Article, Tags: s.Tags}
+	return &match.Story{Title: feed.HTMLToText(s.Title), Summary: feed.BodyText(s.Summary),
+		Content: feed.BodyText(s.Content), Article: s.Article, Tags: s.Tags}
 }
 
 // idText is the id for people: a string without its quotes.

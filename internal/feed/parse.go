@@ -252,6 +252,7 @@ func convertItem(gi *gofeed.Item, h sourceHints, base *url.URL, feedLang string)
 		Cut:     cutTitle || cutSummary || cutContent,
 	}
 	it.Content = toText(content, h.contentText)
+	it.Summary, it.Content = withoutSiteFooter(it.Summary), withoutSiteFooter(it.Content)
 	if h.credited != "" {
 		it.Credited = HTMLToText(h.credited)
 		it.Title, it.Summary = withoutCredit(it.Title, it.Credited, true), withoutCredit(it.Summary, it.Credited, false)
@@ -365,4 +366,33 @@ func withoutCredit(text, outlet string, dash bool) string {
 		return text
 	}
 	return trimmed
+}
+
+// BodyText reads a description or content as Parse reads an item's: the
+// plain text of its HTML (HTMLToText), without a site's footer line
+// (withoutSiteFooter). Labelled stories are read with it, so they score
+// as the poller would store them.
+func BodyText(s string) string { return withoutSiteFooter(HTMLToText(s)) }
+
+// withoutSiteFooter takes off the line WordPress adds to every item of a
+// feed, "The post <headline> appeared first on <site>.": it repeats the
+// headline beside the outlet's name, so a rule reads the outlet ("… on The
+// Cambodia Daily") as the press next to whatever the headline says. Only a
+// footer that ends the text is taken.
+func withoutSiteFooter(text string) string {
+	const post, first = "The post ", " appeared first on "
+	i := strings.LastIndex(text, post)
+	if i < 0 {
+		return text
+	}
+	tail := text[i+len(post):]
+	j := strings.LastIndex(tail, first)
+	if j < 0 {
+		return text
+	}
+	// A site's name, not a sentence that happens to use the words.
+	if site := strings.TrimSuffix(strings.TrimSpace(tail[j+len(first):]), "."); site == "" || utf8.RuneCountInString(site) > 80 {
+		return text
+	}
+	return strings.TrimRightFunc(text[:i], unicode.IsSpace)
 }

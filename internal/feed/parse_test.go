@@ -556,3 +556,18 @@ func TestAtomTextDecodedOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestWithoutSiteFooter(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"Two men were arrested on Monday. The post Two arrested over brawl appeared first on The Cambodia Daily.", "Two men were arrested on Monday."},
+		{"The post Two arrested over brawl appeared first on CamboJA News", ""},
+		{"Police said it appeared first on Facebook.", "Police said it appeared first on Facebook."}, // no "The post"
+		{"The post office closed. The union said the strike appeared first on a list of demands that ran to three pages and was read out to the ministry officials at the meeting.",
+			"The post office closed. The union said the strike appeared first on a list of demands that ran to three pages and was read out to the ministry officials at the meeting."},
+		{"No footer here.", "No footer here."},
+	} {
+		if got := withoutSiteFooter(tc.in); got != tc.want {
+			t.Errorf("withoutSiteFooter(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
