@@ -520,3 +520,27 @@ func TestDigestNamesTheCreditedOutlet(t *testing.T) {
 		t.Errorf("the credited outlet is named %d times:\n%s", strings.Count(text, "Radio Free Asia"), text)
 	}
 }
+
+// TestAggregatorResultJoinsTheOutletsOwnStory: a Google News result and
+// the outlet's own item for the same news have different addresses, so
+// they are two stories; with the outlet's name taken off the result's
+// headline (feed.Parse) the digest sees one headline and lists it once.
+func TestAggregatorResultJoinsTheOutletsOwnStory(t *testing.T) {
+	r := newRig(t, "")
+	const headline = "Union leader arrested in Kandal province"
+	rss := `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Search</title>
+<item><title>` + headline + ` - CamboJA News</title><link>https://news.example/articles/1</link>
+<description>&lt;a href="https://news.example/articles/1"&gt;` + headline + `&lt;/a&gt;&amp;nbsp;&amp;nbsp;&lt;font&gt;CamboJA News&lt;/font&gt;</description>
+<source url="https://cam.example">CamboJA News</source></item></channel></rss>`
+	parsed, err := feed.Parse([]byte(rss), "application/rss+xml", "https://news.example/rss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.poll("cam", day1.Add(-3*time.Hour), story("own", headline, "Police held the union leader on Monday."))
+	r.poll("vod", day1.Add(-2*time.Hour), parsed.Items...)
+	r.send(day1.Add(time.Minute))
+	text := mailtest.Parse(t, r.srv.To("a@example.org")[0].Data).Part("text/plain")
+	if n := strings.Count(text, headline); n != 1 {
+		t.Errorf("the headline is listed %d times, want once:\n%s", n, text)
+	}
+}
