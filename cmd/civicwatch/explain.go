@@ -38,6 +38,7 @@ type explainedStory struct {
 	Summary      string     `json:"summary"`
 	Text         string     `json:"text"`
 	Author       string     `json:"author"`
+	Credited     string     `json:"credited,omitempty"` // the outlet an aggregator credits
 	Lang         string     `json:"lang"`
 	Published    *time.Time `json:"published"`
 	FirstSeen    time.Time  `json:"first_seen"`
@@ -144,7 +145,7 @@ func explainStory(e *env, st *store.Store, cfg *config.Config, s *store.Story) (
 	}
 	rep := &explained{
 		Story: explainedStory{ID: s.ID, URL: s.URL, Title: s.Title, Summary: s.Summary, Text: s.Text, Author: s.Author,
-			Lang: s.Lang, FirstSeen: s.FirstSeenAt, Updated: s.UpdatedAt, RulesVersion: s.RulesVersion, Tags: x.Tags,
+			Credited: s.Credited, Lang: s.Lang, FirstSeen: s.FirstSeenAt, Updated: s.UpdatedAt, RulesVersion: s.RulesVersion, Tags: x.Tags,
 			Stored: []string{}},
 		Sightings:    []explainSighting{},
 		RulesVersion: x.RulesVersion,
@@ -202,6 +203,9 @@ func printExplained(w io.Writer, rep *explained, x *explain.Report, loc *time.Lo
 	row("lang", orDash(s.Lang))
 	if s.Author != "" {
 		row("author", snippet.Clean(s.Author))
+	}
+	if s.Credited != "" {
+		row("credited", snippet.Clean(s.Credited)+" (the outlet the aggregator names)")
 	}
 	row("tags", orDash(strings.Join(s.Tags, ", ")))
 	row("matched by", orDash(s.RulesVersion)+" (rules version of its stored matches)")

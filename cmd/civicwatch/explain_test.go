@@ -316,3 +316,23 @@ func TestExplainTellsTheTruth(t *testing.T) {
 		t.Errorf("missing: %q, %q", rep.Topics[1].Missing, rep.Topics[2].Missing)
 	}
 }
+
+// TestExplainShowsTheCreditedOutlet polls an aggregator's result over
+// loopback: the story is stored without the outlet's name in its headline,
+// and explain (text and JSON) names the outlet it credits.
+func TestExplainShowsTheCreditedOutlet(t *testing.T) {
+	item := strings.Replace(rssItem("https://news.example/g1", "Union leader arrested - Radio Free Asia", "Union leader arrested  Radio Free Asia", ""),
+		"</item>", `<source url="https://rfa.example">Radio Free Asia</source></item>`, 1)
+	a := newArchiveOf(t, map[string][]string{"world": {item}}, consoleTopics, 1)
+	code, out, errOut := cli(t, a.env, "explain", "https://news.example/g1")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "credited") || !strings.Contains(out, "Radio Free Asia (the outlet the aggregator names)") || strings.Contains(out, "arrested - Radio") {
+		t.Errorf("explain does not show the credited outlet apart from the headline:\n%s", out)
+	}
+	_, js, _ := cli(t, a.env, "explain", "--json", "https://news.example/g1")
+	if !strings.Contains(js, `"credited": "Radio Free Asia"`) || !strings.Contains(js, `"title": "Union leader arrested"`) {
+		t.Errorf("JSON lacks the credited outlet or keeps it in the title:\n%s", js)
+	}
+}

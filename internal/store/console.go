@@ -115,7 +115,7 @@ func storyColumns(withText bool) string {
 	return `st.id, COALESCE(st.url, ''), st.title, st.summary, ` + text + `, st.author, st.lang,
        st.published_at, st.first_seen_at, st.updated_at,
        (SELECT group_concat(feed_id, ' ') FROM (SELECT feed_id FROM sightings WHERE story_id = st.id ORDER BY first_seen_at, feed_id)),
-       COALESCE(st.rules_version, ''), st.cut, ` + article
+       COALESCE(st.rules_version, ''), st.cut, ` + article + `, st.credited`
 }
 
 func (s *Store) queryStories(ctx context.Context, withText bool, tail string, args ...any) ([]Story, error) {
@@ -129,7 +129,7 @@ func (s *Store) queryStories(ctx context.Context, withText bool, tail string, ar
 		var st Story
 		var pub, seen, upd, feeds sql.NullString
 		if err := rows.Scan(&st.ID, &st.URL, &st.Title, &st.Summary, &st.Text, &st.Author, &st.Lang,
-			&pub, &seen, &upd, &feeds, &st.RulesVersion, &st.Cut, &st.Article); err != nil {
+			&pub, &seen, &upd, &feeds, &st.RulesVersion, &st.Cut, &st.Article, &st.Credited); err != nil {
 			return nil, err
 		}
 		st.PublishedAt, st.FirstSeenAt, st.UpdatedAt = parseTime(pub), parseTime(seen), parseTime(upd)

@@ -24,6 +24,7 @@ type Story struct {
 	Text        string
 	Article     string // the captured article's main text; "" until captured (docs/evidence.md)
 	Author      string
+	Credited    string // the outlet an aggregator's item credits (feed.Item.Credited); "" if none
 	Lang        string
 	PublishedAt time.Time
 	FirstSeenAt time.Time
@@ -67,7 +68,7 @@ func (s *Store) Stories(ctx context.Context, q StoryQuery) ([]Story, error) {
 SELECT st.id, COALESCE(st.url, ''), st.title, st.summary, st.text, st.author, st.lang,
        st.published_at, st.first_seen_at, st.updated_at,
        (SELECT group_concat(feed_id, ' ') FROM (SELECT feed_id FROM sightings WHERE story_id = st.id ORDER BY first_seen_at, feed_id)),
-       COALESCE(st.rules_version, ''), st.cut, st.article
+       COALESCE(st.rules_version, ''), st.cut, st.article, st.credited
 FROM stories st
 WHERE st.first_seen_at >= ? AND (st.first_seen_at, st.id) > (?, ?)
 ORDER BY st.first_seen_at, st.id
@@ -82,7 +83,7 @@ LIMIT ?`, since, afterSeen, afterID, limit)
 		var pub, seen, upd sql.NullString
 		var feeds sql.NullString
 		if err := rows.Scan(&st.ID, &st.URL, &st.Title, &st.Summary, &st.Text, &st.Author, &st.Lang,
-			&pub, &seen, &upd, &feeds, &st.RulesVersion, &st.Cut, &st.Article); err != nil {
+			&pub, &seen, &upd, &feeds, &st.RulesVersion, &st.Cut, &st.Article, &st.Credited); err != nil {
 			return nil, fmt.Errorf("list stories: %w", err)
 		}
 		st.PublishedAt, st.FirstSeenAt, st.UpdatedAt = parseTime(pub), parseTime(seen), parseTime(upd)

@@ -151,3 +151,20 @@ func FuzzFeedToStoryPage(f *testing.F) {
 		}
 	})
 }
+
+// TestStoryPageShowsTheCreditedOutlet: an aggregator's result is shown with
+// the outlet it credits, apart from its headline.
+func TestStoryPageShowsTheCreditedOutlet(t *testing.T) {
+	f := newFixture(t)
+	body := []byte(`<rss version="2.0"><channel><title>x</title><item><guid>g1</guid><link>https://cambojanews.example/g1</link>` +
+		`<title>Union leader arrested - Radio Free Asia</title><description>Union leader arrested</description>` +
+		`<source url="https://rfa.example">Radio Free Asia</source></item></channel></rss>`)
+	ids := f.ingest(t, "cambojanews", body)
+	if len(ids) != 1 {
+		t.Fatalf("stored %d stories", len(ids))
+	}
+	res, page := f.get(fmt.Sprintf("/stories/%d", ids[0]))
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, "<dt>credited</dt><dd>Radio Free Asia") || strings.Contains(page, "arrested - Radio") {
+		t.Errorf("story page: %d; the credited outlet is not shown apart from the headline", res.StatusCode)
+	}
+}
