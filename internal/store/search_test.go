@@ -43,8 +43,6 @@ var formCases = []string{
 	"សិទិ្ធមនុស្ស", "ឃំុខ្លួន", "ទំាងអស់", "មន្រ្តី", "ហាមមិនអោយ", "ហាមមិនឱ្យ", "ធ្វេីការ", "ប៉ូលិស បូ៉លិស",
 }
 
-var randomCases = 100
-
 // TestIndexHoldsSearchForms stores stories through SaveFetches, edits and
 // deletes some, and checks that the view the index is built on gives each
 // story's search form (match.SearchForm of what the outlet wrote) and that

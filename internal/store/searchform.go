@@ -37,7 +37,6 @@ func refreshSearchForms(ctx context.Context, db *sql.DB) error {
 	defer update.Close()
 	type row struct {
 		id           int64
-		title, text  string
 		sTitle, sTxt any
 	}
 	const batch = 500
