@@ -357,11 +357,12 @@ func (n *normalizer) put(b byte, in int32) {
 }
 
 // khmerBreak handles the word break, if any, before a Khmer letter (mark
-// tells whether it is a vowel or sign): between two Khmer letters it is left out of the
-// text but remembered for NEAR; otherwise it is written as a space. Before a
-// vowel or sign (a stray one: they follow a base) it is written too, so
-// that the sign cannot join the syllable before the break, which would read
-// differently when the text was normalised again (khmerSyllable).
+// tells whether it is a vowel or sign): between two Khmer letters it is
+// left out of the text but remembered for NEAR; otherwise it is written as
+// a space. Before a vowel or sign (a stray one: they follow a base) it is
+// written too, so that the sign cannot join the syllable before the break,
+// which would read differently when the text was normalised again
+// (khmerSyllable).
 func (n *normalizer) khmerBreak(mark bool) {
 	switch {
 	case n.lastKhmer && n.pendingSpace && !mark:

@@ -73,11 +73,12 @@ func merge(spans []Span) []Span {
 	return out
 }
 
-// folded is a text in its search form (match.SearchForm), case-folded and
-// with ្ដ read as ្ត (see foldRunes), with the way back to the original's
-// offsets: from[k] is where the byte at k of the folded text came from in
-// the original. Both folded strings are valid UTF-8, so a match of one in
-// the other falls on rune boundaries of the folded text.
+// folded is a text in its search form (match.SearchForm, which also drops
+// zero-width characters and reads ្ដ as ្ត) and case-folded (fold), with the
+// way back to the original's offsets: from[k] is where the byte at k of the
+// folded text came from in the original. Both folded strings are valid
+// UTF-8, so a match of one in the other falls on rune boundaries of the
+// folded text.
 type folded struct {
 	text     string
 	original string
@@ -88,15 +89,12 @@ func newFolded(text string) folded {
 	form, at := match.SearchFormOffsets(text)
 	b := make([]byte, 0, len(form))
 	from := make([]int, 0, len(form))
-	var fr foldRunes
 	for i := 0; i < len(form); {
-		r, size := utf8.DecodeRuneInString(form[i:])
-		if f, ok := fr.next(r); ok {
-			n := len(b)
-			b = utf8.AppendRune(b, f)
-			for k := range len(b) - n {
-				from = append(from, at[i+min(k, size-1)])
-			}
+		r, size := utf8.DecodeRuneInString(form[i:]) // an invalid byte is one rune of size 1
+		n := len(b)
+		b = utf8.AppendRune(b, fold(r))
+		for k := range len(b) - n {
+			from = append(from, at[i+min(k, size-1)])
 		}
 		i += size
 	}
@@ -120,45 +118,14 @@ func (f *folded) span(start, end int) Span {
 	return Span{lo, hi}
 }
 
-// foldString is s as it is searched for, folded as newFolded folds text.
+// foldString is s as it is searched for, case-folded as newFolded folds
+// text; s is already in its search form.
 func foldString(s string) string {
 	b := make([]byte, 0, len(s))
-	var fr foldRunes
 	for _, r := range s {
-		if f, ok := fr.next(r); ok {
-			b = utf8.AppendRune(b, f)
-		}
+		b = utf8.AppendRune(b, fold(r))
 	}
 	return string(b)
-}
-
-const (
-	coeng   = '\u17D2'
-	khmerDa = '\u178A'
-	khmerTa = '\u178F'
-)
-
-// foldRunes folds a text rune by rune: zero-width characters are dropped,
-// DA after COENG becomes TA (after the drop, so a COENG and a DA with a
-// zero-width character between them fold too, as in store.Search), and the
-// rest is case-folded. DA and TA are both three bytes in UTF-8, so the fold
-// keeps every offset map one to one.
-type foldRunes struct{ afterCoeng bool }
-
-// next returns what r becomes, and false when it is dropped.
-func (f *foldRunes) next(r rune) (rune, bool) {
-	if zeroWidth(r) {
-		return 0, false
-	}
-	if r == khmerDa && f.afterCoeng {
-		r = khmerTa
-	}
-	f.afterCoeng = r == coeng
-	return fold(r), true
-}
-
-func zeroWidth(r rune) bool {
-	return r == '\u200B' || r == '\u200C' || r == '\u200D' || r == '\uFEFF'
 }
 
 // fold maps a rune to one representative of its simple case-folding orbit

@@ -609,3 +609,30 @@ func TestSearchFormsFollowTheMatcher(t *testing.T) {
 	want("up again", s)
 	checkIntegrity(t, s)
 }
+
+// TestOpenBesideAWriter opens the database while another connection holds
+// the write lock, as a CLI command does beside a daemon mid-poll: with the
+// search forms current, Open only reads and must not wait for the lock (it
+// would fail after busy_timeout).
+func TestOpenBesideAWriter(t *testing.T) {
+	s, path := openTest(t)
+	s.Close()
+	db, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.Begin() // _txlock=immediate: the write lock is taken here
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`UPDATE search_form SET revision = revision`); err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open beside a writer: %v", err)
+	}
+	other.Close()
+}

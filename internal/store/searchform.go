@@ -14,21 +14,32 @@ import (
 // matcher's current reading of Khmer, when the forms were written by
 // another (search_form.revision differs from match.TextRevision): after
 // migration 0014, and after an upgrade that reads Khmer differently. Only
-// stories with non-ASCII text can change. It runs in one write transaction,
-// so a second process opening the database meanwhile waits and then finds
-// the work done; the update trigger keeps the full-text index in step.
+// stories with non-ASCII text can change. Every Open asks, so the question
+// is a plain read: a write transaction would wait for the write lock of a
+// daemon mid-poll on every CLI command. The work itself runs in one write
+// transaction that asks again, so a second process opening the database
+// meanwhile waits and then finds it done; the update trigger keeps the
+// full-text index in step.
 func refreshSearchForms(ctx context.Context, db *sql.DB) error {
+	current := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) (bool, error) {
+		var rev string
+		if err := q.QueryRowContext(ctx, `SELECT revision FROM search_form`).Scan(&rev); err != nil {
+			return false, fmt.Errorf("search forms: read revision: %w", err)
+		}
+		return rev == match.TextRevision(), nil
+	}
+	if ok, err := current(db); ok || err != nil {
+		return err
+	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("search forms: %w", err)
 	}
 	defer tx.Rollback()
-	var rev string
-	if err := tx.QueryRowContext(ctx, `SELECT revision FROM search_form`).Scan(&rev); err != nil {
-		return fmt.Errorf("search forms: read revision: %w", err)
-	}
-	if rev == match.TextRevision() {
-		return nil
+	if ok, err := current(tx); ok || err != nil {
+		return err
 	}
 	update, err := tx.PrepareContext(ctx, `UPDATE stories SET search_title = ?, search_text = ? WHERE id = ?`)
 	if err != nil {
