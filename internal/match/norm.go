@@ -128,7 +128,7 @@ func (n *normalizer) reset(s string) {
 			k := int(s[i+1]-0x9E)<<6 | int(s[i+2]&0x3F)
 			if khmerWord[k] {
 				n.khmerBreak(khmerRank[k] > rankBase)
-				if khmerRank[k] == rankBase && n.mayBeOutOfOrder(s, i) {
+				if khmerRank[k] == rankBase && mayBeOutOfOrder(s, i) {
 					if used := n.khmerSyllable(s, i); used > 0 {
 						i += used
 						continue
@@ -275,7 +275,7 @@ const maxSyllableParts = 8
 // mayBeOutOfOrder tells, cheaply, whether the syllable whose base is at
 // s[i:] has two parts or more after it, the least that can be out of order.
 // Most have none or one vowel, and the matcher's hot loop skips them.
-func (n *normalizer) mayBeOutOfOrder(s string, i int) bool {
+func mayBeOutOfOrder(s string, i int) bool {
 	if i+8 >= len(s) || s[i+3] != 0xE1 || s[i+6] != 0xE1 || s[i+4] < 0x9E || s[i+4] > 0x9F {
 		return false
 	}
@@ -497,7 +497,7 @@ func (n *normalizer) reset2(s string) {
 		if c := s[i]; c == 0xE1 && i+2 < len(s) && (s[i+1] == 0x9E || s[i+1] == 0x9F) && s[i+2]&0xC0 == 0x80 {
 			if k := int(s[i+1]-0x9E)<<6 | int(s[i+2]&0x3F); khmerWord[k] {
 				n.khmerBreak(khmerRank[k] > rankBase)
-				if khmerRank[k] == rankBase {
+				if khmerRank[k] == rankBase && mayBeOutOfOrder(s, i) {
 					if used := n.khmerSyllable(s, i); used > 0 {
 						i += used
 						continue
