@@ -26,6 +26,7 @@ type labelled struct {
 func cmdEval(e *env, args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	loo := fs.Bool("leave-one-out", false, "also estimate recall on unseen stories: match each relevant story again without the terms no other relevant story has")
+	teaser := fs.Int("teaser", 0, "score each story as a headline and the first `CHARS` characters of its summary, without content or article, as teaser-only feeds deliver it (0: the whole story)")
 	files, err := e.parseFlagsArgs(fs, args)
 	if err != nil {
 		return err
@@ -41,7 +42,10 @@ func cmdEval(e *env, args []string) error {
 		return &configError{fmt.Errorf("%s has no topics to evaluate", cfg.Path)}
 	}
 	rules := cfg.Rules
-	rows, err := readLabelled(e, files[0], rules)
+	if *teaser < 0 {
+		return fmt.Errorf("%w: --teaser %d: want a number of characters, or 0 for the whole story", errUsage, *teaser)
+	}
+	rows, err := readLabelled(e, files[0], rules, *teaser)
 	if err != nil {
 		return err
 	}
@@ -146,9 +150,12 @@ func khmerReport(topics []string, rows []labelled, cases []evaluate.Case) *evalu
 
 // readLabelled reads and matches every row, reporting every broken line on
 // stderr before giving up, as check does for the config.
-func readLabelled(e *env, path string, rules *match.Rules) ([]labelled, error) {
+func readLabelled(e *env, path string, rules *match.Rules, teaser int) ([]labelled, error) {
 	var rows []labelled
 	err := eachLabelled(e, path, func(s *inputStory) {
+		if teaser > 0 {
+			s.toTeaser(teaser)
+		}
 		rows = append(rows, labelled{story: s, exps: rules.Explain(s.story())})
 	})
 	return rows, err

@@ -222,9 +222,14 @@ With --leave-one-out it also estimates recall on stories the rules were not
 written from: each relevant story is matched again without the terms that fire
 on it and on no other relevant story of the file, and the stories caught only
 by such terms are listed with them.
+With --teaser N each story is scored as its headline and the first N
+characters of its summary (cut at a sentence or word end), without content or
+article: what Google News and most Khmer outlets' feeds carry. Rules that
+need a story's third paragraph to see what happened show it here.
 Exit status: 0 whatever the score; 2 for a bad config or an unreadable file.`,
 		examples: []string{"civicwatch eval labels.jsonl", "civicwatch labels export | civicwatch eval -",
-			"civicwatch eval --leave-one-out testdata/corpus/tune.jsonl"},
+			"civicwatch eval --leave-one-out testdata/corpus/tune.jsonl",
+			"civicwatch eval --teaser 200 testdata/corpus/tune.jsonl"},
 		globals: usesConfig,
 	},
 	"rules": {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/civicwatch/civicwatch/internal/evaluate"
 	"github.com/civicwatch/civicwatch/internal/feed"
 	"github.com/civicwatch/civicwatch/internal/match"
 )
@@ -113,6 +114,14 @@ func parseStory(line []byte) (*inputStory, error) {
 func (s *inputStory) story() *match.Story {
 	return &match.Story{Title: feed.HTMLToText(s.Title), Summary: feed.BodyText(s.Summary),
 		Content: feed.BodyText(s.Content), Article: s.Article, Tags: s.Tags}
+}
+
+// toTeaser cuts the story down to what a teaser-only feed gives: the
+// headline and the summary's first chars characters (evaluate.Teaser),
+// read as the poller reads them, with no content and no article.
+func (s *inputStory) toTeaser(chars int) {
+	s.Summary = evaluate.Teaser(feed.BodyText(s.Summary), chars)
+	s.Content, s.Article = "", ""
 }
 
 // idText is the id for people: a string without its quotes.

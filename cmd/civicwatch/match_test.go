@@ -371,3 +371,44 @@ topics:
 		t.Errorf("want h1 vetoed and h2 matched, as the poller would read them:\n%s", out)
 	}
 }
+
+// TestEvalTeaser scores stories as teaser-only feeds deliver them: what
+// lies past the summary's first characters, in the content or in the
+// captured article, no longer counts, and the headline still does.
+func TestEvalTeaser(t *testing.T) {
+	dir := t.TempDir()
+	topics := `topics:
+  - id: unions
+    rule: union NEAR/3 arrested
+`
+	env := map[string]string{"CIVICWATCH_CONFIG": matchConfig(t, dir, "http://127.0.0.1:1", topics)}
+	file := filepath.Join(dir, "labelled.jsonl")
+	long := strings.Repeat("The factory makes shoes for export. ", 10)
+	rows := `{"id":"t1","title":"Union leader arrested","summary":"` + long + `","expect":"relevant","topics":["unions"]}
+{"id":"t2","title":"Factory news","summary":"` + long + `union leader arrested","expect":"relevant","topics":["unions"]}
+{"id":"t3","title":"Factory news","summary":"Shoes.","content":"union leader arrested","expect":"relevant","topics":["unions"]}
+{"id":"t4","title":"Factory news","summary":"Shoes.","article":"union leader arrested","expect":"relevant","topics":["unions"]}
+`
+	if err := os.WriteFile(file, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval", file}, "stories: TP 4  FP 0  FN 0"},
+		{[]string{"eval", "--teaser", "200", file}, "stories: TP 1  FP 0  FN 3"},
+		{[]string{"eval", "--teaser", "0", file}, "stories: TP 4  FP 0  FN 0"},
+	} {
+		code, out, errOut := cli(t, env, c.args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d, stderr %s", c.args, code, errOut)
+		}
+		if !strings.Contains(out, c.want) {
+			t.Errorf("%v: want %q in\n%s", c.args, c.want, out)
+		}
+	}
+	if code, _, errOut := cli(t, env, "eval", "--teaser", "-5", file); code != exitUsage || !strings.Contains(errOut, "--teaser -5") {
+		t.Errorf("--teaser -5: exit %d, stderr %s; want a usage error naming the flag", code, errOut)
+	}
+}
