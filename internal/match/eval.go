@@ -122,6 +122,25 @@ func wordEnd(text []byte, i int) bool {
 	return isKhmerAt(text[i:])
 }
 
+// syllableStart reports whether a Khmer term may start at i: not on a
+// consonant that the COENG before it makes a subscript of the syllable
+// before.
+func syllableStart(text []byte, i int) bool {
+	return i < 3 || !(text[i-3] == 0xE1 && text[i-2] == 0x9F && text[i-1] == 0x92) // U+17D2
+}
+
+// syllableEnd reports whether a Khmer term may end at i: not before a
+// dependent vowel, a sign or a COENG (U+17B6..U+17D3, U+17DD), which would
+// make the term's last letter part of a longer syllable. YUUKALEAPINTU
+// (U+17C8) is the exception: datelines use it as a colon (ភ្នំពេញៈ).
+func syllableEnd(text []byte, i int) bool {
+	if len(text)-i < 3 || text[i] != 0xE1 {
+		return true
+	}
+	r := rune(text[i+1]&0x3F)<<6 | rune(text[i+2]&0x3F) | 0x1000
+	return !(0x17B6 <= r && r <= 0x17D3 || r == 0x17DD) || r == 0x17C8
+}
+
 // isKhmerAt: Khmer letters are encoded E1 9E xx, E1 9F xx (U+1780..U+17FF)
 // and E1 A7 xx (U+19E0..U+19FF).
 func isKhmerAt(b []byte) bool {

@@ -49,6 +49,17 @@ func TestLanguage(t *testing.T) {
 		{"decomposed input composes", "café", title("Cafe\u0301 workers"), true},
 		// Khmer.
 		{"khmer substring", "សហជីព", title("មេដឹកនាំសហជីពត្រូវបានចាប់ខ្លួន"), true},
+		// A Khmer term matches whole syllables: not a consonant that a
+		// vowel, a sign or a subscript makes part of a longer syllable, nor
+		// a subscript taken for a syllable's first letter.
+		{"khmer term before a subscript", "ព្រៃស", title("ភូមិព្រៃស្វាយ"), false},
+		{"khmer term before a vowel", "ព្រៃស", title("សាលាព្រៃសាលា"), false},
+		{"khmer term before a sign", "សំណង", title("សំណង់មិនរៀបរយ"), false},
+		{"khmer term from a subscript", "ញត្តិ", title("បញ្ញត្តិជាធរមាន"), false},
+		{"khmer term between syllables", "ព្រៃស", title("ពន្ធនាគារព្រៃសខេត្ត"), true},
+		{"khmer term at a dateline colon", "ភ្នំពេញ", title("ភ្នំពេញៈ លោក"), true},
+		{"khmer prefix runs on", "ព្រៃស*", title("ភូមិព្រៃស្វាយ"), true},
+		{"khmer prefix starts a syllable", "ញត្តិ*", title("បញ្ញត្តិជាធរមាន"), false},
 		{"khmer across zero-width spaces", "មេដឹកនាំសហជីព", title("មេដឹកនាំ\u200bសហជីព\u200bត្រូវ"), true},
 		{"khmer term with zero-width space", "មេដឹកនាំ\u200bសហជីព", title("មេដឹកនាំសហជីព"), true},
 		{"khmer ignores spaces", "ក្រសួងការងារ និងបណ្តុះបណ្តាលវិជ្ជាជីវៈ", title("ក្រសួង\u200bការងារ\u200bនិង\u200bបណ្តុះ\u200bបណ្តាល\u200bវិជ្ជាជីវៈ"), true},

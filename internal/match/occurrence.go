@@ -19,14 +19,16 @@ type Occurrence struct {
 	Pattern int32
 
 	field              uint8 // index in fieldNames
-	bounds             uint8 // atWordStart | atWordEnd
+	bounds             uint8 // atWordStart | atWordEnd | atSyllableStart | atSyllableEnd
 	start, end         int32 // in the normalised field
 	wordStart, wordEnd int32 // word index of the first and last word, for NEAR
 }
 
 const (
-	atWordStart = 1 << iota // the occurrence starts where a word may start
-	atWordEnd               // and ends where a word may end
+	atWordStart     = 1 << iota // the occurrence starts where a word may start
+	atWordEnd                   // and ends where a word may end
+	atSyllableStart             // it does not start on a Khmer subscript
+	atSyllableEnd               // and no Khmer vowel, sign or subscript follows it
 )
 
 // fieldNames are a Story's fields in order; occurrences and hits in
@@ -103,6 +105,12 @@ func (s *Scanner) occurrences(n *normalizer, field uint8, found func(Occurrence)
 		if wordEnd(text, end) {
 			o.bounds |= atWordEnd
 		}
+		if syllableStart(text, start) {
+			o.bounds |= atSyllableStart
+		}
+		if syllableEnd(text, end) {
+			o.bounds |= atSyllableEnd
+		}
 		if br := n.breaks; len(br) > 0 {
 			// Khmer word breaks left out of the text count as words too.
 			before, _ := slices.BinarySearch(br, int32(start)+1) // breaks at or before start
@@ -115,10 +123,15 @@ func (s *Scanner) occurrences(n *normalizer, field uint8, found func(Occurrence)
 }
 
 // accepts reports whether an occurrence of the term's pattern is one of the
-// term: at word boundaries, unless the term is Khmer (which has none) or a
-// prefix (which may run on).
+// term: at word boundaries, or for a Khmer term (Khmer writes no word
+// breaks) at syllable boundaries; a prefix's end may run on. A Khmer term
+// is not found inside a longer syllable: ព្រៃស (Prey Sar) is not in
+// ព្រៃស្វាយ, whose ស carries a subscript, nor បាត in បាត់.
 func (t *term) accepts(o *Occurrence) bool {
-	return t.substr || o.bounds&atWordStart != 0 && (t.prefix || o.bounds&atWordEnd != 0)
+	if t.substr {
+		return o.bounds&atSyllableStart != 0 && (t.prefix || o.bounds&atSyllableEnd != 0)
+	}
+	return o.bounds&atWordStart != 0 && (t.prefix || o.bounds&atWordEnd != 0)
 }
 
 // Patterns returns the normalised patterns of the rules' terms, numbered as
