@@ -491,6 +491,17 @@ func TestZeroWidthSpacesChangeNothing(t *testing.T) {
 // than 500 stories were changed by retype: the test would prove nothing.
 func sameTopicsRetyped(t *testing.T, how string, retype func(string) string) {
 	t.Helper()
+	sameTopicsAltered(t, how, func(s *match.Story) {
+		s.Title, s.Summary, s.Content = retype(s.Title), retype(s.Summary), retype(s.Content)
+	})
+}
+
+// sameTopicsAltered matches every Khmer story of both corpus parts with the
+// shipped rules, as stored and as alter changes a copy of it, and reports
+// each whose topics differ. It fails when alter changed fewer than 500
+// stories: the test would prove nothing.
+func sameTopicsAltered(t *testing.T, how string, alter func(*match.Story)) {
+	t.Helper()
 	cfg, err := config.Load("../../feeds.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -506,14 +517,15 @@ func sameTopicsRetyped(t *testing.T, how string, retype func(string) string) {
 				continue
 			}
 			plain := s.story()
-			typed := *plain
-			typed.Title, typed.Summary, typed.Content = retype(plain.Title), retype(plain.Summary), retype(plain.Content)
-			if typed.Title == plain.Title && typed.Summary == plain.Summary && typed.Content == plain.Content {
+			altered := *plain
+			altered.Tags = slices.Clone(plain.Tags)
+			alter(&altered)
+			if altered.Title == plain.Title && altered.Summary == plain.Summary && altered.Content == plain.Content && slices.Equal(altered.Tags, plain.Tags) {
 				continue
 			}
 			changed++
 			want := match.MatchedTopics(cfg.Rules.Explain(plain))
-			if got := match.MatchedTopics(cfg.Rules.Explain(&typed)); !slices.Equal(got, want) {
+			if got := match.MatchedTopics(cfg.Rules.Explain(&altered)); !slices.Equal(got, want) {
 				t.Errorf("%s:%d (%s): topics %v %s, %v as stored", name, i+1, s.idText(), got, how, want)
 			}
 		}
@@ -521,4 +533,16 @@ func sameTopicsRetyped(t *testing.T, how string, retype func(string) string) {
 	if changed < 500 {
 		t.Fatalf("only %d Khmer stories changed %s", changed, how)
 	}
+}
+
+// TestKhmerStoriesNeedNoCambodiaTag matches every Khmer corpus story again
+// as if an aggregator had carried it (a Google News search in Khmer, which
+// is not tag:cambodia) and wants the same topics: Khmer writers seldom name
+// their own country, and a story written in Khmer is Cambodian news unless
+// its headline names another country. Before @khmer_text, Khmer recall on
+// the tuning part fell from 0.93 to 0.81 without the tag.
+func TestKhmerStoriesNeedNoCambodiaTag(t *testing.T) {
+	sameTopicsAltered(t, "from an untagged feed", func(s *match.Story) {
+		s.Tags = slices.DeleteFunc(s.Tags, func(tag string) bool { return tag == "cambodia" })
+	})
 }
