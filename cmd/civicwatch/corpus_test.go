@@ -242,8 +242,8 @@ func TestCorpus(t *testing.T) {
 //
 // Issue 13's targets are story precision and recall 0.95, topic recall
 // 0.90 and Khmer recall 0.90. On the held-out part as it now stands (811
-// stories) none is met: precision 0.900, recall 0.900, topic recall 0.870,
-// Khmer recall 0.820 (testdata/corpus/README.md, look 24). The floors hold
+// stories) none is met: precision 0.898, recall 0.911, topic recall 0.885,
+// Khmer recall 0.832 (testdata/corpus/README.md, look 26). The floors hold
 // what was reached, so that no rule change slips below it unnoticed: raise
 // them to the targets as the rules improve, by tuning on tune.jsonl only.
 // On failure only the summary is printed: the misses would be read, and
@@ -278,9 +278,9 @@ func TestShippedRulesOnHeldOut(t *testing.T) {
 		min  float64
 	}{
 		{"story precision", all.Stories.Precision, 0.89}, // target 0.95: not met yet
-		{"story recall", all.Stories.Recall, 0.89},       // target 0.95: not met yet
-		{"topic recall", all.TopicRecall, 0.86},          // target 0.90: not met yet
-		{"Khmer story recall", km.Stories.Recall, 0.81},  // target 0.90: not met yet
+		{"story recall", all.Stories.Recall, 0.91},       // target 0.95: not met yet
+		{"topic recall", all.TopicRecall, 0.88},          // target 0.90: not met yet
+		{"Khmer story recall", km.Stories.Recall, 0.83},  // target 0.90: not met yet
 	} {
 		if v, ok := c.got(); !ok || v < c.min {
 			t.Errorf("%s %.3f (defined %v), want at least %.2f", c.what, v, ok, c.min)
@@ -289,6 +289,72 @@ func TestShippedRulesOnHeldOut(t *testing.T) {
 	if t.Failed() {
 		summary, _, _ := strings.Cut(out.String(), "\nfalse positives")
 		t.Log("\n" + summary)
+	}
+}
+
+// TestShippedRulesOnTeasers scores the shipped rules on both corpus parts
+// cut down to what a teaser-only feed carries (`civicwatch eval --teaser
+// 200`): the headline and the summary's first 200 characters, no content,
+// no article. Google News results and most Khmer outlets' feeds give no
+// more, and the stories the rules will be judged on outside this
+// repository are of that length. The floors are the figures of
+// 2026-12-03 (testdata/corpus/README.md, look 26): on the held-out part
+// precision 0.928, recall 0.808, topic recall 0.751, Khmer recall 0.714;
+// on the tuning part, which the teaser vocabulary was chosen from, 0.970,
+// 0.898, 0.856 and 0.865. Only the summary is printed on failure.
+func TestShippedRulesOnTeasers(t *testing.T) {
+	cfg, err := config.Load("../../feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := cfg.Rules
+	for _, part := range []struct {
+		file                             string
+		precision, recall, topics, khmer float64
+	}{
+		{"tune.jsonl", 0.96, 0.89, 0.85, 0.86},
+		{"heldout.jsonl", 0.92, 0.80, 0.75, 0.71},
+	} {
+		var rows []labelled
+		var cases []evaluate.Case
+		for i, line := range readCorpusLines(t, part.file) {
+			s, err := parseStory(line)
+			if err != nil {
+				t.Fatalf("%s:%d: %v", part.file, i+1, err)
+			}
+			whole := s.story()
+			s.toTeaser(200)
+			if short := s.story(); short.Content != "" || len([]rune(short.Summary)) > 200 || !strings.HasPrefix(whole.Summary, short.Summary) {
+				t.Fatalf("%s:%d: teaser %q is not the summary's opening", part.file, i+1, short.Summary)
+			}
+			r := labelled{story: s, exps: rules.Explain(s.story())}
+			rows = append(rows, r)
+			cases = append(cases, evaluate.Case{Expect: evaluate.Expect(s.Expect), Want: s.Topics, Got: match.MatchedTopics(r.exps)})
+		}
+		all := evaluate.Score(rules.TopicIDs(), cases)
+		km := khmerReport(rules.TopicIDs(), rows, cases)
+		failed := false
+		for _, c := range []struct {
+			what string
+			got  func() (float64, bool)
+			min  float64
+		}{
+			{"story precision", all.Stories.Precision, part.precision},
+			{"story recall", all.Stories.Recall, part.recall},
+			{"topic recall", all.TopicRecall, part.topics},
+			{"Khmer story recall", km.Stories.Recall, part.khmer},
+		} {
+			if v, ok := c.got(); !ok || v < c.min {
+				t.Errorf("%s, teasers: %s %.3f (defined %v), want at least %.2f", part.file, c.what, v, ok, c.min)
+				failed = true
+			}
+		}
+		if failed {
+			var out bytes.Buffer
+			printEval(&out, all, km, rows, cases)
+			summary, _, _ := strings.Cut(out.String(), "\nfalse positives")
+			t.Log("\n" + summary)
+		}
 	}
 }
 
