@@ -529,6 +529,21 @@ func TestKhmerTypingOrderChangesNothing(t *testing.T) {
 	})
 }
 
+// TestKhmerOlderSpellingsChangeNothing matches every Khmer corpus story
+// again with each ម្រ and ម្ល after a consonant spelt the older way, ំរ and
+// ំល (សម្រាប់ as សំរាប់, គម្រាម as គំរាម), and each older spelling the newer
+// way, and wants the same topics: outlets use both, and a list holds one.
+func TestKhmerOlderSpellingsChangeNothing(t *testing.T) {
+	newer := regexp.MustCompile("([\u1780-\u17A2])\u1798\u17D2([\u179A\u179B])")
+	older := regexp.MustCompile("([\u1780-\u17A2])\u17C6([\u179A\u179B])")
+	sameTopicsRetyped(t, "in the other spelling", func(s string) string {
+		if newer.MatchString(s) {
+			return newer.ReplaceAllString(s, "${1}\u17C6${2}")
+		}
+		return older.ReplaceAllString(s, "${1}\u1798\u17D2${2}")
+	})
+}
+
 // TestZeroWidthSpacesChangeNothing matches every corpus story again with a
 // zero-width space before each Khmer syllable, as some outlets' feeds
 // (RFA's, VOA's) space their Khmer, and wants the same topics. The corpus

@@ -156,7 +156,7 @@ func (c *compiler) add(text, _ string) (int, *Error) {
 // matcherRevision names how text is read (norm.go) and matched: raised when
 // a change there can change what the same rules match, so that matches
 // stored by an older civicwatch carry another version.
-const matcherRevision = "4: Khmer terms match whole syllables; zero-width spaces are not Khmer word breaks; Khmer syllables read in Unicode order"
+const matcherRevision = "5: ំរ and ំល read as ម្រ and ម្ល; Khmer terms match whole syllables; zero-width spaces are not Khmer word breaks; Khmer syllables read in Unicode order"
 
 // version hashes what the rules were compiled from, and the matcher that
 // compiled them, so that stored matches can say which rules produced them.

@@ -52,6 +52,12 @@ func TestLanguage(t *testing.T) {
 		// A Khmer term matches whole syllables: not a consonant that a
 		// vowel, a sign or a subscript makes part of a longer syllable, nor
 		// a subscript taken for a syllable's first letter.
+		{"khmer older spelling ំរ in text", "គម្រាម", title("ត្រូវបានគំរាមកំហែង"), true},
+		{"khmer older spelling ំរ in term", "សំរាប់", title("សម្រាប់កម្មករ"), true},
+		{"khmer older spelling ំល", "សម្លាប់", title("ត្រូវបានសំលាប់"), true},
+		{"khmer ំរ across a zero-width space", "ជម្រុញ", title("ជំ\u200bរុញឲ្យ"), true},
+		{"khmer ំរ across a break", "ចម្រើន", title("ការ ចំ រើន"), true},
+		{"khmer ំ after a vowel stays", "ចាម្រ", title("ចាំរ"), false},
 		{"khmer term before a subscript", "ព្រៃស", title("ភូមិព្រៃស្វាយ"), false},
 		{"khmer term before a vowel", "ព្រៃស", title("សាលាព្រៃសាលា"), false},
 		{"khmer term before a sign", "សំណង", title("សំណង់មិនរៀបរយ"), false},
@@ -369,7 +375,7 @@ func TestWithoutDropsOnlyTheNamedTerms(t *testing.T) {
 // story, and the text reads the same whether it takes the fast path or the
 // slow one (something elsewhere in it needing NFC composition).
 func TestKhmerFoldsKeepOffsets(t *testing.T) {
-	r, err := Compile([]Topic{{ID: "t", Rule: `ហាមមិនឲ្យ OR ណាហ្គាវើល OR ដោះលែង OR រដ្ឋមន្ត្រី OR សិទ្ធិ OR ឃុំ`}}, nil)
+	r, err := Compile([]Topic{{ID: "t", Rule: `ហាមមិនឲ្យ OR ណាហ្គាវើល OR ដោះលែង OR រដ្ឋមន្ត្រី OR សិទ្ធិ OR ឃុំ OR គម្រាមកំហែង`}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,6 +390,8 @@ func TestKhmerFoldsKeepOffsets(t *testing.T) {
 		{"អ្នកការពារសិទិ្ធ", "សិទិ្ធ"},
 		{"ត្រូវឃំុខ្លួន", "ឃំុ"},
 		{"x\u0301 ត្រូវឃំុខ្លួន", "ឃំុ"},
+		{"ត្រូវបានគំរាមកំហែង", "គំរាមកំហែង"},
+		{"x\u0301 ត្រូវបានគំរាមកំហែង", "គំរាមកំហែង"},
 	} {
 		s := &Story{Title: tc.title}
 		res := r.Match(s)

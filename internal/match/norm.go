@@ -24,7 +24,9 @@ import (
 //     typed in another (khmerSyllable: a vowel before a subscript, NIKAHIT
 //     before a vowel, a subscript ្រ before another subscript);
 //   - Khmer spellings that writers use interchangeably folded into one
-//     (khmerLetter): the subscript ្ដ (COENG + DA) into ្ត (COENG + TA); ឱ
+//     (khmerLetter): ំរ and ំល after a consonant into ម្រ and ម្ល (an
+//     older and a newer spelling, both in use); the subscript ្ដ (COENG +
+//     DA) into ្ត (COENG + TA); ឱ
 //     into ឲ, and the informal អោយ into ឲ្យ, so the three spellings of
 //     "to give, to let" (ឲ្យ, ឱ្យ, អោយ) read alike; and the two-part
 //     vowels typed as two signs (េ + ី, េ + ា) into the one sign (ើ, ោ)
@@ -163,11 +165,11 @@ func (n *normalizer) reset(s string) {
 
 // khmerFolds marks, for U+1780..U+17FF, the code points at which
 // khmerLetter may read a spelling differently: DA (after a COENG), ឱ, អ
-// (of អោយ), េ (of a vowel typed as two signs) and COENG itself (which
-// khmerLetter notes, for the DA after it). Every other letter is copied as
-// it is, inline.
+// (of អោយ), េ (of a vowel typed as two signs), RO and LO (after a
+// NIKAHIT) and COENG itself (which khmerLetter notes, for the DA after
+// it). Every other letter is copied as it is, inline.
 var khmerFolds = func() (t [128]bool) {
-	for _, r := range []rune{'\u178A', '\u17B1', '\u17A2', '\u17C1', '\u17D2'} {
+	for _, r := range []rune{'\u178A', '\u17B1', '\u17A2', '\u17C1', '\u17D2', '\u179A', '\u179B'} {
 		t[r-0x1780] = true
 	}
 	return t
@@ -180,6 +182,20 @@ func (n *normalizer) khmerLetter(s string, i int, at int32) int {
 	b1, b2 := s[i+1], s[i+2]
 	used := 3
 	switch {
+	case b1 == 0x9E && (b2 == 0x9A || b2 == 0x9B) && n.afterNikahitOnBase():
+		// ំរ and ំល read as ម្រ and ម្ល: the older and the newer spelling
+		// of one word (សំរាប់ and សម្រាប់, គំរាម and គម្រាម, សំលាប់ and
+		// សម្លាប់), both in use. The NIKAHIT already written becomes MO and
+		// the subscript comes from the RO or LO's own bytes. Folding the
+		// output rather than looking ahead keeps it so when a break or a
+		// zero-width space lay between the two.
+		n.out[len(n.out)-2], n.out[len(n.out)-1] = 0x9E, 0x98
+		if k := len(n.breaks); k > 0 && n.breaks[k-1] == int32(len(n.out)) {
+			n.breaks = n.breaks[:k-1] // the letters now make one syllable
+		}
+		n.put(0xE1, at)
+		n.put(0x9F, at+1)
+		n.put(0x92, at+2)
 	case b1 == 0x9E && b2 == 0x8A && n.lastCoeng: // DA after COENG reads as TA
 		b2 = 0x8F
 	case b1 == 0x9E && b2 == 0xB1: // ឱ reads as ឲ
@@ -206,6 +222,15 @@ func (n *normalizer) khmerLetter(s string, i int, at int32) int {
 	n.put(b2, at+int32(used-1))
 	n.lastKhmer, n.lastCoeng = true, b1 == 0x9F && b2 == 0x92
 	return used
+}
+
+// afterNikahitOnBase reports whether the output ends in a consonant and
+// NIKAHIT (ំ) straight after it, the spelling that ំរ and ំល fold from.
+func (n *normalizer) afterNikahitOnBase() bool {
+	o := n.out
+	k := len(o)
+	return k >= 6 && o[k-3] == 0xE1 && o[k-2] == 0x9F && o[k-1] == 0x86 &&
+		o[k-6] == 0xE1 && o[k-5] == 0x9E && o[k-4] >= 0x80 && o[k-4] <= 0xA2
 }
 
 // khmerPart writes the Khmer letter or sign at s[i:], folded where
