@@ -93,7 +93,7 @@ var commands = []command{
 	{"alerts", "list the urgent-alert ledger (alerts [--limit 20]); alerts test ALERT_ID sends a test message to each channel", cmdAlerts},
 	{"classify", "match JSON-lines stories from stdin and print their topics and hits", cmdClassify},
 	{"eval", "score the rules on a labelled JSON-lines file", cmdEval},
-	{"rules", "test a rule change on the archive: rules test (--rule RULE [--topic ID] | --config OTHER.yaml) [--since 90d]; propose terms from labelled stories: rules suggest FILE.jsonl [--topic ID]", cmdRules},
+	{"rules", "test a rule change on the archive: rules test (--rule RULE [--topic ID] | --config OTHER.yaml) [--since 90d]; propose terms from labelled stories: rules suggest FILE.jsonl [--topic ID] [--teaser CHARS]", cmdRules},
 	{"explain", "show a stored story and why each topic matches it or not under the current rules", cmdExplain},
 	{"search", "full-text search of stored stories, with the words marked in a snippet", cmdSearch},
 	{"evidence", "capture matched stories' article pages as WARC evidence; list, show and export them", cmdEvidence},

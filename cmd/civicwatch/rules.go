@@ -16,7 +16,7 @@ import (
 
 const rulesUsage = `usage: civicwatch rules test --rule RULE [--topic ID] [--since 90d | --all]
        civicwatch rules test --config OTHER.yaml [--topic ID] [--since 90d | --all]
-       civicwatch rules suggest FILE.jsonl [--topic ID] [--max 5]`
+       civicwatch rules suggest FILE.jsonl [--topic ID] [--max 5] [--teaser CHARS]`
 
 // cmdRules is the rules lab on the command line: what a changed rule, or a
 // whole other config, would gain and lose across the archive (test), and

@@ -15,7 +15,7 @@ import (
 	"github.com/civicwatch/civicwatch/internal/suggest"
 )
 
-const suggestUsage = `usage: civicwatch rules suggest FILE.jsonl [--topic ID] [--max 5]`
+const suggestUsage = `usage: civicwatch rules suggest FILE.jsonl [--topic ID] [--max 5] [--teaser CHARS]`
 
 // rulesSuggest proposes terms for the topics from a labelled file: terms to
 // add from the relevant stories a topic misses, NOT terms from those it
@@ -25,6 +25,7 @@ func rulesSuggest(e *env, args []string) error {
 	fset := flag.NewFlagSet("rules suggest", flag.ContinueOnError)
 	topic := fset.String("topic", "", "suggest for this topic only")
 	max := fset.Int("max", 5, "suggestions of each kind per topic")
+	teaser := fset.Int("teaser", 0, "read each story as a headline and the first `CHARS` characters of its summary, as eval --teaser does (0: the whole story)")
 	fset.Usage = func() {
 		fmt.Fprintln(e.stderr, suggestUsage)
 		fset.PrintDefaults()
@@ -39,6 +40,9 @@ func rulesSuggest(e *env, args []string) error {
 	if *max < 1 {
 		return fmt.Errorf("%w: --max must be at least 1", errUsage)
 	}
+	if *teaser < 0 {
+		return fmt.Errorf("%w: --teaser %d: want a number of characters, or 0 for the whole story", errUsage, *teaser)
+	}
 	cfg, err := e.loadConfig()
 	if err != nil {
 		return err
@@ -46,7 +50,7 @@ func rulesSuggest(e *env, args []string) error {
 	if *topic != "" && !hasTopicID(cfg, *topic) {
 		return fmt.Errorf("%w: --topic: no topic %q in %s", errUsage, *topic, cfg.Path)
 	}
-	cases, err := readCases(e, files[0])
+	cases, err := readCases(e, files[0], *teaser)
 	if err != nil {
 		return err
 	}
@@ -93,10 +97,15 @@ func (s *inputStory) suggestCase() suggest.Case {
 	return suggest.Case{ID: s.idText(), Story: *s.story(), Expect: evaluate.Expect(s.Expect), Topics: s.Topics}
 }
 
-// readCases reads a labelled file as eval does, every broken line reported.
-func readCases(e *env, path string) ([]suggest.Case, error) {
+// readCases reads a labelled file as eval does, every broken line
+// reported, each story cut to a teaser of that many characters when
+// teaser > 0.
+func readCases(e *env, path string, teaser int) ([]suggest.Case, error) {
 	var cases []suggest.Case
 	err := eachLabelled(e, path, func(s *inputStory) {
+		if teaser > 0 {
+			s.toTeaser(teaser)
+		}
 		cases = append(cases, s.suggestCase())
 	})
 	return cases, err

@@ -86,3 +86,40 @@ func TestRulesSuggestUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesSuggestTeaser reads the labelled stories as teasers, as eval
+// --teaser does: a story whose union is named only past its headline is a
+// miss there, and the counts and suggestions start from that.
+func TestRulesSuggestTeaser(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{
+		"CIVICWATCH_CONFIG": matchConfig(t, dir, "http://127.0.0.1:1", "topics:\n  - id: unions\n    rule: union\n"),
+		"CIVICWATCH_DB":     filepath.Join(dir, "none.db"),
+	}
+	file := filepath.Join(dir, "labelled.jsonl")
+	rows := `{"id":"r1","title":"Factory news","summary":"Police arrested the union leader at the gate.","expect":"relevant","topics":["unions"]}
+{"id":"r2","title":"Union strike spreads","summary":"Workers walked out.","expect":"relevant","topics":["unions"]}
+{"id":"n1","title":"Bank results","summary":"Profits rose.","expect":"not","topics":[]}
+`
+	if err := os.WriteFile(file, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rules", "suggest", file}, "TP 2  FP 0  FN 0"},
+		{[]string{"rules", "suggest", file, "--teaser", "5"}, "TP 1  FP 0  FN 1"},
+	} {
+		code, out, errOut := cli(t, env, c.args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", c.args, code, errOut)
+		}
+		if !strings.Contains(out, c.want) {
+			t.Errorf("%v: want %q in\n%s", c.args, c.want, out)
+		}
+	}
+	if code, _, errOut := cli(t, env, "rules", "suggest", file, "--teaser", "-1"); code != exitUsage || !strings.Contains(errOut, "--teaser -1") {
+		t.Errorf("--teaser -1: exit %d, stderr %s", code, errOut)
+	}
+}
