@@ -66,6 +66,8 @@ func (h Hit) Note() string {
 		return "trap, of " + h.Clause
 	case match.Unmet:
 		return "not counted: " + h.Clause + " not met"
+	case match.Context:
+		return "a condition, not a reason: " + h.Clause
 	}
 	return ""
 }

@@ -26,6 +26,10 @@ const (
 	// too far or absent, a title: term found outside the title, an AND
 	// whose other part is missing. Its Clause names what was not met.
 	Unmet HitState = "unmet"
+	// Context: the hit met a given: condition (a place, a script) that
+	// the topic needed, but says nothing of what happened: no reason,
+	// not marked, not in the digest. Its Clause names the condition.
+	Context HitState = "context"
 )
 
 // rank orders states for a hit that plays several parts in one rule (the
@@ -34,12 +38,14 @@ func (s HitState) rank() int {
 	switch s {
 	case Counted:
 		return 0
-	case Vetoed:
+	case Context:
 		return 1
-	case Trap:
+	case Vetoed:
 		return 2
+	case Trap:
+		return 3
 	}
-	return 3
+	return 4
 }
 
 // StatedHit is a hit with what it did for its topic.
@@ -117,6 +123,17 @@ type stated struct {
 func (x *run) account(n *node, ok bool, why stated, out *[]stated) {
 	switch n.kind {
 	case nTag:
+		return
+	case nGiven:
+		// Its hits let the topic match but are no reason; when the topic
+		// did not match they are what its own walk says they are.
+		if ok && x.truth(n.kids[0]) {
+			for _, h := range x.collect(n.kids[0], false, nil) {
+				*out = append(*out, stated{h: h, state: Context, clause: n.src})
+			}
+			return
+		}
+		x.account(n.kids[0], false, why, out)
 		return
 	case nNot:
 		x.trap(n, out)
@@ -248,6 +265,8 @@ func (x *run) missing(n *node) string {
 	switch n.kind {
 	case nTag:
 		return "not from a feed tagged " + n.tag
+	case nGiven:
+		return x.missing(n.kids[0])
 	case nNot:
 		return "vetoed by " + clause(n.src)
 	case nAnd:

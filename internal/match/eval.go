@@ -258,6 +258,8 @@ func (x *run) truth(n *node) bool {
 	switch n.kind {
 	case nTag:
 		return slices.Contains(x.tags, n.tag)
+	case nGiven:
+		return x.truth(n.kids[0])
 	case nAnd:
 		for _, k := range n.kids {
 			if !x.truth(k) {
@@ -293,7 +295,7 @@ func (x *run) collect(n *node, all bool, out []rawHit) []rawHit {
 	switch {
 	case n.kind == nNot && !all:
 		return out
-	case n.kind == nTag:
+	case n.kind == nTag, n.kind == nGiven && !all:
 		return out
 	case n.kind == nTerm || !all && n.isTermSet():
 		return append(out, x.hits(n)...)

@@ -47,6 +47,11 @@ func TestLanguage(t *testing.T) {
 		{"unicode case folding", "straße", title("STRASSE closed"), true},
 		{"accents matter", "resume", title("Résumé"), false},
 		{"decomposed input composes", "café", title("Cafe\u0301 workers"), true},
+		// given: is a condition like any other for matching.
+		{"given holds", "strike AND given:@cambodia", title("Strike in Phnom Penh"), true},
+		{"given fails", "strike AND given:@cambodia", title("Strike in Lagos"), false},
+		{"given of a tag", "strike AND given:(@cambodia OR tag:cambodia)", Story{Title: "Strike", Tags: []string{"cambodia"}}, true},
+		{"NOT given", "strike AND NOT given:@cambodia", title("Strike in Lagos"), true},
 		// Khmer.
 		{"khmer substring", "សហជីព", title("មេដឹកនាំសហជីពត្រូវបានចាប់ខ្លួន"), true},
 		// A Khmer term matches whole syllables: not a consonant that a
@@ -426,5 +431,46 @@ func TestTermKey(t *testing.T) {
 		if got := TermKey(tc.a) == TermKey(tc.b); got != tc.same {
 			t.Errorf("TermKey(%q) == TermKey(%q) is %v, want %v", tc.a, tc.b, got, tc.same)
 		}
+	}
+}
+
+// TestGivenHitsAreNoReason checks that the hits of a given: condition let a
+// topic match without being reasons: Match leaves them out of the hits it
+// reports (so the digest's Why never names them), Account gives them as
+// context with the condition, and a topic whose condition fails says so.
+func TestGivenHitsAreNoReason(t *testing.T) {
+	lists := Lists{"cambodia": {"Cambodia", "Phnom Penh"}}
+	r, err := Compile([]Topic{{ID: "t", Rule: `union NEAR/3 arrested AND given:(@cambodia OR tag:cambodia)`}}, lists)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Story{Title: "Union leader arrested in Phnom Penh"}
+	res := r.Match(s)
+	if len(res) != 1 {
+		t.Fatalf("Match = %+v, want the topic", res)
+	}
+	if got := Terms(res[0].Hits); !slices.Equal(got, []string{"union", "arrested"}) {
+		t.Errorf("Match hits %v, want union and arrested only", got)
+	}
+	acc := r.Account(s)[0]
+	var context []string
+	for _, h := range acc.Hits {
+		if h.State == Context {
+			context = append(context, h.Term)
+			if h.Clause != "given:(@cambodia OR tag:cambodia)" {
+				t.Errorf("context hit %q names clause %q", h.Term, h.Clause)
+			}
+		}
+	}
+	if !acc.Matched || !slices.Equal(context, []string{"Phnom Penh"}) || !slices.Equal(Terms(acc.Counted()), []string{"union", "arrested"}) {
+		t.Errorf("Account = %+v, want Phnom Penh as context and union, arrested counted", acc)
+	}
+	// Explain lists every hit, the condition's included.
+	if got := Terms(r.Explain(s)[0].Hits); !slices.Contains(got, "Phnom Penh") {
+		t.Errorf("Explain hits %v, want Phnom Penh among them", got)
+	}
+	miss := r.Account(&Story{Title: "Union leader arrested in Lagos"})[0]
+	if miss.Matched || miss.Missing != "none of (@cambodia OR tag:cambodia)" {
+		t.Errorf("Account for Lagos = %+v, want the place named as missing", miss)
 	}
 }

@@ -15,7 +15,7 @@ import (
 //	unary   = "NOT" unary | near
 //	near    = except { "NEAR/n" except }
 //	except  = primary { "EXCEPT" primary }
-//	primary = ("title:" | "text:" | "article:") primary | word | phrase | @list | tag:name | "(" or ")"
+//	primary = ("title:" | "text:" | "article:") primary | "given:" primary | word | phrase | @list | tag:name | "(" or ")"
 
 type tokKind uint8
 
@@ -26,6 +26,7 @@ const (
 	tList
 	tTag
 	tScope
+	tGiven
 	tLParen
 	tRParen
 	tAnd
@@ -74,6 +75,9 @@ func lex(rule string) ([]token, *Error) {
 			}
 			toks = append(toks, token{kind: tPhrase, text: rule[i+1 : i+1+end], pos: i, end: i + end + 2})
 			i += end + 2
+		case strings.HasPrefix(rule[i:], "given:"):
+			toks = append(toks, token{kind: tGiven, text: "given", pos: i, end: i + len("given:")})
+			i += len("given:")
 		case strings.HasPrefix(rule[i:], "title:") || strings.HasPrefix(rule[i:], "text:") || strings.HasPrefix(rule[i:], "article:"):
 			name, _, _ := strings.Cut(rule[i:], ":")
 			toks = append(toks, token{kind: tScope, text: name, pos: i, end: i + len(name) + 1})
@@ -138,6 +142,11 @@ const (
 	nNot
 	nNear
 	nExcept
+	// nGiven is a condition whose hits are no reason: given:(@cambodia OR
+	// tag:cambodia) must hold for the rule to match, but the digest and
+	// explain name its words apart, since "Phnom Penh" or a Khmer "and"
+	// says where or in what script, not what happened.
+	nGiven
 )
 
 // node is a parsed rule. Term sets (terms, lists, and OR, NEAR and EXCEPT of
@@ -240,7 +249,7 @@ func (p *parser) or() (*node, *Error) {
 // implicit between two operands.
 func startsOperand(t token) bool {
 	switch t.kind {
-	case tWord, tPhrase, tList, tTag, tScope, tLParen, tNot:
+	case tWord, tPhrase, tList, tTag, tScope, tGiven, tLParen, tNot:
 		return true
 	}
 	return false
@@ -387,6 +396,16 @@ func (p *parser) primary() (*node, *Error) {
 		setScope(inner, scopes[t.text])
 		inner.pos, inner.src = t.pos, p.rule[t.pos:p.prevEnd()]
 		return inner, nil
+	case tGiven:
+		if err := p.enter(t); err != nil {
+			return nil, err
+		}
+		defer p.leave()
+		inner, err := p.primary()
+		if err != nil {
+			return nil, err
+		}
+		return &node{kind: nGiven, kids: []*node{inner}, pos: t.pos, src: p.rule[t.pos:p.prevEnd()]}, nil
 	case tLParen:
 		if err := p.enter(t); err != nil {
 			return nil, err

@@ -4,8 +4,9 @@ import "strings"
 
 // Widen returns rule with term added where a campaigner would add a word to
 // it: as an alternative in its core, the first part of a top-level AND
-// that is not a NOT and tests no tag (in the shipped rules, the group of
-// term lists before "AND NOT …" and the test of place). So the new term
+// that is not a NOT, not a given: condition and tests no tag (in the
+// shipped rules, the group of term lists before "AND NOT …" and the test
+// of place). So the new term
 // keeps the rule's context and vetoes. A rule without such a part is
 // widened as a whole: (rule) OR term. term is written as in a rule (a
 // word, word*, "a phrase" or a Khmer string); lists resolve @names.
@@ -16,7 +17,7 @@ func Widen(rule string, lists Lists, term string) (string, error) {
 	}
 	if root.kind == nAnd {
 		for _, k := range root.kids {
-			if k.kind == nNot || hasTag(k) {
+			if k.kind == nNot || k.kind == nGiven || hasTag(k) {
 				continue
 			}
 			end := k.pos + len(k.src)

@@ -10,6 +10,7 @@ func TestWiden(t *testing.T) {
 		{`@u NEAR/3 arrest* @kh`, `(@u NEAR/3 arrest* OR ចាប់ខ្លួន) @kh`},
 		{`@u OR strike`, `(@u OR strike) OR ចាប់ខ្លួន`},
 		{"tag:cambodia AND NOT x", "(tag:cambodia AND NOT x) OR ចាប់ខ្លួន"},
+		{"given:@kh AND @u", "given:@kh AND (@u OR ចាប់ខ្លួន)"},
 	} {
 		got, err := Widen(c.rule, lists, "ចាប់ខ្លួន")
 		if err != nil || got != c.want {
