@@ -27,7 +27,7 @@ import (
 const corpusDir = "../../testdata/corpus"
 
 var (
-	corpusSources = []string{"en.jsonl", "khmer.jsonl", "km-more.jsonl", "km-2.jsonl", "en-2.jsonl", "km-3.jsonl", "en-3.jsonl", "en-4.jsonl", "km-4.jsonl", "en-5.jsonl", "km-5.jsonl", "en-6.jsonl", "km-6.jsonl", "en-7.jsonl", "km-7.jsonl", "en-8.jsonl", "km-8.jsonl", "en-9.jsonl", "km-9.jsonl", "en-10.jsonl", "km-10.jsonl", "en-11.jsonl", "km-11a.jsonl", "km-11b.jsonl", "en-12.jsonl", "km-12a.jsonl", "km-12b.jsonl"}
+	corpusSources = []string{"en.jsonl", "khmer.jsonl", "km-more.jsonl", "km-2.jsonl", "en-2.jsonl", "km-3.jsonl", "en-3.jsonl", "en-4.jsonl", "km-4.jsonl", "en-5.jsonl", "km-5.jsonl", "en-6.jsonl", "km-6.jsonl", "en-7.jsonl", "km-7.jsonl", "en-8.jsonl", "km-8.jsonl", "en-9.jsonl", "km-9.jsonl", "en-10.jsonl", "km-10.jsonl", "en-11.jsonl", "km-11a.jsonl", "km-11b.jsonl", "en-12.jsonl", "km-12a.jsonl", "km-12b.jsonl", "en-13.jsonl", "km-13.jsonl"}
 	updateCorpus  = flag.Bool("update-corpus", false, "rewrite testdata/corpus/tune.jsonl and heldout.jsonl from the source files")
 )
 
@@ -241,9 +241,9 @@ func TestCorpus(t *testing.T) {
 // testdata/corpus/heldout.jsonl` does, with the same functions.
 //
 // Issue 13's targets are story precision and recall 0.95, topic recall
-// 0.90 and Khmer recall 0.90. On the held-out part as it now stands (811
-// stories) none is met: precision 0.889, recall 0.920, topic recall 0.892,
-// Khmer recall 0.851 (testdata/corpus/README.md, look 29). The floors hold
+// 0.90 and Khmer recall 0.90. On the held-out part as it now stands (860
+// stories) none is met: precision 0.885, recall 0.912, topic recall 0.887,
+// Khmer recall 0.836 (testdata/corpus/README.md, look 30). The floors hold
 // what was reached, so that no rule change slips below it unnoticed: raise
 // them to the targets as the rules improve, by tuning on tune.jsonl only.
 // On failure only the summary is printed: the misses would be read, and
@@ -279,8 +279,8 @@ func TestShippedRulesOnHeldOut(t *testing.T) {
 	}{
 		{"story precision", all.Stories.Precision, 0.88}, // target 0.95: not met yet
 		{"story recall", all.Stories.Recall, 0.91},       // target 0.95: not met yet
-		{"topic recall", all.TopicRecall, 0.89},          // target 0.90: not met yet
-		{"Khmer story recall", km.Stories.Recall, 0.85},  // target 0.90: not met yet
+		{"topic recall", all.TopicRecall, 0.88},          // target 0.90: not met yet
+		{"Khmer story recall", km.Stories.Recall, 0.83},  // target 0.90: not met yet
 	} {
 		if v, ok := c.got(); !ok || v < c.min {
 			t.Errorf("%s %.3f (defined %v), want at least %.2f", c.what, v, ok, c.min)
@@ -298,8 +298,8 @@ func TestShippedRulesOnHeldOut(t *testing.T) {
 // no article. Google News results and most Khmer outlets' feeds give no
 // more, and the stories the rules will be judged on outside this
 // repository are of that length. The floors are the figures of
-// 2026-12-03 (testdata/corpus/README.md, look 29): on the held-out part
-// precision 0.922, recall 0.817, topic recall 0.760, Khmer recall 0.733;
+// 2026-12-03 (testdata/corpus/README.md, look 30): on the held-out part
+// precision 0.922, recall 0.810, topic recall 0.757, Khmer recall 0.721;
 // on the tuning part, which the teaser vocabulary was chosen from, 0.970,
 // 0.900, 0.857 and 0.869. Only the summary is printed on failure.
 func TestShippedRulesOnTeasers(t *testing.T) {
@@ -313,7 +313,7 @@ func TestShippedRulesOnTeasers(t *testing.T) {
 		precision, recall, topics, khmer float64
 	}{
 		{"tune.jsonl", 0.96, 0.89, 0.85, 0.86},
-		{"heldout.jsonl", 0.92, 0.81, 0.76, 0.73},
+		{"heldout.jsonl", 0.92, 0.81, 0.75, 0.72},
 	} {
 		var rows []labelled
 		var cases []evaluate.Case
@@ -440,7 +440,8 @@ func BenchmarkShippedRulesOnCorpus(b *testing.B) {
 // readers disagree, no rule can please both. Rows either labeller called
 // borderline are not scored, as eval does not score the label's. A row
 // added to the held-out part needs a second label too (three helpers gave
-// them: two for the 658 rows of rounds 1–10, one for rounds 11–12).
+// them: two for the 658 rows of rounds 1–10, one for rounds 11–12, one
+// for round 13).
 func TestSecondLabeller(t *testing.T) {
 	type second struct {
 		ID     string   `json:"id"`
@@ -505,16 +506,16 @@ func TestSecondLabeller(t *testing.T) {
 		counts     evaluate.Counts
 		tp, fp, fn int
 	}{
-		{"all", a.Stories, 335, 0, 10},
-		{"Khmer", k.Stories, 153, 0, 7},
+		{"all", a.Stories, 350, 0, 10},
+		{"Khmer", k.Stories, 157, 0, 7},
 	} {
 		if c.counts.TP != c.tp || c.counts.FP != c.fp || c.counts.FN != c.fn {
 			t.Errorf("%s: second labeller TP %d FP %d FN %d against the labels, README says %d, %d, %d",
 				c.what, c.counts.TP, c.counts.FP, c.counts.FN, c.tp, c.fp, c.fn)
 		}
 	}
-	if a.TopicsMatched != 375 || a.TopicsListed != 404 {
-		t.Errorf("second labeller's topic recall %d of %d, README says 375 of 404", a.TopicsMatched, a.TopicsListed)
+	if a.TopicsMatched != 390 || a.TopicsListed != 419 {
+		t.Errorf("second labeller's topic recall %d of %d, README says 390 of 419", a.TopicsMatched, a.TopicsListed)
 	}
 }
 
