@@ -118,3 +118,38 @@ func TestNewExplainsTheArticle(t *testing.T) {
 		t.Error("matched without the article")
 	}
 }
+
+// TestNewGivesThePlaceApart explains a topic whose test of place is a
+// given: condition: the place word is shown apart as a condition, never in
+// Why nor marked, and the story still matches.
+func TestNewGivesThePlaceApart(t *testing.T) {
+	cfg := loadConfig(t, `lists:
+  cambodia: [Cambodia, Phnom Penh]
+topics:
+  - id: unions
+    rule: union NEAR/3 arrested AND given:(@cambodia OR tag:cambodia)
+`)
+	s := &store.Story{ID: 8, Title: "Union leader arrested in Phnom Penh", Feeds: []string{"world"}}
+	ms := s.MatchStory(nil)
+	var stored []store.Match
+	for _, r := range cfg.Rules.Match(&ms) {
+		stored = append(stored, store.Match{StoryID: 8, Topic: r.Topic, Hits: r.Hits})
+	}
+	rep := New(cfg, s, nil, stored)
+	u := rep.Topics[0]
+	if !u.Matched || !slices.Equal(u.Why(), []string{"union", "arrested"}) || len(rep.Stale) != 0 {
+		t.Fatalf("unions %+v, why %v, stale %v", u, u.Why(), rep.Stale)
+	}
+	var apart []string
+	for _, h := range u.Apart() {
+		apart = append(apart, h.Text+": "+h.Note())
+	}
+	if want := []string{"Phnom Penh: a condition, not a reason: given:(@cambodia OR tag:cambodia)"}; !slices.Equal(apart, want) {
+		t.Errorf("apart %q, want %q", apart, want)
+	}
+	for _, seg := range u.Marked(match.FieldTitle, s.Title) {
+		if seg.Mark && strings.Contains(seg.Text, "Phnom") {
+			t.Errorf("the place is marked as a reason: %q", seg.Text)
+		}
+	}
+}
