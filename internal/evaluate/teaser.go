@@ -7,24 +7,24 @@ import (
 )
 
 // Teaser returns the opening of a story's summary as a feed that carries
-// only a headline and a teaser gives it: at most max characters, ending
+// only a headline and a teaser gives it: at most chars characters, ending
 // after the last full sentence that fits when one ends past a third of
 // them, else at the last space, else between two syllables. Google News
 // results, most Khmer outlets' feeds and hand-written digests of stories
 // give no more than this, so rules scored on teasers are scored on what
 // they will mostly meet; corpus rows keep the whole summary and content.
-func Teaser(s string, max int) string {
+func Teaser(s string, chars int) string {
 	s = strings.TrimSpace(s)
-	if max <= 0 || utf8.RuneCountInString(s) <= max {
+	if chars <= 0 || utf8.RuneCountInString(s) <= chars {
 		return s
 	}
-	end := 0 // byte offset just past the max-th character
+	end := 0 // byte offset just past the chars-th character
 	for i := range s {
-		if max == 0 {
+		if chars == 0 {
 			end = i
 			break
 		}
-		max--
+		chars--
 	}
 	cut := s[:end]
 	floor := len(cut) / 3

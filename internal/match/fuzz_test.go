@@ -19,6 +19,7 @@ func FuzzCompile(f *testing.F) {
 		`title:"trade union" OR text:(សហជីព OR ក្រសួង\u200bការងារ)`,
 		`a OR b c NOT d`, `((((a))))`, `NEAR/3`, `"unterminated`, `@`, `tag:`, `a NEAR/0 b`, `title:tag:x`,
 		`***`, `a*b`, `)`, `NOT NOT NOT a`, `EXCEPT`, "\x00", `title:`,
+		`a AND given:(@cambodia OR tag:cambodia)`, `given:`, `given:given:a`, `title:given:a`, `given:title:a NEAR/2 b`,
 	} {
 		f.Add(seed)
 	}
@@ -53,6 +54,7 @@ func FuzzMatch(f *testing.F) {
 		{ID: "unions", Rule: `(@unions EXCEPT @traps) AND (tag:cambodia OR @cambodia) AND NOT football`},
 		{ID: "near", Rule: `@unions NEAR/3 (arrest* OR strike OR ចាប់ខ្លួន)`},
 		{ID: "scoped", Rule: `title:@cambodia OR text:"trade union*"`},
+		{ID: "given", Rule: `@unions NEAR/5 (arrest* OR ចាប់ខ្លួន) AND given:(@cambodia OR tag:cambodia)`},
 	}, fuzzLists)
 	if err != nil {
 		f.Fatal(err)
