@@ -83,15 +83,22 @@ func (t *Topic) Counted() []match.Hit {
 	return out
 }
 
-// Apart returns the hits that are no reason: vetoed, traps and unmet.
+// Apart returns the hits that are no reason: vetoed, traps and unmet,
+// then those that met a given: condition. A Khmer story meets the shipped
+// test of place on every "and" and "was" it has; listed first, they would
+// push the vetoes an operator looks for past the page's limit.
 func (t *Topic) Apart() []Hit {
-	var out []Hit
+	var out, context []Hit
 	for _, h := range t.Hits {
-		if !h.Counted() {
+		switch {
+		case h.Counted():
+		case h.State == match.Context:
+			context = append(context, h)
+		default:
 			out = append(out, h)
 		}
 	}
-	return out
+	return append(out, context...)
 }
 
 // Why lists the terms that counted, in reading order.

@@ -125,11 +125,12 @@ func TestNewExplainsTheArticle(t *testing.T) {
 func TestNewGivesThePlaceApart(t *testing.T) {
 	cfg := loadConfig(t, `lists:
   cambodia: [Cambodia, Phnom Penh]
+  traps: [European Union]
 topics:
   - id: unions
-    rule: union NEAR/3 arrested AND given:(@cambodia OR tag:cambodia)
+    rule: (union EXCEPT @traps) NEAR/3 arrested AND given:(@cambodia OR tag:cambodia)
 `)
-	s := &store.Story{ID: 8, Title: "Union leader arrested in Phnom Penh", Feeds: []string{"world"}}
+	s := &store.Story{ID: 8, Title: "In Phnom Penh, union leader arrested; European Union concerned", Feeds: []string{"world"}}
 	ms := s.MatchStory(nil)
 	var stored []store.Match
 	for _, r := range cfg.Rules.Match(&ms) {
@@ -144,7 +145,10 @@ topics:
 	for _, h := range u.Apart() {
 		apart = append(apart, h.Text+": "+h.Note())
 	}
-	if want := []string{"Phnom Penh: a condition, not a reason: given:(@cambodia OR tag:cambodia)"}; !slices.Equal(apart, want) {
+	// The vetoed and the trap first, though the place comes first in the
+	// text.
+	if want := []string{"European Union: trap, of (union EXCEPT @traps)", "Union: vetoed by (union EXCEPT @traps)",
+		"Phnom Penh: a condition, not a reason: given:(@cambodia OR tag:cambodia)"}; !slices.Equal(apart, want) {
 		t.Errorf("apart %q, want %q", apart, want)
 	}
 	for _, seg := range u.Marked(match.FieldTitle, s.Title) {
