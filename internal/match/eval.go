@@ -295,7 +295,10 @@ func (x *run) collect(n *node, all bool, out []rawHit) []rawHit {
 	switch {
 	case n.kind == nNot && !all:
 		return out
-	case n.kind == nTag, n.kind == nGiven && !all:
+	case n.kind == nTag, n.kind == nGiven:
+		// A given: condition's hits are no reason and, for Explain, no
+		// news either: every story of a Khmer feed meets the place test
+		// on its "and"s. Account lists them apart.
 		return out
 	case n.kind == nTerm || !all && n.isTermSet():
 		return append(out, x.hits(n)...)

@@ -63,7 +63,7 @@ type Result struct {
 type Explanation struct {
 	Topic   string `json:"topic"`
 	Matched bool   `json:"matched"`
-	Hits    []Hit  `json:"hits"`           // every term of the topic's rule that fired, NOT clauses included
+	Hits    []Hit  `json:"hits"`           // every term of the topic's rule that fired, NOT clauses included, given: conditions left out
 	Veto    string `json:"veto,omitempty"` // the NOT clause (as written) that vetoed an otherwise matching story
 }
 
