@@ -15,14 +15,7 @@ import (
 // checks that no "Why" line of the digest names the European Union: a trap
 // that EXCEPT cut out, or a NOT that vetoed, is never a reason.
 func TestWhyNamesOnlyCountedTerms(t *testing.T) {
-	cfg, err := config.Load("../../feeds.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var all []Topic
-	for _, tp := range cfg.Topics {
-		all = append(all, Topic{ID: tp.ID, Name: tp.Name})
-	}
+	cfg, all := shippedTopics(t)
 	stories := []Story{
 		// Relevant: a union leader's arrest, with the EU in the same story.
 		{ID: 1, Title: "European Union envoy raises arrest of union leader",
@@ -104,14 +97,7 @@ func explainsTrap(cfg *config.Config, ms *match.Story) bool {
 // Cambodian. The shipped rules say so with given:; the test fails if the
 // place's words are stored as reasons again.
 func TestWhyLeavesOutThePlace(t *testing.T) {
-	cfg, err := config.Load("../../feeds.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var all []Topic
-	for _, tp := range cfg.Topics {
-		all = append(all, Topic{ID: tp.ID, Name: tp.Name})
-	}
+	cfg, all := shippedTopics(t)
 	stories := []Story{
 		{ID: 1, Title: "Union leader arrested in Phnom Penh", Summary: "Police arrested the union president at the factory gate in Phnom Penh."},
 		{ID: 2, Title: "ប៉ូលិសចាប់ខ្លួនសកម្មជនបរិស្ថានបីនាក់ និងបានបញ្ជូនទៅតុលាការ", Summary: ""},
@@ -161,4 +147,19 @@ func TestWhyLeavesOutThePlace(t *testing.T) {
 	if entries < 2 {
 		t.Fatalf("%d digest entries, want both stories", entries)
 	}
+}
+
+// shippedTopics loads the shipped feeds.yaml and its topics as the digest
+// takes them.
+func shippedTopics(t *testing.T) (*config.Config, []Topic) {
+	t.Helper()
+	cfg, err := config.Load("../../feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []Topic
+	for _, tp := range cfg.Topics {
+		all = append(all, Topic{ID: tp.ID, Name: tp.Name})
+	}
+	return cfg, all
 }

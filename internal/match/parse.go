@@ -278,17 +278,23 @@ func (p *parser) and() (*node, *Error) {
 func (p *parser) unary() (*node, *Error) {
 	if t := p.peek(); t.kind == tNot {
 		p.next()
-		if err := p.enter(t); err != nil {
-			return nil, err
-		}
-		defer p.leave()
-		operand, err := p.unary()
-		if err != nil {
-			return nil, err
-		}
-		return &node{kind: nNot, kids: []*node{operand}, pos: t.pos, src: p.rule[t.pos:p.prevEnd()]}, nil
+		return p.prefixed(t, nNot, p.unary)
 	}
 	return p.nearExpr()
+}
+
+// prefixed parses with parse the operand of the prefix operator t (NOT,
+// given:), already read, and wraps it in a node of kind.
+func (p *parser) prefixed(t token, kind nodeKind, parse func() (*node, *Error)) (*node, *Error) {
+	if err := p.enter(t); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	operand, err := parse()
+	if err != nil {
+		return nil, err
+	}
+	return &node{kind: kind, kids: []*node{operand}, pos: t.pos, src: p.rule[t.pos:p.prevEnd()]}, nil
 }
 
 func (p *parser) nearExpr() (*node, *Error) {
@@ -397,15 +403,7 @@ func (p *parser) primary() (*node, *Error) {
 		inner.pos, inner.src = t.pos, p.rule[t.pos:p.prevEnd()]
 		return inner, nil
 	case tGiven:
-		if err := p.enter(t); err != nil {
-			return nil, err
-		}
-		defer p.leave()
-		inner, err := p.primary()
-		if err != nil {
-			return nil, err
-		}
-		return &node{kind: nGiven, kids: []*node{inner}, pos: t.pos, src: p.rule[t.pos:p.prevEnd()]}, nil
+		return p.prefixed(t, nGiven, p.primary)
 	case tLParen:
 		if err := p.enter(t); err != nil {
 			return nil, err
