@@ -57,6 +57,7 @@ func cmdEval(e *env, args []string) error {
 	printEval(e.stdout, rep, khmerReport(rules.TopicIDs(), rows, cases), rows, cases)
 	if *loo {
 		printLeaveOneOut(e.stdout, rules, rows)
+		printTrapsLeftOut(e.stdout, rules, rows, rep.Stories)
 	}
 	return nil
 }
@@ -128,6 +129,27 @@ func printLeaveOneOut(w io.Writer, rules *match.Rules, rows []labelled) {
 	for _, h := range f.lost {
 		s := stories[h.Case]
 		fmt.Fprintf(w, "  %s  %s\n      %s\n", s.idText(), oneLine(s.Title, 100), strings.Join(h.Own, ", "))
+	}
+}
+
+// printTrapsLeftOut prints suggest.TrapsLeftOut's estimate: the traps the
+// rules keep out only by vetoes no other trap has, and the precision with
+// them counted as false alarms, then each with its vetoes.
+func printTrapsLeftOut(w io.Writer, rules *match.Rules, rows []labelled, scored evaluate.Counts) {
+	cases := make([]suggest.Case, len(rows))
+	for i, r := range rows {
+		cases[i] = r.story.suggestCase()
+	}
+	esc := suggest.TrapsLeftOut(rules, cases)
+	p, ok := scored.Precision()
+	est := evaluate.Counts{TP: scored.TP, FP: scored.FP + len(esc)}
+	pe, oke := est.Precision()
+	fmt.Fprintf(w, "\nleave-one-out, traps: each not-relevant story kept out matched again without the veto terms that fire on no other not-relevant story\n")
+	fmt.Fprintf(w, "  precision %s (%d of %d; %s as scored)\n", rate(pe, oke), est.TP, est.TP+est.FP, rate(p, ok))
+	fmt.Fprintf(w, "\nkept out only by their own vetoes (%d)\n", len(esc))
+	for _, x := range esc {
+		s := rows[x.Case].story
+		fmt.Fprintf(w, "  %s  %s\n      %s → %s\n", s.idText(), oneLine(s.Title, 100), strings.Join(x.Own, ", "), strings.Join(x.Topics, ", "))
 	}
 }
 

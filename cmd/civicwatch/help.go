@@ -221,7 +221,9 @@ text (the field article).
 With --leave-one-out it also estimates recall on stories the rules were not
 written from: each relevant story is matched again without the terms that fire
 on it and on no other relevant story of the file, and the stories caught only
-by such terms are listed with them.
+by such terms are listed with them; likewise each trap the rules keep out is
+matched again without the vetoes no other trap has, for an estimate of
+precision on traps the rules were not written from.
 With --teaser N each story is scored as its headline and the first N
 characters of its summary (cut at a sentence or word end), without content or
 article: what Google News and most Khmer outlets' feeds carry. Rules that

@@ -148,12 +148,14 @@ func TestEval(t *testing.T) {
 	}
 
 	// "strike" fires on s1 alone among the relevant rows, so the estimate
-	// drops s1; "union" is shared by u1 and u2, which it keeps.
+	// drops s1; "union" is shared by u1 and u2, which it keeps. On the
+	// traps' side, n2 is kept out only by a veto no other trap has.
 	t.Run("leave-one-out", func(t *testing.T) {
 		rows := `{"id":"u1","title":"Union leader arrested","expect":"relevant","topics":["unions"]}
 {"id":"u2","title":"Union members fired","lang":"km","expect":"relevant","topics":["unions"]}
 {"id":"s1","title":"Workers strike in Phnom Penh","tags":["cambodia"],"expect":"relevant","topics":["strikes"]}
 {"id":"n1","title":"Football strike","tags":["cambodia"],"expect":"not"}
+{"id":"n2","title":"European Union signs union deal","expect":"not"}
 `
 		file := filepath.Join(dir, "loo.jsonl")
 		os.WriteFile(file, []byte(rows), 0o644)
@@ -166,6 +168,10 @@ func TestEval(t *testing.T) {
 			{"leave-one-out:"},
 			{"recall 0.67 (2 of 3; 3 as scored)", "topic recall 0.67 (2 of 3; 3 as scored)", "khmer recall 1.00 (1 of 1; 1 as scored)"},
 			{"caught only by their own terms (1)"}, {"s1", "Workers strike in Phnom Penh"}, {"strike"},
+			// n1 is a false alarm as scored; n2 is kept out by the
+			// European Union, a veto no other trap has: it escapes.
+			{"leave-one-out, traps:"}, {"precision 0.60 (3 of 5; 0.75 as scored)"},
+			{"kept out only by their own vetoes (1)"}, {"n2", "European Union signs union deal"}, {"European Union → unions"},
 		} {
 			if !containsFields(lines, want...) {
 				t.Errorf("output lacks a line with %q:\n%s", want, out)

@@ -97,3 +97,72 @@ func listed(got, want []string) []string {
 	}
 	return out
 }
+
+// Escaped is what the leave-one-out estimate found for a not-relevant story
+// that the rules keep out only by vetoes learnt from it alone.
+type Escaped struct {
+	Case int // index into the cases given to TrapsLeftOut
+	// Own are the veto terms (of a NOT clause or an EXCEPT's excluded
+	// side) that fired on this story and on no other not-relevant story.
+	Own []string
+	// Topics are those the rules match without the Own terms.
+	Topics []string
+}
+
+// TrapsLeftOut is LeaveOneOut's counterpart for precision. A rule tuned on
+// labelled traps learns some of its vetoes from one trap alone (a NOT of a
+// word only that story used); the next trap of the same kind will not use
+// that word and come through. So each not-relevant story the rules keep
+// out is matched again without the veto terms that fire on it and on no
+// other not-relevant story, and it is returned when it then matches: the
+// rules keep it out only by what they learnt from it. Stories the rules
+// already match (false alarms as scored) are not returned.
+func TrapsLeftOut(rules *match.Rules, cases []Case) []Escaped {
+	var traps []int
+	for i := range cases {
+		if cases[i].Expect == evaluate.Not {
+			traps = append(traps, i)
+		}
+	}
+	vetoes := make([][]string, len(traps)) // veto terms that fired, per trap kept out
+	support := map[string]int{}             // veto term → traps it fired on
+	for k, i := range traps {
+		var fired []string
+		matched := false
+		for _, a := range rules.Account(&cases[i].Story) {
+			matched = matched || a.Matched
+			for _, h := range a.Hits {
+				if h.State == match.Trap && !slices.Contains(fired, h.Term) {
+					fired = append(fired, h.Term)
+				}
+			}
+		}
+		for _, t := range fired {
+			support[t]++ // a false alarm's vetoes fire on it too
+		}
+		if !matched { // a false alarm as scored has nothing to estimate
+			vetoes[k] = fired
+		}
+	}
+	var out []Escaped
+	for k, i := range traps {
+		var own []string
+		for _, t := range vetoes[k] {
+			if support[t] == 1 {
+				own = append(own, t)
+			}
+		}
+		if len(own) == 0 {
+			continue
+		}
+		slices.Sort(own)
+		var got []string
+		for _, r := range rules.Without(own).Match(&cases[i].Story) {
+			got = append(got, r.Topic)
+		}
+		if len(got) > 0 {
+			out = append(out, Escaped{Case: i, Own: own, Topics: got})
+		}
+	}
+	return out
+}

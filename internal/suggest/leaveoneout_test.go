@@ -59,3 +59,30 @@ func TestLeaveOneOutDropsStoriesCaughtByTheirOwnWords(t *testing.T) {
 		t.Error("the rules no longer match c after the estimate")
 	}
 }
+
+// TestTrapsLeftOut: four traps of a union rule. Two credit-union stories
+// are kept out by "credit union*", which fires on both: the veto is shared,
+// and neither escapes. One football story is kept out by "football" alone,
+// which no other trap has: without it the story matches, so it escapes.
+// One story the rule matches anyway (a false alarm as scored) and one it
+// never matches are not returned.
+func TestTrapsLeftOut(t *testing.T) {
+	lists := match.Lists{"traps": {"credit union*", "football"}}
+	rules, err := match.Compile([]match.Topic{{ID: "unions", Rule: "(union EXCEPT @traps) AND NOT football"}}, lists)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const R, N = evaluate.Relevant, evaluate.Not
+	cases := []Case{
+		kase("r", R, "Union leader arrested", "", false, "unions"),
+		kase("c1", N, "Credit union opens branch", "", false),
+		kase("c2", N, "Credit union reports growth", "", false),
+		kase("f", N, "Football union fines club", "", false),
+		kase("fa", N, "Union of youth federations meets", "", false),
+		kase("x", N, "Nothing here", "", false),
+	}
+	got := TrapsLeftOut(rules, cases)
+	if len(got) != 1 || cases[got[0].Case].ID != "f" || !slices.Equal(got[0].Own, []string{"football"}) || !slices.Equal(got[0].Topics, []string{"unions"}) {
+		t.Fatalf("TrapsLeftOut = %+v, want only f, kept out by football alone", got)
+	}
+}
