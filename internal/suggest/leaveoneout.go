@@ -125,7 +125,7 @@ func TrapsLeftOut(rules *match.Rules, cases []Case) []Escaped {
 		}
 	}
 	vetoes := make([][]string, len(traps)) // veto terms that fired, per trap kept out
-	support := map[string]int{}             // veto term → traps it fired on
+	support := map[string]int{}            // veto term → traps it fired on
 	for k, i := range traps {
 		var fired []string
 		matched := false
