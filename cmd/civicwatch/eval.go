@@ -26,7 +26,7 @@ type labelled struct {
 func cmdEval(e *env, args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	loo := fs.Bool("leave-one-out", false, "also estimate recall on unseen stories: match each relevant story again without the terms no other relevant story has")
-	teaser := fs.Int("teaser", 0, "score each story as a headline and the first `CHARS` characters of its summary, without content or article, as teaser-only feeds deliver it (0: the whole story)")
+	teaser := teaserFlag(fs, "score")
 	files, err := e.parseFlagsArgs(fs, args)
 	if err != nil {
 		return err
@@ -42,8 +42,8 @@ func cmdEval(e *env, args []string) error {
 		return &configError{fmt.Errorf("%s has no topics to evaluate", cfg.Path)}
 	}
 	rules := cfg.Rules
-	if *teaser < 0 {
-		return fmt.Errorf("%w: --teaser %d: want a number of characters, or 0 for the whole story", errUsage, *teaser)
+	if err := checkTeaser(*teaser); err != nil {
+		return err
 	}
 	rows, err := readLabelled(e, files[0], rules, *teaser)
 	if err != nil {
@@ -132,23 +132,47 @@ func printLeaveOneOut(w io.Writer, rules *match.Rules, rows []labelled) {
 	}
 }
 
+// trapsLeftOut runs suggest.TrapsLeftOut over labelled stories and gives
+// the story counts as scored with the traps it returns counted as false
+// alarms, the estimate's precision.
+func trapsLeftOut(rules *match.Rules, stories []*inputStory, scored evaluate.Counts) ([]suggest.Escaped, evaluate.Counts) {
+	cases := make([]suggest.Case, len(stories))
+	for i, s := range stories {
+		cases[i] = s.suggestCase()
+	}
+	esc := suggest.TrapsLeftOut(rules, cases)
+	return esc, evaluate.Counts{TP: scored.TP, FP: scored.FP + len(esc), FN: scored.FN}
+}
+
+// teaserFlag adds --teaser to fs, for a command that does what to each
+// story ("score"); checkTeaser checks its value.
+func teaserFlag(fs *flag.FlagSet, what string) *int {
+	return fs.Int("teaser", 0, what+" each story as a headline and the first `CHARS` characters of its summary, without content or article, as teaser-only feeds deliver it (0: the whole story)")
+}
+
+func checkTeaser(chars int) error {
+	if chars < 0 {
+		return fmt.Errorf("%w: --teaser %d: want a number of characters, or 0 for the whole story", errUsage, chars)
+	}
+	return nil
+}
+
 // printTrapsLeftOut prints suggest.TrapsLeftOut's estimate: the traps the
 // rules keep out only by vetoes no other trap has, and the precision with
 // them counted as false alarms, then each with its vetoes.
 func printTrapsLeftOut(w io.Writer, rules *match.Rules, rows []labelled, scored evaluate.Counts) {
-	cases := make([]suggest.Case, len(rows))
+	stories := make([]*inputStory, len(rows))
 	for i, r := range rows {
-		cases[i] = r.story.suggestCase()
+		stories[i] = r.story
 	}
-	esc := suggest.TrapsLeftOut(rules, cases)
+	esc, est := trapsLeftOut(rules, stories, scored)
 	p, ok := scored.Precision()
-	est := evaluate.Counts{TP: scored.TP, FP: scored.FP + len(esc)}
 	pe, oke := est.Precision()
 	fmt.Fprintf(w, "\nleave-one-out, traps: each not-relevant story kept out matched again without the veto terms that fire on no other not-relevant story\n")
 	fmt.Fprintf(w, "  precision %s (%d of %d; %s as scored)\n", rate(pe, oke), est.TP, est.TP+est.FP, rate(p, ok))
 	fmt.Fprintf(w, "\nkept out only by their own vetoes (%d)\n", len(esc))
 	for _, x := range esc {
-		s := rows[x.Case].story
+		s := stories[x.Case]
 		fmt.Fprintf(w, "  %s  %s\n      %s → %s\n", s.idText(), oneLine(s.Title, 100), strings.Join(x.Own, ", "), strings.Join(x.Topics, ", "))
 	}
 }
@@ -174,19 +198,17 @@ func khmerReport(topics []string, rows []labelled, cases []evaluate.Case) *evalu
 // stderr before giving up, as check does for the config.
 func readLabelled(e *env, path string, rules *match.Rules, teaser int) ([]labelled, error) {
 	var rows []labelled
-	err := eachLabelled(e, path, func(s *inputStory) {
-		if teaser > 0 {
-			s.toTeaser(teaser)
-		}
+	err := eachLabelled(e, path, teaser, func(s *inputStory) {
 		rows = append(rows, labelled{story: s, exps: rules.Explain(s.story())})
 	})
 	return rows, err
 }
 
-// eachLabelled calls fn with every labelled story of the file (- is stdin).
+// eachLabelled calls fn with every labelled story of the file (- is stdin),
+// cut to a teaser of that many characters when teaser > 0 (toTeaser).
 // Every line that cannot be read is reported on stderr; then, or when the
 // file has no story, it fails as an inputError (exit 2).
-func eachLabelled(e *env, path string, fn func(*inputStory)) error {
+func eachLabelled(e *env, path string, teaser int, fn func(*inputStory)) error {
 	var r io.Reader = e.stdin
 	name := "stdin"
 	if path != "-" {
@@ -212,6 +234,9 @@ func eachLabelled(e *env, path string, fn func(*inputStory)) error {
 			return nil
 		}
 		rows++
+		if teaser > 0 {
+			s.toTeaser(teaser)
+		}
 		fn(s)
 		return nil
 	})

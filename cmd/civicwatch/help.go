@@ -367,7 +367,7 @@ func printHelp(w io.Writer, name string, fs *flag.FlagSet) {
 // own name in capitals.
 var valueNames = map[string]string{"config": "PATH", "db": "PATH", "log-level": "LEVEL", "listen": "ADDR", "allowed-host": "NAME",
 	"log-format": "FORMAT", "since": "DURATION", "limit": "N", "feed": "ID", "topic": "ID", "out": "FILE",
-	"digest out": "DIR", "rules config": "OTHER.yaml"}
+	"digest out": "DIR", "rules config": "OTHER.yaml", "teaser": "CHARS"}
 
 // printFlag writes one flag as "--name VALUE  usage (default x)".
 func printFlag(w io.Writer, cmdName string, f *flag.Flag) {

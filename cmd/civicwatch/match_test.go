@@ -117,10 +117,7 @@ const evalRows = `{"id":"r1","title":"Workers strike in Phnom Penh","lang":"km",
 func TestEval(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"CIVICWATCH_CONFIG": matchConfig(t, dir, "http://127.0.0.1:1", testTopics)}
-	file := filepath.Join(dir, "labelled.jsonl")
-	if err := os.WriteFile(file, []byte(evalRows), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := labelledFile(t, dir, evalRows)
 	code, out, errOut := cli(t, env, "eval", file)
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %s", code, errOut)
@@ -332,17 +329,10 @@ func TestParseSince(t *testing.T) {
 func TestEvalReadsTheArticle(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"CIVICWATCH_CONFIG": matchConfig(t, dir, "http://127.0.0.1:1", testTopics)}
-	file := filepath.Join(dir, "labelled.jsonl")
 	rows := `{"id":"a1","title":"Leader arrested","article":"The union's president was arrested.","expect":"relevant","topics":["unions"]}
 {"id":"a2","title":"Leader arrested","expect":"relevant","topics":["unions"]}
 `
-	if err := os.WriteFile(file, []byte(rows), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	code, out, errOut := cli(t, env, "eval", file)
-	if code != exitOK {
-		t.Fatalf("exit %d, stderr %s", code, errOut)
-	}
+	out := cliOK(t, env, "eval", labelledFile(t, dir, rows))
 	if !strings.Contains(out, "stories: TP 1  FP 0  FN 1") {
 		t.Errorf("want a1 matched on its article and a2 missed:\n%s", out)
 	}
@@ -360,19 +350,12 @@ topics:
     rule: (union OR សហជីព) AND NOT @eu
 `
 	env := map[string]string{"CIVICWATCH_CONFIG": matchConfig(t, dir, "http://127.0.0.1:1", topics)}
-	file := filepath.Join(dir, "labelled.jsonl")
 	// h1's veto needs "European&nbsp;Union" read as two words in sequence;
 	// h2's term needs the zero-width space its entity stands for removed.
 	rows := `{"id":"h1","title":"Talks","summary":"<p>The European&nbsp;Union and the <b>union</b></p>","expect":"not"}
 {"id":"h2","title":"ប្រកាស","summary":"<p>សហ&#8203;ជីព</p>","expect":"relevant","topics":["unions"]}
 `
-	if err := os.WriteFile(file, []byte(rows), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	code, out, errOut := cli(t, env, "eval", file)
-	if code != exitOK {
-		t.Fatalf("exit %d, stderr %s", code, errOut)
-	}
+	out := cliOK(t, env, "eval", labelledFile(t, dir, rows))
 	if !strings.Contains(out, "stories: TP 1  FP 0  FN 0") {
 		t.Errorf("want h1 vetoed and h2 matched, as the poller would read them:\n%s", out)
 	}
@@ -388,16 +371,13 @@ func TestEvalTeaser(t *testing.T) {
     rule: union NEAR/3 arrested
 `
 	env := map[string]string{"CIVICWATCH_CONFIG": matchConfig(t, dir, "http://127.0.0.1:1", topics)}
-	file := filepath.Join(dir, "labelled.jsonl")
 	long := strings.Repeat("The factory makes shoes for export. ", 10)
 	rows := `{"id":"t1","title":"Union leader arrested","summary":"` + long + `","expect":"relevant","topics":["unions"]}
 {"id":"t2","title":"Factory news","summary":"` + long + `union leader arrested","expect":"relevant","topics":["unions"]}
 {"id":"t3","title":"Factory news","summary":"Shoes.","content":"union leader arrested","expect":"relevant","topics":["unions"]}
 {"id":"t4","title":"Factory news","summary":"Shoes.","article":"union leader arrested","expect":"relevant","topics":["unions"]}
 `
-	if err := os.WriteFile(file, []byte(rows), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := labelledFile(t, dir, rows)
 	for _, c := range []struct {
 		args []string
 		want string
@@ -406,15 +386,36 @@ func TestEvalTeaser(t *testing.T) {
 		{[]string{"eval", "--teaser", "200", file}, "stories: TP 1  FP 0  FN 3"},
 		{[]string{"eval", "--teaser", "0", file}, "stories: TP 4  FP 0  FN 0"},
 	} {
-		code, out, errOut := cli(t, env, c.args...)
-		if code != exitOK {
-			t.Fatalf("%v: exit %d, stderr %s", c.args, code, errOut)
-		}
-		if !strings.Contains(out, c.want) {
+		if out := cliOK(t, env, c.args...); !strings.Contains(out, c.want) {
 			t.Errorf("%v: want %q in\n%s", c.args, c.want, out)
 		}
+	}
+	if out := cliOK(t, env, "eval", "--help"); !strings.Contains(out, "--teaser CHARS") {
+		t.Errorf("eval --help does not name --teaser's value CHARS:\n%s", out)
 	}
 	if code, _, errOut := cli(t, env, "eval", "--teaser", "-5", file); code != exitUsage || !strings.Contains(errOut, "--teaser -5") {
 		t.Errorf("--teaser -5: exit %d, stderr %s; want a usage error naming the flag", code, errOut)
 	}
+}
+
+// labelledFile writes rows (labelled JSON lines) to a file in dir and
+// returns its path.
+func labelledFile(t *testing.T, dir, rows string) string {
+	t.Helper()
+	file := filepath.Join(dir, "labelled.jsonl")
+	if err := os.WriteFile(file, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// cliOK runs the command and fails the test unless it exits 0; it returns
+// the standard output.
+func cliOK(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	code, out, errOut := cli(t, env, args...)
+	if code != exitOK {
+		t.Fatalf("%v: exit %d, stderr %s", args, code, errOut)
+	}
+	return out
 }

@@ -25,7 +25,7 @@ func rulesSuggest(e *env, args []string) error {
 	fset := flag.NewFlagSet("rules suggest", flag.ContinueOnError)
 	topic := fset.String("topic", "", "suggest for this topic only")
 	max := fset.Int("max", 5, "suggestions of each kind per topic")
-	teaser := fset.Int("teaser", 0, "read each story as a headline and the first `CHARS` characters of its summary, as eval --teaser does (0: the whole story)")
+	teaser := teaserFlag(fset, "read")
 	fset.Usage = func() {
 		fmt.Fprintln(e.stderr, suggestUsage)
 		fset.PrintDefaults()
@@ -40,8 +40,8 @@ func rulesSuggest(e *env, args []string) error {
 	if *max < 1 {
 		return fmt.Errorf("%w: --max must be at least 1", errUsage)
 	}
-	if *teaser < 0 {
-		return fmt.Errorf("%w: --teaser %d: want a number of characters, or 0 for the whole story", errUsage, *teaser)
+	if err := checkTeaser(*teaser); err != nil {
+		return err
 	}
 	cfg, err := e.loadConfig()
 	if err != nil {
@@ -102,10 +102,7 @@ func (s *inputStory) suggestCase() suggest.Case {
 // teaser > 0.
 func readCases(e *env, path string, teaser int) ([]suggest.Case, error) {
 	var cases []suggest.Case
-	err := eachLabelled(e, path, func(s *inputStory) {
-		if teaser > 0 {
-			s.toTeaser(teaser)
-		}
+	err := eachLabelled(e, path, teaser, func(s *inputStory) {
 		cases = append(cases, s.suggestCase())
 	})
 	return cases, err

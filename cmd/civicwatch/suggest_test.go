@@ -35,10 +35,7 @@ const suggestFixture = `{"id":"k1","title":"កម្មករ​រោងចក
 func TestRulesSuggest(t *testing.T) {
 	env, dir, base := rulesArchive(t)
 	env["CIVICWATCH_CONFIG"] = matchConfig(t, dir, base, suggestTopics)
-	file := filepath.Join(dir, "labelled.jsonl")
-	if err := os.WriteFile(file, []byte(suggestFixture), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := labelledFile(t, dir, suggestFixture)
 	code, out, errOut := cli(t, env, "rules", "suggest", file, "--topic", "unions")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -96,14 +93,11 @@ func TestRulesSuggestTeaser(t *testing.T) {
 		"CIVICWATCH_CONFIG": matchConfig(t, dir, "http://127.0.0.1:1", "topics:\n  - id: unions\n    rule: union\n"),
 		"CIVICWATCH_DB":     filepath.Join(dir, "none.db"),
 	}
-	file := filepath.Join(dir, "labelled.jsonl")
 	rows := `{"id":"r1","title":"Factory news","summary":"Police arrested the union leader at the gate.","expect":"relevant","topics":["unions"]}
 {"id":"r2","title":"Union strike spreads","summary":"Workers walked out.","expect":"relevant","topics":["unions"]}
 {"id":"n1","title":"Bank results","summary":"Profits rose.","expect":"not","topics":[]}
 `
-	if err := os.WriteFile(file, []byte(rows), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := labelledFile(t, dir, rows)
 	for _, c := range []struct {
 		args []string
 		want string
@@ -111,11 +105,7 @@ func TestRulesSuggestTeaser(t *testing.T) {
 		{[]string{"rules", "suggest", file}, "TP 2  FP 0  FN 0"},
 		{[]string{"rules", "suggest", file, "--teaser", "5"}, "TP 1  FP 0  FN 1"},
 	} {
-		code, out, errOut := cli(t, env, c.args...)
-		if code != exitOK {
-			t.Fatalf("%v: exit %d: %s", c.args, code, errOut)
-		}
-		if !strings.Contains(out, c.want) {
+		if out := cliOK(t, env, c.args...); !strings.Contains(out, c.want) {
 			t.Errorf("%v: want %q in\n%s", c.args, c.want, out)
 		}
 	}
