@@ -263,6 +263,7 @@ func TestShippedRulesOnHeldOut(t *testing.T) {
 // scoredPart is a corpus file matched with the shipped rules and scored
 // as `civicwatch eval` scores it, with the same functions.
 type scoredPart struct {
+	rules *match.Rules
 	rows  []labelled
 	cases []evaluate.Case
 	all   *evaluate.Report
@@ -274,7 +275,7 @@ type scoredPart struct {
 // characters when teaser > 0, and scores the rules on it.
 func scoreCorpus(t *testing.T, rules *match.Rules, file string, teaser int) *scoredPart {
 	t.Helper()
-	sp := &scoredPart{file: file}
+	sp := &scoredPart{file: file, rules: rules}
 	for i, line := range readCorpusLines(t, file) {
 		s, err := parseStory(line)
 		if err != nil {
@@ -317,7 +318,7 @@ func (sp *scoredPart) atLeast(t *testing.T, what string, precision, recall, topi
 	}
 	if failed {
 		var out bytes.Buffer
-		printEval(&out, sp.all, sp.khmer, sp.rows, sp.cases)
+		printEval(&out, sp.rules, sp.all, sp.khmer, sp.rows, sp.cases)
 		summary, _, _ := strings.Cut(out.String(), "\nfalse positives")
 		t.Log("\n" + summary)
 	}

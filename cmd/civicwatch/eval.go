@@ -54,7 +54,7 @@ func cmdEval(e *env, args []string) error {
 		cases[i] = evaluate.Case{Expect: evaluate.Expect(r.story.Expect), Want: r.story.Topics, Got: match.MatchedTopics(r.exps)}
 	}
 	rep := evaluate.Score(rules.TopicIDs(), cases)
-	printEval(e.stdout, rep, khmerReport(rules.TopicIDs(), rows, cases), rows, cases)
+	printEval(e.stdout, rules, rep, khmerReport(rules.TopicIDs(), rows, cases), rows, cases)
 	if *loo {
 		printLeaveOneOut(e.stdout, rules, rows)
 		printTrapsLeftOut(e.stdout, rules, rows, rep.Stories)
@@ -251,7 +251,7 @@ func eachLabelled(e *env, path string, teaser int, fn func(*inputStory)) error {
 	return nil
 }
 
-func printEval(w io.Writer, rep, km *evaluate.Report, rows []labelled, cases []evaluate.Case) {
+func printEval(w io.Writer, rules *match.Rules, rep, km *evaluate.Report, rows []labelled, cases []evaluate.Case) {
 	// Names left-aligned, numbers right-aligned: tabwriter aligns every
 	// column one way, so the widths are worked out here.
 	width := len("TOPIC")
@@ -297,15 +297,40 @@ func printEval(w io.Writer, rep, km *evaluate.Report, rows []labelled, cases []e
 		return firedLines(r.exps, c.Got)
 	})
 	section("false negatives: relevant, matched nothing", rep.FalseNegatives, func(r labelled, c evaluate.Case) []string {
-		if lines := firedLines(r.exps, nil); len(lines) > 0 {
-			return lines
+		lines := firedLines(r.exps, nil)
+		if len(lines) == 0 {
+			lines = []string{"no terms fired"}
 		}
-		return []string{"no terms fired"}
+		return append(lines, lackLines(rules, r.story, c)...)
 	})
 	section("wrong topics: relevant, matched other topics than listed", rep.WrongTopics, func(r labelled, c evaluate.Case) []string {
 		lines := []string{fmt.Sprintf("listed %s; matched %s", strings.Join(c.Want, ", "), strings.Join(c.Got, ", "))}
-		return append(lines, firedLines(r.exps, nil)...)
+		lines = append(lines, firedLines(r.exps, nil)...)
+		return append(lines, lackLines(rules, r.story, c)...)
 	})
+}
+
+// lackLines says, for each listed topic a relevant story did not match
+// and no NOT clause turned away, what the rule lacked (match.Account's one line): the part an operator
+// would have to widen to catch it.
+func lackLines(rules *match.Rules, s *inputStory, c evaluate.Case) []string {
+	var out []string
+	var accounts []match.Account
+	for _, t := range c.Want {
+		if slices.Contains(c.Got, t) {
+			continue
+		}
+		if accounts == nil {
+			accounts = rules.Account(s.story())
+		}
+		for _, a := range accounts {
+			// A veto is already on the topic's line of fired terms.
+			if a.Topic == t && a.Missing != "" && a.Veto == "" {
+				out = append(out, t+" lacks: "+a.Missing)
+			}
+		}
+	}
+	return out
 }
 
 // firedLines says, per topic (only those named, or all when nil), which

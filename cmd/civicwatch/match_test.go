@@ -137,11 +137,16 @@ func TestEval(t *testing.T) {
 		{"false positives", "(1)"}, {"r5", "Football team on strike"}, {"strikes: strike (title)"},
 		{"false negatives", "(2)"}, {"r3", "Workers strike"}, {"r7", "European Union and union talks"},
 		{"unions:", "union (title)", "vetoed by NOT @eu"},
+		// What a listed topic lacked, once: the veto is on the line above.
+		{"strikes lacks: not from a feed tagged cambodia"},
 		{"wrong topics", "(1)"}, {"r9"}, {"listed unions; matched strikes, unions"},
 	} {
 		if !containsFields(lines, want...) {
 			t.Errorf("output lacks a line with %q", want)
 		}
+	}
+	if strings.Contains(out, "unions lacks") {
+		t.Error("a vetoed topic's veto is said twice")
 	}
 
 	// "strike" fires on s1 alone among the relevant rows, so the estimate

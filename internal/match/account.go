@@ -292,7 +292,20 @@ func (x *run) missing(n *node) string {
 		if n.isTermSet() && len(x.collect(n, true, nil)) == 0 {
 			return "no hit of " + clause(n.src)
 		}
-		return "none of " + clause(n.src)
+		// A rule is mostly alternatives, and "none of" the whole group
+		// (cut at 120 characters) tells an operator nothing: the
+		// alternative that came nearest to holding says what the story
+		// lacked.
+		best, bestP := -1, 0.0
+		for i, k := range n.kids {
+			if p := x.progress(k); p > bestP {
+				best, bestP = i, p
+			}
+		}
+		if best < 0 {
+			return "none of " + clause(n.src)
+		}
+		return fmt.Sprintf("none of %d alternatives; nearest: %s", len(n.kids), x.nearest(n.kids[best]))
 	case nExcept:
 		if len(x.hits(n.kids[0])) == 0 {
 			return x.missing(n.kids[0])
@@ -308,9 +321,58 @@ func (x *run) missing(n *node) string {
 		if n.near == 1 {
 			words = "word"
 		}
-		return fmt.Sprintf("%s: both sides found, but not within %d %s", clause(n.src), n.near, words)
+		return fmt.Sprintf("%s: both sides found, but not within %d %s in one field", clause(n.src), n.near, words)
 	}
 	return "no match for " + clause(n.src)
+}
+
+// nearest is missing for the alternative an OR came nearest to: an OR
+// inside it says its own nearest part only, not "none of" twice.
+func (x *run) nearest(n *node) string {
+	m := x.missing(n)
+	if _, after, ok := strings.Cut(m, "; nearest: "); ok {
+		return after
+	}
+	return m
+}
+
+// progress says how near a false condition came to holding, from 0 (none
+// of its terms fired) to 1 (it holds): a NEAR with both sides found is
+// nearer than one with a side absent, an AND with most parts met nearer
+// than one with few. It only ranks alternatives for missing.
+func (x *run) progress(n *node) float64 {
+	if x.truth(n) {
+		return 1
+	}
+	switch n.kind {
+	case nTerm:
+		if len(x.byTerm[n.term]) > 0 {
+			return 0.5 // found, but outside its scope
+		}
+		return 0
+	case nGiven:
+		return x.progress(n.kids[0])
+	case nAnd:
+		sum := 0.0
+		for _, k := range n.kids {
+			sum += x.progress(k)
+		}
+		return sum / float64(len(n.kids))
+	case nOr:
+		best := 0.0
+		for _, k := range n.kids {
+			best = max(best, x.progress(k))
+		}
+		return best
+	case nExcept:
+		return x.progress(n.kids[0]) / 2
+	case nNear:
+		if len(x.hits(n.kids[0])) > 0 && len(x.hits(n.kids[1])) > 0 {
+			return 0.9
+		}
+		return 0.8 * (x.progress(n.kids[0]) + x.progress(n.kids[1])) / 2
+	}
+	return 0 // a tag not carried, a NOT that fired
 }
 
 func scopeName(s scope) string {

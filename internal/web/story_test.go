@@ -65,7 +65,7 @@ func TestStoryExplainTellsTheTruth(t *testing.T) {
 	}
 	near := section(body, "near")
 	wantIn(t, "near", near, `<span class="verdict">does not match</span>`,
-		`Does not match: union NEAR/1 arrest*: both sides found, but not within 1 word.`,
+		`Does not match: union NEAR/1 arrest*: both sides found, but not within 1 word in one field.`,
 		`<tr class="unmet"><td><code>union</code></td><td>title</td><td>Union</td><td>not counted: union NEAR/1 arrest* not met</td></tr>`)
 	if m := marked(near); len(m) != 0 || strings.Contains(near, `class="hits"`) {
 		t.Errorf("a topic that did not match shows reasons: marked %q\n%s", m, near)
