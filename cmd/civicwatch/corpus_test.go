@@ -27,7 +27,7 @@ import (
 const corpusDir = "../../testdata/corpus"
 
 var (
-	corpusSources = []string{"en.jsonl", "khmer.jsonl", "km-more.jsonl", "km-2.jsonl", "en-2.jsonl", "km-3.jsonl", "en-3.jsonl", "en-4.jsonl", "km-4.jsonl", "en-5.jsonl", "km-5.jsonl", "en-6.jsonl", "km-6.jsonl", "en-7.jsonl", "km-7.jsonl", "en-8.jsonl", "km-8.jsonl", "en-9.jsonl", "km-9.jsonl", "en-10.jsonl", "km-10.jsonl", "en-11.jsonl", "km-11a.jsonl", "km-11b.jsonl", "en-12.jsonl", "km-12a.jsonl", "km-12b.jsonl", "en-13.jsonl", "km-13.jsonl"}
+	corpusSources = []string{"en.jsonl", "khmer.jsonl", "km-more.jsonl", "km-2.jsonl", "en-2.jsonl", "km-3.jsonl", "en-3.jsonl", "en-4.jsonl", "km-4.jsonl", "en-5.jsonl", "km-5.jsonl", "en-6.jsonl", "km-6.jsonl", "en-7.jsonl", "km-7.jsonl", "en-8.jsonl", "km-8.jsonl", "en-9.jsonl", "km-9.jsonl", "en-10.jsonl", "km-10.jsonl", "en-11.jsonl", "km-11a.jsonl", "km-11b.jsonl", "en-12.jsonl", "km-12a.jsonl", "km-12b.jsonl", "en-13.jsonl", "km-13.jsonl", "en-14.jsonl", "km-14.jsonl"}
 	updateCorpus  = flag.Bool("update-corpus", false, "rewrite testdata/corpus/tune.jsonl and heldout.jsonl from the source files")
 )
 
@@ -330,10 +330,11 @@ func (sp *scoredPart) atLeast(t *testing.T, what string, precision, recall, topi
 // no article. Google News results and most Khmer outlets' feeds give no
 // more, and the stories the rules will be judged on outside this
 // repository are of that length. The floors are the figures of
-// 2026-12-03 (testdata/corpus/README.md, look 30): on the held-out part
-// precision 0.922, recall 0.810, topic recall 0.757, Khmer recall 0.721;
-// on the tuning part, which the teaser vocabulary was chosen from, 0.970,
-// 0.900, 0.857 and 0.869. Only the summary is printed on failure.
+// 2026-12-03 (testdata/corpus/README.md, look 33, with round 14 in): on
+// the held-out part precision 0.918, recall 0.809, topic recall 0.752,
+// Khmer recall 0.717; on the tuning part, which the teaser vocabulary was
+// chosen from, 0.969, 0.893, 0.847 and 0.868. Only the summary is printed
+// on failure.
 func TestShippedRulesOnTeasers(t *testing.T) {
 	cfg, err := config.Load("../../feeds.yaml")
 	if err != nil {
@@ -351,8 +352,8 @@ func TestShippedRulesOnTeasers(t *testing.T) {
 			t.Fatalf("tune.jsonl:%d: teaser %q is not the summary's opening", i+1, short.Summary)
 		}
 	}
-	scoreCorpus(t, cfg.Rules, "tune.jsonl", 200).atLeast(t, "teasers", 0.96, 0.89, 0.85, 0.86)
-	scoreCorpus(t, cfg.Rules, "heldout.jsonl", 200).atLeast(t, "teasers", 0.92, 0.81, 0.75, 0.72)
+	scoreCorpus(t, cfg.Rules, "tune.jsonl", 200).atLeast(t, "teasers", 0.96, 0.89, 0.84, 0.86)
+	scoreCorpus(t, cfg.Rules, "heldout.jsonl", 200).atLeast(t, "teasers", 0.91, 0.80, 0.75, 0.71)
 }
 
 // TestShippedRulesLeaveOneOut holds the leave-one-out estimate on the
@@ -509,16 +510,16 @@ func TestSecondLabeller(t *testing.T) {
 		counts     evaluate.Counts
 		tp, fp, fn int
 	}{
-		{"all", a.Stories, 350, 0, 10},
-		{"Khmer", k.Stories, 157, 0, 7},
+		{"all", a.Stories, 358, 0, 10},
+		{"Khmer", k.Stories, 158, 0, 7},
 	} {
 		if c.counts.TP != c.tp || c.counts.FP != c.fp || c.counts.FN != c.fn {
 			t.Errorf("%s: second labeller TP %d FP %d FN %d against the labels, README says %d, %d, %d",
 				c.what, c.counts.TP, c.counts.FP, c.counts.FN, c.tp, c.fp, c.fn)
 		}
 	}
-	if a.TopicsMatched != 390 || a.TopicsListed != 419 {
-		t.Errorf("second labeller's topic recall %d of %d, README says 390 of 419", a.TopicsMatched, a.TopicsListed)
+	if a.TopicsMatched != 402 || a.TopicsListed != 431 {
+		t.Errorf("second labeller's topic recall %d of %d, README says 402 of 431", a.TopicsMatched, a.TopicsListed)
 	}
 }
 
