@@ -312,9 +312,11 @@ func (x *run) missing(n *node) string {
 		}
 		return fmt.Sprintf("every hit of %s is cut out by EXCEPT %s", clause(n.kids[0].src), clause(n.kids[1].src))
 	case nNear:
+		// Which NEAR lacked the side matters as much as the side: "no hit
+		// of CENTRAL" alone does not say that the labour NGO was wanted.
 		for _, k := range n.kids {
 			if len(x.hits(k)) == 0 {
-				return x.missing(k)
+				return clause(n.src) + ": " + x.missing(k)
 			}
 		}
 		words := "words"
@@ -353,11 +355,20 @@ func (x *run) progress(n *node) float64 {
 	case nGiven:
 		return x.progress(n.kids[0])
 	case nAnd:
-		sum := 0.0
+		// A NOT that has not fired is no step toward a match: counting
+		// it would rank "union NEAR act AND NOT @eu" above "union NEAR
+		// act" for the same hits.
+		sum, parts := 0.0, 0
 		for _, k := range n.kids {
-			sum += x.progress(k)
+			if k.kind != nNot {
+				sum += x.progress(k)
+				parts++
+			}
 		}
-		return sum / float64(len(n.kids))
+		if parts == 0 {
+			return 0
+		}
+		return sum / float64(parts)
 	case nOr:
 		best := 0.0
 		for _, k := range n.kids {
