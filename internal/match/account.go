@@ -290,7 +290,7 @@ func (x *run) missing(n *node) string {
 			return x.missing(n.kids[0])
 		}
 		if n.isTermSet() && len(x.collect(n, true, nil)) == 0 {
-			return "no hit of " + clause(n.src)
+			return noHit(n)
 		}
 		// A rule is mostly alternatives, and "none of" the whole group
 		// (cut at 120 characters) tells an operator nothing: the
@@ -303,7 +303,10 @@ func (x *run) missing(n *node) string {
 			}
 		}
 		if best < 0 {
-			return "none of " + clause(n.src)
+			if c := clause(n.src); len([]rune(c)) <= 60 {
+				return "none of " + c
+			}
+			return fmt.Sprintf("none of %d alternatives, and no part of one was found", len(n.kids))
 		}
 		return fmt.Sprintf("none of %d alternatives; nearest: %s", len(n.kids), x.nearest(n.kids[best]))
 	case nExcept:
@@ -314,16 +317,24 @@ func (x *run) missing(n *node) string {
 	case nNear:
 		// Which NEAR lacked the side matters as much as the side: "no hit
 		// of CENTRAL" alone does not say that the labour NGO was wanted.
+		// A side with no hit is named whole: within it, the alternative
+		// nearest to holding is beside the point ("no hit of CENTRAL" for a
+		// side of twelve kinds of actor, none of them found).
 		for _, k := range n.kids {
-			if len(x.hits(k)) == 0 {
-				return clause(n.src) + ": " + x.missing(k)
+			if len(x.hits(k)) > 0 {
+				continue
 			}
+			why := x.missing(k) // a term found outside its scope, a NEAR inside
+			if k.kind != nTerm && k.kind != nNear && len(x.collect(k, true, nil)) == 0 {
+				why = noHit(k)
+			}
+			return shortClause(n) + ": " + why
 		}
 		words := "words"
 		if n.near == 1 {
 			words = "word"
 		}
-		return fmt.Sprintf("%s: both sides found, but not within %d %s in one field", clause(n.src), n.near, words)
+		return fmt.Sprintf("%s: both sides found, but not within %d %s in one field", shortClause(n), n.near, words)
 	}
 	return "no match for " + clause(n.src)
 }
@@ -385,6 +396,65 @@ func (x *run) progress(n *node) float64 {
 	}
 	return 0 // a tag not carried, a NOT that fired
 }
+
+// wantedNames says what a term set looks for by the names the rule gives
+// it, its lists and bare terms ("@civil_society, @ngos, @press"), the
+// excluded side of an EXCEPT left out, at most max of them: a 300-character
+// group cut at 120 says less.
+func wantedNames(n *node, max int) string {
+	var names []string
+	seen := map[string]bool{}
+	var walk func(n *node)
+	walk = func(n *node) {
+		switch n.kind {
+		case nTerm:
+			if name := cmp.Or(n.list, n.src); !seen[name] {
+				seen[name] = true
+				names = append(names, name)
+			}
+			return
+		case nExcept:
+			walk(n.kids[0])
+			return
+		}
+		for _, k := range n.kids {
+			walk(k)
+		}
+	}
+	walk(n)
+	if len(names) > max {
+		return strings.Join(names[:max], ", ") + ", …"
+	}
+	return strings.Join(names, ", ")
+}
+
+// shortClause is a clause as written when it is short, else what it looks
+// for by name: "(@press, @voices) NEAR/15 (@repression)".
+func shortClause(n *node) string {
+	if c := clause(n.src); len([]rune(c)) <= 60 {
+		return c
+	}
+	if n.kind == nNear {
+		return fmt.Sprintf("(%s) NEAR/%d (%s)", wantedNames(n.kids[0], 4), n.near, wantedNames(n.kids[1], 4))
+	}
+	return "(" + wantedNames(n, 6) + ")"
+}
+
+// noHit says that none of a term set's terms fired: by the clause as
+// written when it is short, else by the names of what it looks for.
+func noHit(n *node) string {
+	if c := clause(n.src); len([]rune(c)) <= 60 {
+		return "no hit of " + c
+	}
+	names := wantedNames(n, maxWanted)
+	if !strings.Contains(names, ", ") {
+		return "no hit of " + names
+	}
+	return "no hit of any of " + names
+}
+
+// maxWanted bounds the names a "no hit" line gives.
+const maxWanted = 8
 
 func scopeName(s scope) string {
 	switch s {

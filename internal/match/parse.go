@@ -160,6 +160,7 @@ type node struct {
 	near  int    // nNear: distance in words
 	pos   int    // offset in the rule, for messages
 	src   string // the rule text of this node, for explanations
+	list  string // nTerm: the @list it came from, for explanations
 	memo  int    // nOr, nNear, nExcept: 1 + its slot in run.memo; 0 for none
 }
 
@@ -441,7 +442,7 @@ func (p *parser) list(t token) (*node, *Error) {
 		if err != nil {
 			return nil, p.fail(t, "in list @%s: %s", t.text, err.Msg)
 		}
-		n.kids = append(n.kids, &node{kind: nTerm, term: idx, pos: t.pos, src: term})
+		n.kids = append(n.kids, &node{kind: nTerm, term: idx, pos: t.pos, src: term, list: "@" + t.text})
 	}
 	return n, nil
 }
