@@ -27,7 +27,7 @@ import (
 const corpusDir = "../../testdata/corpus"
 
 var (
-	corpusSources = []string{"en.jsonl", "khmer.jsonl", "km-more.jsonl", "km-2.jsonl", "en-2.jsonl", "km-3.jsonl", "en-3.jsonl", "en-4.jsonl", "km-4.jsonl", "en-5.jsonl", "km-5.jsonl", "en-6.jsonl", "km-6.jsonl", "en-7.jsonl", "km-7.jsonl", "en-8.jsonl", "km-8.jsonl", "en-9.jsonl", "km-9.jsonl", "en-10.jsonl", "km-10.jsonl", "en-11.jsonl", "km-11a.jsonl", "km-11b.jsonl", "en-12.jsonl", "km-12a.jsonl", "km-12b.jsonl", "en-13.jsonl", "km-13.jsonl", "en-14.jsonl", "km-14.jsonl"}
+	corpusSources = []string{"en.jsonl", "khmer.jsonl", "km-more.jsonl", "km-2.jsonl", "en-2.jsonl", "km-3.jsonl", "en-3.jsonl", "en-4.jsonl", "km-4.jsonl", "en-5.jsonl", "km-5.jsonl", "en-6.jsonl", "km-6.jsonl", "en-7.jsonl", "km-7.jsonl", "en-8.jsonl", "km-8.jsonl", "en-9.jsonl", "km-9.jsonl", "en-10.jsonl", "km-10.jsonl", "en-11.jsonl", "km-11a.jsonl", "km-11b.jsonl", "en-12.jsonl", "km-12a.jsonl", "km-12b.jsonl", "en-13.jsonl", "km-13.jsonl", "en-14.jsonl", "km-14.jsonl", "en-15.jsonl", "km-15.jsonl"}
 	updateCorpus  = flag.Bool("update-corpus", false, "rewrite testdata/corpus/tune.jsonl and heldout.jsonl from the source files")
 )
 
@@ -241,9 +241,9 @@ func TestCorpus(t *testing.T) {
 // testdata/corpus/heldout.jsonl` does, with the same functions.
 //
 // Issue 13's targets are story precision and recall 0.95, topic recall
-// 0.90 and Khmer recall 0.90. On the held-out part as it now stands (898
-// stories) none is met: precision 0.883, recall 0.914, topic recall 0.888,
-// Khmer recall 0.837 (testdata/corpus/README.md, look 34). The floors hold
+// 0.90 and Khmer recall 0.90. On the held-out part as it now stands (940
+// stories) none is met: precision 0.888, recall 0.913, topic recall 0.888,
+// Khmer recall 0.841 (testdata/corpus/README.md, look 35). The floors hold
 // what was reached, so that no rule change slips below it unnoticed: raise
 // them to the targets as the rules improve, by tuning on tune.jsonl only.
 // On failure only the summary is printed: the misses would be read, and
@@ -330,10 +330,10 @@ func (sp *scoredPart) atLeast(t *testing.T, what string, precision, recall, topi
 // no article. Google News results and most Khmer outlets' feeds give no
 // more, and the stories the rules will be judged on outside this
 // repository are of that length. The floors are the figures of
-// 2026-12-03 (testdata/corpus/README.md, look 33, with round 14 in): on
-// the held-out part precision 0.918, recall 0.809, topic recall 0.752,
-// Khmer recall 0.717; on the tuning part, which the teaser vocabulary was
-// chosen from, 0.969, 0.893, 0.847 and 0.868. Only the summary is printed
+// 2026-12-03 (testdata/corpus/README.md, look 35, rounds 14 and 15 in): on
+// the held-out part precision 0.921, recall 0.808, topic recall 0.755,
+// Khmer recall 0.718; on the tuning part, which the teaser vocabulary was
+// chosen from, 0.970, 0.894, 0.851 and 0.863. Only the summary is printed
 // on failure.
 func TestShippedRulesOnTeasers(t *testing.T) {
 	cfg, err := config.Load("../../feeds.yaml")
@@ -510,16 +510,16 @@ func TestSecondLabeller(t *testing.T) {
 		counts     evaluate.Counts
 		tp, fp, fn int
 	}{
-		{"all", a.Stories, 358, 0, 10},
-		{"Khmer", k.Stories, 158, 0, 7},
+		{"all", a.Stories, 376, 0, 10},
+		{"Khmer", k.Stories, 162, 0, 7},
 	} {
 		if c.counts.TP != c.tp || c.counts.FP != c.fp || c.counts.FN != c.fn {
 			t.Errorf("%s: second labeller TP %d FP %d FN %d against the labels, README says %d, %d, %d",
 				c.what, c.counts.TP, c.counts.FP, c.counts.FN, c.tp, c.fp, c.fn)
 		}
 	}
-	if a.TopicsMatched != 402 || a.TopicsListed != 431 {
-		t.Errorf("second labeller's topic recall %d of %d, README says 402 of 431", a.TopicsMatched, a.TopicsListed)
+	if a.TopicsMatched != 421 || a.TopicsListed != 452 {
+		t.Errorf("second labeller's topic recall %d of %d, README says 421 of 452", a.TopicsMatched, a.TopicsListed)
 	}
 }
 
