@@ -303,7 +303,7 @@ func (x *run) missing(n *node) string {
 			}
 		}
 		if best < 0 {
-			if c := clause(n.src); len([]rune(c)) <= 60 {
+			if c := clause(n.src); len([]rune(c)) <= maxQuoted {
 				return "none of " + c
 			}
 			return fmt.Sprintf("none of %d alternatives, and no part of one was found", len(n.kids))
@@ -315,11 +315,10 @@ func (x *run) missing(n *node) string {
 		}
 		return fmt.Sprintf("every hit of %s is cut out by EXCEPT %s", clause(n.kids[0].src), clause(n.kids[1].src))
 	case nNear:
-		// Which NEAR lacked the side matters as much as the side: "no hit
-		// of CENTRAL" alone does not say that the labour NGO was wanted.
-		// A side with no hit is named whole: within it, the alternative
-		// nearest to holding is beside the point ("no hit of CENTRAL" for a
-		// side of twelve kinds of actor, none of them found).
+		// The NEAR is named with the side it lacks, and a side of many
+		// kinds of actor with no hit is named whole: the alternative
+		// nearest to holding within it ("no hit of CENTRAL") would not say
+		// that no actor at all was found.
 		for _, k := range n.kids {
 			if len(x.hits(k)) > 0 {
 				continue
@@ -399,9 +398,9 @@ func (x *run) progress(n *node) float64 {
 
 // wantedNames says what a term set looks for by the names the rule gives
 // it, its lists and bare terms ("@civil_society, @ngos, @press"), the
-// excluded side of an EXCEPT left out, at most max of them: a 300-character
-// group cut at 120 says less.
-func wantedNames(n *node, max int) string {
+// excluded side of an EXCEPT left out, at most limit of them: a
+// 300-character group cut at 120 says less.
+func wantedNames(n *node, limit int) string {
 	var names []string
 	seen := map[string]bool{}
 	var walk func(n *node)
@@ -422,8 +421,8 @@ func wantedNames(n *node, max int) string {
 		}
 	}
 	walk(n)
-	if len(names) > max {
-		return strings.Join(names[:max], ", ") + ", …"
+	if len(names) > limit {
+		return strings.Join(names[:limit], ", ") + ", …"
 	}
 	return strings.Join(names, ", ")
 }
@@ -431,7 +430,7 @@ func wantedNames(n *node, max int) string {
 // shortClause is a clause as written when it is short, else what it looks
 // for by name: "(@press, @voices) NEAR/15 (@repression)".
 func shortClause(n *node) string {
-	if c := clause(n.src); len([]rune(c)) <= 60 {
+	if c := clause(n.src); len([]rune(c)) <= maxQuoted {
 		return c
 	}
 	if n.kind == nNear {
@@ -443,7 +442,7 @@ func shortClause(n *node) string {
 // noHit says that none of a term set's terms fired: by the clause as
 // written when it is short, else by the names of what it looks for.
 func noHit(n *node) string {
-	if c := clause(n.src); len([]rune(c)) <= 60 {
+	if c := clause(n.src); len([]rune(c)) <= maxQuoted {
 		return "no hit of " + c
 	}
 	names := wantedNames(n, maxWanted)
@@ -453,8 +452,13 @@ func noHit(n *node) string {
 	return "no hit of any of " + names
 }
 
-// maxWanted bounds the names a "no hit" line gives.
-const maxWanted = 8
+const (
+	// maxQuoted is the longest clause a one-line reason quotes as
+	// written; a longer one is named by its lists.
+	maxQuoted = 60
+	// maxWanted bounds the names a "no hit" line gives.
+	maxWanted = 8
+)
 
 func scopeName(s scope) string {
 	switch s {
