@@ -127,24 +127,8 @@ func (n *normalizer) reset(s string) {
 		// Khmer, the other script of this corpus, is three bytes E1 9E xx or
 		// E1 9F xx, and never needs composing.
 		if c == 0xE1 && i+2 < len(s) && (s[i+1] == 0x9E || s[i+1] == 0x9F) && s[i+2]&0xC0 == 0x80 {
-			k := int(s[i+1]-0x9E)<<6 | int(s[i+2]&0x3F)
-			if khmerWord[k] {
-				n.khmerBreak(khmerRank[k] > rankBase)
-				if khmerRank[k] == rankBase && mayBeOutOfOrder(s, i) {
-					if used := n.khmerSyllable(s, i); used > 0 {
-						i += used
-						continue
-					}
-				}
-				if khmerFolds[k] {
-					i += n.khmerLetter(s, i, int32(i))
-					continue
-				}
-				n.put(0xE1, int32(i))
-				n.put(s[i+1], int32(i+1))
-				n.put(s[i+2], int32(i+2))
-				n.lastKhmer, n.lastCoeng = true, false
-				i += 3
+			if k := int(s[i+1]-0x9E)<<6 | int(s[i+2]&0x3F); khmerWord[k] {
+				i += n.khmer(s, i, k)
 				continue
 			}
 			if !n.pendingSpace {
@@ -231,6 +215,21 @@ func (n *normalizer) afterNikahitOnBase() bool {
 	k := len(o)
 	return k >= 6 && o[k-3] == 0xE1 && o[k-2] == 0x9F && o[k-1] == 0x86 &&
 		o[k-6] == 0xE1 && o[k-5] == 0x9E && o[k-4] >= 0x80 && o[k-4] <= 0xA2
+}
+
+// khmer writes the Khmer letter, sign or digit at s[i:] (k is its index in
+// the block, khmerWord[k] is true) with the word break before it, the rest
+// of its syllable when its parts were typed out of order, and its folds,
+// and returns the input bytes it used. Both normalising loops take Khmer
+// through it, so a story reads the same whichever of them ran.
+func (n *normalizer) khmer(s string, i, k int) int {
+	n.khmerBreak(khmerRank[k] > rankBase)
+	if khmerRank[k] == rankBase && mayBeOutOfOrder(s, i) {
+		if used := n.khmerSyllable(s, i); used > 0 {
+			return used
+		}
+	}
+	return n.khmerPart(s, i, int32(i))
 }
 
 // khmerPart writes the Khmer letter or sign at s[i:], folded where
@@ -517,18 +516,9 @@ func (n *normalizer) reset2(s string) {
 	n.pendingSpace, n.lastKhmer, n.lastCoeng = false, false, false
 	n.marks = append(n.marks, mark{0, 0})
 	for i := 0; i < len(s); {
-		// Khmer is taken as the fast path takes it, so that a story reads
-		// the same whether or not something else in it needs composing.
 		if c := s[i]; c == 0xE1 && i+2 < len(s) && (s[i+1] == 0x9E || s[i+1] == 0x9F) && s[i+2]&0xC0 == 0x80 {
 			if k := int(s[i+1]-0x9E)<<6 | int(s[i+2]&0x3F); khmerWord[k] {
-				n.khmerBreak(khmerRank[k] > rankBase)
-				if khmerRank[k] == rankBase && mayBeOutOfOrder(s, i) {
-					if used := n.khmerSyllable(s, i); used > 0 {
-						i += used
-						continue
-					}
-				}
-				i += n.khmerPart(s, i, int32(i))
+				i += n.khmer(s, i, k)
 				continue
 			}
 			if !n.pendingSpace {
