@@ -72,15 +72,22 @@ func LeaveOneOut(rules *match.Rules, cases []Case) []Held {
 		if !h.Matched || len(h.Own) == 0 {
 			h.Kept, h.KeptTopics = h.Matched, h.Topics
 		} else {
-			var got []string
-			for _, r := range rules.Without(h.Own).Match(&c.Story) {
-				got = append(got, r.Topic)
-			}
+			got := topicsWithout(rules, h.Own, &c.Story)
 			h.Kept, h.KeptTopics = len(got) > 0, listed(got, c.Topics)
 		}
 		out[k] = h
 	}
 	return out
+}
+
+// topicsWithout lists the topics the rules match on s with the terms
+// taken out: what the leave-one-out estimates ask of every story.
+func topicsWithout(rules *match.Rules, terms []string, s *match.Story) []string {
+	var got []string
+	for _, r := range rules.Without(terms).Match(s) {
+		got = append(got, r.Topic)
+	}
+	return got
 }
 
 // listed keeps the matched topics a story lists, or all of them when it
@@ -156,11 +163,7 @@ func TrapsLeftOut(rules *match.Rules, cases []Case) []Escaped {
 			continue
 		}
 		slices.Sort(own)
-		var got []string
-		for _, r := range rules.Without(own).Match(&cases[i].Story) {
-			got = append(got, r.Topic)
-		}
-		if len(got) > 0 {
+		if got := topicsWithout(rules, own, &cases[i].Story); len(got) > 0 {
 			out = append(out, Escaped{Case: i, Own: own, Topics: got})
 		}
 	}
