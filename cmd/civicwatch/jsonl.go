@@ -102,25 +102,26 @@ func parseStory(line []byte) (*inputStory, error) {
 		}
 		return nil, fmt.Errorf("not a story: %v", err)
 	}
+	// The text is read once, as the poller reads a feed item's
+	// (feed.HTMLToText and feed.BodyText: markup removed, entities decoded,
+	// spacing folded, a site's footer line dropped), so that a line holding
+	// a feed's raw description scores as the daemon would match it. Reading
+	// it again would decode an escaped entity a second time.
+	s.Title, s.Summary, s.Content = feed.HTMLToText(s.Title), feed.BodyText(s.Summary), feed.BodyText(s.Content)
 	return &s, nil
 }
 
-// story is what the rules see: the text read as the poller reads a feed
-// item's (feed.HTMLToText and feed.BodyText: markup removed, entities
-// decoded, spacing folded, a site's footer line dropped),
-// so that a line holding a feed's raw description scores as the daemon would
-// match it, and the feed's tags stand in the line's "tags". Plain text
-// passes through unchanged but for its spacing.
+// story is what the rules see: the text as parseStory read it, and the
+// feed's tags standing in the line's "tags".
 func (s *inputStory) story() *match.Story {
-	return &match.Story{Title: feed.HTMLToText(s.Title), Summary: feed.BodyText(s.Summary),
-		Content: feed.BodyText(s.Content), Article: s.Article, Tags: s.Tags}
+	return &match.Story{Title: s.Title, Summary: s.Summary, Content: s.Content, Article: s.Article, Tags: s.Tags}
 }
 
 // toTeaser cuts the story down to what a teaser-only feed gives: the
 // headline and the summary's first chars characters (evaluate.Teaser),
-// read as the poller reads them, with no content and no article.
+// with no content and no article.
 func (s *inputStory) toTeaser(chars int) {
-	s.Summary = evaluate.Teaser(feed.BodyText(s.Summary), chars)
+	s.Summary = evaluate.Teaser(s.Summary, chars)
 	s.Content, s.Article = "", ""
 }
 

@@ -52,3 +52,26 @@ func TestEachLine(t *testing.T) {
 		})
 	}
 }
+
+// TestInputTextIsReadOnce: a line's text is read as the poller reads a feed
+// item's once, when the line is parsed; cutting it to a teaser must not
+// read it again, or an escaped entity would be decoded twice and the
+// teaser would hold other words than the whole story.
+func TestInputTextIsReadOnce(t *testing.T) {
+	line := []byte(`{"id":"x","title":"<b>Fees</b>","summary":"<p>Fees &amp;amp; charges</p>"}`)
+	whole, err := parseStory(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := whole.story(); got.Title != "Fees" || got.Summary != "Fees &amp; charges" {
+		t.Fatalf("read as %q / %q, want the markup gone and the entity decoded once", got.Title, got.Summary)
+	}
+	short, err := parseStory(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short.toTeaser(200)
+	if got := short.story().Summary; got != whole.story().Summary {
+		t.Errorf("teaser %q, want the whole summary %q: it fits", got, whole.story().Summary)
+	}
+}
