@@ -75,12 +75,8 @@ type looFigures struct {
 // leaveOneOut runs suggest.LeaveOneOut over labelled stories and counts
 // what it found.
 func leaveOneOut(rules *match.Rules, stories []*inputStory) looFigures {
-	cases := make([]suggest.Case, len(stories))
-	for i, s := range stories {
-		cases[i] = s.suggestCase()
-	}
 	var f looFigures
-	for _, h := range suggest.LeaveOneOut(rules, cases) {
+	for _, h := range suggest.LeaveOneOut(rules, suggestCases(stories)) {
 		s := stories[h.Case]
 		km := s.Lang == "km"
 		f.stories++
@@ -114,10 +110,7 @@ func leaveOneOut(rules *match.Rules, stories []*inputStory) looFigures {
 // printLeaveOneOut prints leaveOneOut's figures, then the stories caught
 // only by their own terms, with the terms.
 func printLeaveOneOut(w io.Writer, rules *match.Rules, rows []labelled) {
-	stories := make([]*inputStory, len(rows))
-	for i, r := range rows {
-		stories[i] = r.story
-	}
+	stories := rowStories(rows)
 	f := leaveOneOut(rules, stories)
 	frac := func(n, d int) string { return rate(float64(n)/float64(max(d, 1)), d > 0) }
 	fmt.Fprintf(w, "\nleave-one-out: each relevant story matched again without the terms that fire on no other relevant story\n")
@@ -136,12 +129,26 @@ func printLeaveOneOut(w io.Writer, rules *match.Rules, rows []labelled) {
 // the story counts as scored with the traps it returns counted as false
 // alarms, the estimate's precision.
 func trapsLeftOut(rules *match.Rules, stories []*inputStory, scored evaluate.Counts) ([]suggest.Escaped, evaluate.Counts) {
+	esc := suggest.TrapsLeftOut(rules, suggestCases(stories))
+	return esc, evaluate.Counts{TP: scored.TP, FP: scored.FP + len(esc), FN: scored.FN}
+}
+
+// rowStories and suggestCases give the leave-one-out estimates eval's rows
+// as the suggest package takes them.
+func rowStories(rows []labelled) []*inputStory {
+	stories := make([]*inputStory, len(rows))
+	for i, r := range rows {
+		stories[i] = r.story
+	}
+	return stories
+}
+
+func suggestCases(stories []*inputStory) []suggest.Case {
 	cases := make([]suggest.Case, len(stories))
 	for i, s := range stories {
 		cases[i] = s.suggestCase()
 	}
-	esc := suggest.TrapsLeftOut(rules, cases)
-	return esc, evaluate.Counts{TP: scored.TP, FP: scored.FP + len(esc), FN: scored.FN}
+	return cases
 }
 
 // teaserFlag adds --teaser to fs, for a command that does what to each
@@ -161,10 +168,7 @@ func checkTeaser(chars int) error {
 // rules keep out only by vetoes no other trap has, and the precision with
 // them counted as false alarms, then each with its vetoes.
 func printTrapsLeftOut(w io.Writer, rules *match.Rules, rows []labelled, scored evaluate.Counts) {
-	stories := make([]*inputStory, len(rows))
-	for i, r := range rows {
-		stories[i] = r.story
-	}
+	stories := rowStories(rows)
 	esc, est := trapsLeftOut(rules, stories, scored)
 	p, ok := scored.Precision()
 	pe, oke := est.Precision()
